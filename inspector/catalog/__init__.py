@@ -1,0 +1,1 @@
+"""The directive catalog and checklists: a documented, versioned, validated file format."""

@@ -1,0 +1,79 @@
+"""What every service needs, built once by the composition root and passed in."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.catalog.model import Catalog, Checklist
+from inspector.clock import Clock
+from inspector.errors import NotFoundError
+from inspector.store.db import Store
+from inspector.store.device import DeviceIdentity
+from inspector.store.events import Author, Event
+from inspector.store.journal import Journal
+from inspector.vault import Vault
+
+
+@dataclass
+class Identity:
+    """The inspector using this laptop: the author of every event recorded here."""
+
+    id: str
+    name: str
+    position: str = ""
+
+    def author(self) -> Author:
+        return Author(self.id, self.name)
+
+
+@dataclass
+class ServiceContext:
+    store: Store
+    vault: Vault
+    device: DeviceIdentity
+    clock: Clock
+    identity: Identity
+    journal: Journal = field(init=False)
+    _catalogs: dict[tuple[str, str, int], Catalog | Checklist] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.journal = Journal(self.device, self.clock)
+
+    def record(self, conn: sqlite3.Connection, type: str, entity_id: str, payload: dict[str, Any]) -> Event:
+        return self.journal.record(conn, self.identity.author(), type, entity_id, payload)
+
+    def checklist(self, checklist_id: str, version: int) -> Checklist:
+        """Published versions never change, so a parsed checklist is cached for the session."""
+        key = ("checklist", checklist_id, version)
+        cached = self._catalogs.get(key)
+        if isinstance(cached, Checklist):
+            return cached
+        doc = self._document("checklist", checklist_id, version)
+        parsed = Checklist.from_document(doc)
+        self._catalogs[key] = parsed
+        return parsed
+
+    def catalog(self, catalog_id: str, version: int) -> Catalog:
+        key = ("catalog", catalog_id, version)
+        cached = self._catalogs.get(key)
+        if isinstance(cached, Catalog):
+            return cached
+        parsed = Catalog.from_document(self._document("catalog", catalog_id, version))
+        self._catalogs[key] = parsed
+        return parsed
+
+    def _document(self, kind: str, doc_id: str, version: int) -> dict[str, Any]:
+        row = self.store.conn.execute(
+            "SELECT document FROM catalog_versions WHERE kind = ? AND id = ? AND version = ?",
+            (kind, doc_id, version),
+        ).fetchone()
+        if row is None:
+            label = "Danh mục" if kind == "catalog" else "Bộ câu hỏi"
+            raise NotFoundError("{label} “{id}” phiên bản {version} chưa có trong máy.",
+                                hint="Nhập tệp tương ứng ở màn hình Danh mục.",
+                                label=label, id=doc_id, version=version)
+        result: dict[str, Any] = json.loads(row[0])
+        return result

@@ -1,0 +1,189 @@
+"""Recording findings: item × subject → level (or not assessed) and a note, with full history."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Final
+
+from inspector.domain import Finding, FindingId, FindingsMatrix, SubjectId
+from inspector.errors import NotFoundError, UserError
+from inspector.ids import uuid7
+from inspector.services.context import ServiceContext
+from inspector.services.inspections import InspectionService
+from inspector.store.events import iter_events
+from inspector.text import clean
+
+MAX_NOTE = 4000
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True)
+class FindingChange:
+    """What one recorded edit changed; the UI shows 'saved' only once it holds one of these."""
+
+    finding_id: FindingId
+    inspection_id: str
+    item_code: str
+    subject_id: SubjectId
+    level: int | None
+    note: str
+    previous_level: int | None
+    previous_note: str
+    event_seq: int
+    event_hash: str
+    assessed_count: int
+
+
+@dataclass(frozen=True)
+class FindingRevision:
+    at: str
+    author_name: str
+    type: str
+    level: int | None
+    note: str
+    event_hash: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    assessed: int
+    total: int
+    per_subject: dict[SubjectId, int]
+    unassessed_items: list[str]  # item codes with at least one subject not assessed
+
+    @property
+    def ratio(self) -> float:
+        return self.assessed / self.total if self.total else 0.0
+
+
+def _finding(row: dict[str, Any]) -> Finding:
+    return Finding(FindingId(row["id"]), row["item_code"], SubjectId(row["subject_id"]), row["level"],
+                   row["note"], row["author_name"], row["origin_device"], row["head_hash"],
+                   row["updated_at"])
+
+
+class FindingService:
+    def __init__(self, ctx: ServiceContext, inspections: InspectionService) -> None:
+        self.ctx = ctx
+        self.inspections = inspections
+
+    def record(
+        self,
+        inspection_id: str,
+        item_code: str,
+        subject_id: str,
+        *,
+        level: int | None | _Unset = UNSET,
+        note: str | _Unset = UNSET,
+    ) -> FindingChange:
+        """Set the level and/or note of one cell. One durable commit; returns after it."""
+        if not isinstance(level, _Unset) and level is not None and (
+            isinstance(level, bool) or level not in (0, 1, 2, 3)
+        ):
+            raise UserError("Mức độ “{level}” không hợp lệ; chỉ chọn 0, 1, 2, 3 hoặc “chưa đánh giá”.",
+                            level=level)
+        clean_note = None if isinstance(note, _Unset) else clean(
+            note, label="Ghi chú", max_length=MAX_NOTE, multiline=True)
+        with self.ctx.store.transaction() as conn:
+            row = self.inspections.editable_row(conn, inspection_id)
+            checklist = self.ctx.checklist(row["checklist_id"], row["checklist_version"])
+            if checklist.item(item_code) is None:
+                raise NotFoundError("Mục “{code}” không có trong bộ câu hỏi {checklist}.",
+                                    code=item_code, checklist=checklist.label)
+            if conn.execute("SELECT 1 FROM subjects WHERE id = ? AND inspection_id = ? AND removed = 0",
+                            (subject_id, inspection_id)).fetchone() is None:
+                raise NotFoundError("Đối tượng kiểm tra “{id}” không thuộc đợt kiểm tra này.", id=subject_id)
+            current = self._current(conn, inspection_id, item_code, subject_id)
+            prev_level = current["level"] if current else None
+            prev_note = current["note"] if current else ""
+            new_level = prev_level if isinstance(level, _Unset) else level
+            new_note = prev_note if clean_note is None else clean_note
+            finding_id = current["id"] if current else uuid7()
+            event = self.ctx.record(conn, "finding.set", finding_id, {
+                "inspection_id": inspection_id,
+                "item_code": item_code,
+                "subject_id": subject_id,
+                "level": new_level,
+                "note": new_note,
+                "parent": current["head_hash"] if current else None,
+            })
+            assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
+                                    (inspection_id,)).fetchone()[0]
+        return FindingChange(FindingId(finding_id), inspection_id, item_code, SubjectId(subject_id),
+                             new_level, new_note, prev_level, prev_note, event.seq, event.hash, assessed)
+
+    @staticmethod
+    def _current(conn: sqlite3.Connection, inspection_id: str, item_code: str,
+                 subject_id: str) -> dict[str, Any] | None:
+        cur = conn.execute(
+            "SELECT id, level, note, head_hash FROM findings WHERE inspection_id = ? AND item_code = ?"
+            " AND subject_id = ? ORDER BY removed, updated_at DESC LIMIT 1",
+            (inspection_id, item_code, subject_id))
+        found = cur.fetchone()
+        if found is None:
+            return None
+        return {"id": found[0], "level": found[1], "note": found[2], "head_hash": found[3]}
+
+    def remove(self, finding_id: str) -> None:
+        """Remove a finding (level and note); the history keeps every earlier value."""
+        row = self.ctx.store.one("SELECT * FROM findings WHERE id = ?", (finding_id,))
+        if row is None or row["removed"]:
+            raise NotFoundError("Không tìm thấy kết quả ghi nhận “{id}”.", id=finding_id)
+        with self.ctx.store.transaction() as conn:
+            self.inspections.editable_row(conn, row["inspection_id"])
+            self.ctx.record(conn, "finding.removed", finding_id,
+                            {"inspection_id": row["inspection_id"], "parent": row["head_hash"]})
+
+    def matrix(self, inspection_id: str) -> FindingsMatrix:
+        rows = self.ctx.store.conn.execute(
+            "SELECT id, item_code, subject_id, level, note, author_name, origin_device, head_hash,"
+            " updated_at FROM findings WHERE inspection_id = ? AND removed = 0",
+            (inspection_id,)).fetchall()
+        matrix = FindingsMatrix()
+        for r in rows:
+            f = Finding(FindingId(r[0]), r[1], SubjectId(r[2]), r[3], r[4], r[5], r[6], r[7], r[8])
+            matrix.cells.setdefault((f.item_code, f.subject_id), []).append(f)
+        return matrix
+
+    def get(self, finding_id: str) -> Finding:
+        row = self.ctx.store.one("SELECT * FROM findings WHERE id = ?", (finding_id,))
+        if row is None:
+            raise NotFoundError("Không tìm thấy kết quả ghi nhận “{id}”.", id=finding_id)
+        return _finding(row)
+
+    def history(self, finding_id: str) -> list[FindingRevision]:
+        out = []
+        for ev in iter_events(self.ctx.store.conn, "WHERE entity_id = ?", (finding_id,)):
+            out.append(FindingRevision(ev.at, ev.author_name, ev.type, ev.payload.get("level"),
+                                       ev.payload.get("note", ""), ev.hash))
+        return out
+
+    def progress(self, inspection_id: str) -> Progress:
+        summary = self.inspections.summary(inspection_id)
+        row = self.ctx.store.one("SELECT checklist_id, checklist_version FROM inspections WHERE id = ?",
+                                 (inspection_id,))
+        assert row is not None
+        checklist = self.ctx.checklist(row["checklist_id"], row["checklist_version"])
+        subjects = self.inspections.subject_ids(inspection_id)
+        matrix = self.matrix(inspection_id)
+        per_subject: dict[SubjectId, int] = {s: 0 for s in subjects}
+        unassessed = []
+        for item in checklist.items:
+            missing = False
+            for s in subjects:
+                f = matrix.get(item.code, s)
+                if f is not None and f.level is not None:
+                    per_subject[s] += 1
+                else:
+                    missing = True
+            if missing and subjects:
+                unassessed.append(item.code)
+        return Progress(summary.assessed_count, summary.total_cells, per_subject, unassessed)

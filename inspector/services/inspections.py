@@ -1,0 +1,477 @@
+"""Inspections: preparing, editing, the status lifecycle, listing and opening one."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inspector.clock import parse_rfc3339, to_rfc3339
+from inspector.domain import (
+    INSPECTION_KINDS,
+    REGIMES,
+    STATUS_TRANSITIONS,
+    STATUSES,
+    Inspection,
+    InspectionId,
+    InspectionSummary,
+    PersonId,
+    Subject,
+    SubjectId,
+    UnitId,
+)
+from inspector.errors import NotFoundError, RefusedError, UserError
+from inspector.ids import uuid7
+from inspector.services.context import ServiceContext
+from inspector.services.registry import RegistryService
+from inspector.text import clean, fold, parse_date
+
+MAX_SUBJECTS = 200
+MAX_BASIS_LINES = 20
+
+DIRECTIVE_BASIS = (
+    "Chỉ thị số 24-CT/TU ngày 07/8/2023 của Ban Thường vụ Thành ủy Hà Nội về tăng cường kỷ cương,"
+    " kỷ luật và trách nhiệm trong giải quyết công việc của hệ thống chính trị thành phố"
+)
+
+
+def default_title(unit_name: str, kind: str) -> str:
+    word = "đột xuất" if kind == "surprise" else "thường xuyên"
+    return f"Kiểm tra {word} việc thực hiện kỷ cương, kỷ luật, trách nhiệm trong thực thi công vụ tại {unit_name}"
+
+
+def default_legal_basis(decision_no: str, decision_date: str, issuer: str) -> list[str]:
+    from inspector.text import ui_date
+
+    decision = f"Quyết định số {decision_no}"
+    if decision_date:
+        decision += f" ngày {ui_date(decision_date)}"
+    if issuer:
+        decision += f" của {issuer}"
+    return [DIRECTIVE_BASIS, decision + " về việc thành lập Đoàn kiểm tra"]
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    name: str
+    position: str = ""
+    holds_leadership: bool = False
+    kind: str = "person"  # person | collective
+    person_id: str | None = None
+
+
+@dataclass
+class InspectionDraft:
+    decision_no: str
+    decision_date: str
+    unit_id: str
+    checklist_id: str
+    checklist_version: int | None = None
+    kind: str = "surprise"
+    regime: str = "state"
+    title: str = ""
+    decision_issuer: str = ""
+    legal_basis: Sequence[str] = ()
+    team_id: str | None = None
+    planned_date: str = ""
+    location: str = ""
+    subjects: Sequence[SubjectSpec] = field(default_factory=list)
+
+
+@dataclass
+class InspectionQuery:
+    search: str = ""
+    statuses: Sequence[str] = ()
+    unit_id: str | None = None  # includes the unit's descendants
+    kind: str | None = None
+    date_from: str = ""
+    date_to: str = ""
+    include_archived: bool = False
+    only_archived: bool = False
+    sort: str = "decision_date"  # decision_date | unit | status | progress | updated
+    descending: bool = True
+    limit: int | None = None
+
+
+_SORTS = {
+    "decision_date": "i.decision_date {d}, i.decision_no {d}",
+    "unit": "u.name {d}, i.decision_date DESC",
+    "status": "i.status {d}, i.decision_date DESC",
+    "progress": "(CAST(i.assessed_count AS REAL) / max(1, i.item_count * i.subject_count)) {d}",
+    "updated": "i.updated_at {d}",
+}
+
+_SUMMARY_SQL = """
+SELECT i.id, i.title, i.decision_no, i.decision_date, i.kind, i.regime, i.status, i.archived,
+       i.unit_id, u.name AS unit_name, i.checklist_id, i.checklist_version, i.planned_date,
+       i.item_count, i.subject_count, i.assessed_count, i.updated_at
+FROM inspections i JOIN units u ON u.id = i.unit_id
+"""
+
+
+def _summary(row: dict[str, Any] | sqlite3.Row) -> InspectionSummary:
+    r = dict(row)
+    return InspectionSummary(
+        id=InspectionId(r["id"]), title=r["title"], decision_no=r["decision_no"],
+        decision_date=r["decision_date"], kind=r["kind"], regime=r["regime"], status=r["status"],
+        archived=bool(r["archived"]), unit_id=UnitId(r["unit_id"]), unit_name=r["unit_name"],
+        checklist_id=r["checklist_id"], checklist_version=r["checklist_version"],
+        planned_date=r["planned_date"], item_count=r["item_count"], subject_count=r["subject_count"],
+        assessed_count=r["assessed_count"], updated_at=r["updated_at"],
+    )
+
+
+def _subject(row: dict[str, Any]) -> Subject:
+    return Subject(SubjectId(row["id"]), row["ordinal"], row["kind"], row["person_id"], row["name"],
+                   row["position"], bool(row["holds_leadership"]))
+
+
+class InspectionService:
+    def __init__(self, ctx: ServiceContext, registry: RegistryService) -> None:
+        self.ctx = ctx
+        self.registry = registry
+
+    # -- reading ----------------------------------------------------------------------------
+    def _row(self, inspection_id: str) -> dict[str, Any]:
+        row = self.ctx.store.one("SELECT * FROM inspections WHERE id = ?", (inspection_id,))
+        if row is None:
+            raise NotFoundError("Không tìm thấy đợt kiểm tra “{id}”.",
+                                hint="Xem danh sách bằng lệnh “inspector inspection list”.", id=inspection_id)
+        return row
+
+    def summary(self, inspection_id: str) -> InspectionSummary:
+        row = self.ctx.store.one(_SUMMARY_SQL + " WHERE i.id = ?", (inspection_id,))
+        if row is None:
+            self._row(inspection_id)
+            raise AssertionError("unreachable")
+        return _summary(row)
+
+    def subjects(self, inspection_id: str) -> list[Subject]:
+        rows = self.ctx.store.query(
+            "SELECT * FROM subjects WHERE inspection_id = ? AND removed = 0 ORDER BY ordinal",
+            (inspection_id,))
+        return [_subject(r) for r in rows]
+
+    def get(self, inspection_id: str) -> Inspection:
+        row = self._row(inspection_id)
+        team = self.registry.team(row["team_id"]) if row["team_id"] else None
+        return Inspection(
+            summary=self.summary(inspection_id),
+            decision_issuer=row["decision_issuer"],
+            legal_basis=tuple(json.loads(row["legal_basis"])),
+            team=team,
+            location=row["location"],
+            actual_start=row["actual_start"],
+            actual_end=row["actual_end"],
+            explanation=row["explanation"],
+            team_remarks=row["team_remarks"],
+            version_no=row["version_no"],
+            supersedes=row["supersedes"],
+            superseded_by=row["superseded_by"],
+            sealed_at=row["sealed_at"],
+            seal_hash=row["seal_hash"],
+            subjects=tuple(self.subjects(inspection_id)),
+            created_at=row["created_at"],
+            created_by=row["created_by"],
+        )
+
+    def _where(self, q: InspectionQuery) -> tuple[str, dict[str, Any]]:
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        if q.only_archived:
+            clauses.append("i.archived = 1")
+        elif not q.include_archived:
+            clauses.append("i.archived = 0")
+        if q.statuses:
+            names = [f":s{n}" for n in range(len(q.statuses))]
+            clauses.append(f"i.status IN ({', '.join(names)})")
+            params.update({f"s{n}": s for n, s in enumerate(q.statuses)})
+        if q.kind:
+            clauses.append("i.kind = :kind")
+            params["kind"] = q.kind
+        if q.unit_id:
+            clauses.append(
+                "i.unit_id IN (WITH RECURSIVE tree(id) AS (SELECT :unit UNION ALL"
+                " SELECT x.id FROM units x JOIN tree t ON x.parent_id = t.id) SELECT id FROM tree)")
+            params["unit"] = q.unit_id
+        if q.date_from:
+            clauses.append("i.decision_date >= :from")
+            params["from"] = parse_date(q.date_from, label="Từ ngày")
+        if q.date_to:
+            clauses.append("i.decision_date <= :to")
+            params["to"] = parse_date(q.date_to, label="Đến ngày")
+        if q.search.strip():
+            clauses.append("inspector_fold(i.title || ' ' || i.decision_no || ' ' || u.name) LIKE :q")
+            params["q"] = f"%{fold(q.search.strip())}%"
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list(self, query: InspectionQuery | None = None) -> list[InspectionSummary]:
+        q = query or InspectionQuery()
+        where, params = self._where(q)
+        order = _SORTS.get(q.sort, _SORTS["decision_date"]).format(d="DESC" if q.descending else "ASC")
+        sql = f"{_SUMMARY_SQL}{where} ORDER BY {order}"
+        if q.limit:
+            sql += f" LIMIT {int(q.limit)}"
+        return [_summary(r) for r in self.ctx.store.query(sql, params)]
+
+    def status_counts(self, query: InspectionQuery | None = None) -> dict[str, int]:
+        q = query or InspectionQuery()
+        where, params = self._where(InspectionQuery(**{**q.__dict__, "statuses": ()}))
+        rows = self.ctx.store.conn.execute(
+            f"SELECT i.status, count(*) FROM inspections i JOIN units u ON u.id = i.unit_id{where}"
+            " GROUP BY i.status", params).fetchall()
+        return {status: count for status, count in rows}
+
+    # -- guards -----------------------------------------------------------------------------
+    def require_editable(self, row: dict[str, Any]) -> None:
+        if row["superseded_by"]:
+            raise RefusedError("Đợt kiểm tra này đã được thay thế bằng một bản đính chính; không thể sửa.",
+                               hint="Mở bản đính chính mới nhất để tiếp tục.")
+        if row["status"] in ("sealed", "concluded", "closed"):
+            raise RefusedError("Biên bản của đợt kiểm tra này đã được ký và niêm phong; không thể sửa.",
+                               hint="Tạo bản đính chính (phiên bản mới thay thế bản đã ký) để sửa.")
+        if row["status"] == "cancelled":
+            raise RefusedError("Đợt kiểm tra đã bị hủy; không thể sửa.",
+                               hint="Khôi phục đợt kiểm tra về trạng thái “Đang chuẩn bị” trước.")
+
+    def editable_row(self, conn: sqlite3.Connection, inspection_id: str) -> dict[str, Any]:
+        """Read and check inside the caller's transaction, so the check and the write agree."""
+        cur = conn.execute("SELECT * FROM inspections WHERE id = ?", (inspection_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise NotFoundError("Không tìm thấy đợt kiểm tra “{id}”.", id=inspection_id)
+        data = dict(zip([c[0] for c in cur.description], row, strict=True))
+        self.require_editable(data)
+        return data
+
+    # -- validation -------------------------------------------------------------------------
+    def _subject_payload(self, spec: SubjectSpec) -> dict[str, Any]:
+        if spec.kind not in ("person", "collective"):
+            raise UserError("Loại đối tượng “{kind}” không hợp lệ.", kind=spec.kind)
+        if spec.person_id:
+            person = self.registry.person(spec.person_id)
+            name = spec.name or person.full_name
+            position = spec.position or person.position
+            leadership = spec.holds_leadership or person.holds_leadership
+        else:
+            name, position, leadership = spec.name, spec.position, spec.holds_leadership
+        return {
+            "kind": spec.kind,
+            "person_id": spec.person_id or None,
+            "name": clean(name, label="Tên đối tượng kiểm tra", required=True, max_length=200),
+            "position": clean(position, label="Chức vụ", max_length=200),
+            "holds_leadership": bool(leadership) if spec.kind == "person" else False,
+        }
+
+    def _header_payload(self, d: InspectionDraft) -> dict[str, Any]:
+        if d.kind not in INSPECTION_KINDS:
+            raise UserError("Hình thức kiểm tra “{kind}” không hợp lệ.", kind=d.kind)
+        if d.regime not in REGIMES:
+            raise UserError("Thể thức văn bản “{regime}” không hợp lệ.", regime=d.regime)
+        unit = self.registry.unit(d.unit_id)
+        version = d.checklist_version or int(self.ctx.store.scalar(
+            "SELECT max(version) FROM catalog_versions WHERE kind = 'checklist' AND id = ?",
+            (d.checklist_id,)) or 0)
+        checklist = self.ctx.checklist(d.checklist_id, version)
+        if d.team_id:
+            self.registry.team(d.team_id)
+        decision_no = clean(d.decision_no, label="Số quyết định", required=True, max_length=60)
+        decision_date = parse_date(d.decision_date, label="Ngày quyết định")
+        issuer = clean(d.decision_issuer, label="Cơ quan ra quyết định", max_length=200)
+        basis = [clean(line, label="Căn cứ", max_length=600) for line in d.legal_basis]
+        basis = [line for line in basis if line] or default_legal_basis(decision_no, decision_date, issuer)
+        if len(basis) > MAX_BASIS_LINES:
+            raise UserError("Quá nhiều dòng căn cứ ({count}); tối đa {limit}.", count=len(basis),
+                            limit=MAX_BASIS_LINES)
+        return {
+            "title": clean(d.title, label="Trích yếu", max_length=500) or default_title(unit.name, d.kind),
+            "decision_no": decision_no,
+            "decision_date": decision_date,
+            "decision_issuer": issuer,
+            "legal_basis": basis,
+            "kind": d.kind,
+            "regime": d.regime,
+            "unit_id": unit.id,
+            "checklist_id": checklist.id,
+            "checklist_version": checklist.version,
+            "team_id": d.team_id or None,
+            "planned_date": parse_date(d.planned_date, label="Ngày dự kiến", required=False),
+            "location": clean(d.location, label="Địa điểm", max_length=300),
+            "item_count": len(checklist.items),
+        }
+
+    # -- writing ----------------------------------------------------------------------------
+    def create(self, draft: InspectionDraft) -> Inspection:
+        header = self._header_payload(draft)
+        if len(draft.subjects) > MAX_SUBJECTS:
+            raise UserError("Quá nhiều đối tượng kiểm tra ({count}); tối đa {limit}.",
+                            count=len(draft.subjects), limit=MAX_SUBJECTS)
+        subjects = [self._subject_payload(s) for s in draft.subjects]
+        inspection_id = uuid7()
+        with self.ctx.store.transaction() as conn:
+            self.ctx.record(conn, "inspection.created", inspection_id, {**header, "status": "draft"})
+            for ordinal, subject in enumerate(subjects, start=1):
+                self.ctx.record(conn, "subject.added", uuid7(),
+                                {**subject, "inspection_id": inspection_id, "ordinal": ordinal})
+        return self.get(inspection_id)
+
+    def update(self, inspection_id: str, draft: InspectionDraft) -> Inspection:
+        """Edit the header (decision, basis, unit, team…); the checklist is fixed once recording began."""
+        header = self._header_payload(draft)
+        with self.ctx.store.transaction() as conn:
+            row = self.editable_row(conn, inspection_id)
+            changed_checklist = (row["checklist_id"], row["checklist_version"]) != (
+                header["checklist_id"], header["checklist_version"])
+            if changed_checklist and row["assessed_count"]:
+                raise RefusedError("Đã có kết quả ghi nhận theo bộ câu hỏi hiện tại; không đổi được bộ câu hỏi.",
+                                   hint="Tạo đợt kiểm tra mới nếu cần dùng bộ câu hỏi khác.")
+            old = {k: (json.loads(row[k]) if k == "legal_basis" else row[k]) for k in header}
+            changes = {k: v for k, v in header.items() if old.get(k) != v}
+            if changes:
+                self.ctx.record(conn, "inspection.updated", inspection_id, changes)
+        return self.get(inspection_id)
+
+    def add_subject(self, inspection_id: str, spec: SubjectSpec) -> Subject:
+        payload = self._subject_payload(spec)
+        subject_id = uuid7()
+        with self.ctx.store.transaction() as conn:
+            self.editable_row(conn, inspection_id)
+            count = conn.execute("SELECT count(*), coalesce(max(ordinal), 0) FROM subjects"
+                                 " WHERE inspection_id = ?", (inspection_id,)).fetchone()
+            if count[0] >= MAX_SUBJECTS:
+                raise UserError("Đã đủ {limit} đối tượng kiểm tra; không thêm được.", limit=MAX_SUBJECTS)
+            self.ctx.record(conn, "subject.added", subject_id,
+                            {**payload, "inspection_id": inspection_id, "ordinal": count[1] + 1})
+        return next(s for s in self.subjects(inspection_id) if s.id == subject_id)
+
+    def update_subject(self, inspection_id: str, subject_id: str, spec: SubjectSpec) -> Subject:
+        payload = self._subject_payload(spec)
+        with self.ctx.store.transaction() as conn:
+            self.editable_row(conn, inspection_id)
+            self._subject_row(conn, inspection_id, subject_id)
+            self.ctx.record(conn, "subject.updated", subject_id, payload)
+        return next(s for s in self.subjects(inspection_id) if s.id == subject_id)
+
+    def remove_subject(self, inspection_id: str, subject_id: str) -> None:
+        with self.ctx.store.transaction() as conn:
+            self.editable_row(conn, inspection_id)
+            self._subject_row(conn, inspection_id, subject_id)
+            self.ctx.record(conn, "subject.removed", subject_id, {"inspection_id": inspection_id})
+
+    @staticmethod
+    def _subject_row(conn: sqlite3.Connection, inspection_id: str, subject_id: str) -> None:
+        row = conn.execute("SELECT 1 FROM subjects WHERE id = ? AND inspection_id = ? AND removed = 0",
+                           (subject_id, inspection_id)).fetchone()
+        if row is None:
+            raise NotFoundError("Đối tượng kiểm tra “{id}” không thuộc đợt kiểm tra này.", id=subject_id)
+
+    def _set_fields(self, inspection_id: str, fields: dict[str, Any], status: str | None = None) -> Inspection:
+        with self.ctx.store.transaction() as conn:
+            row = self.editable_row(conn, inspection_id)
+            changes = {k: v for k, v in fields.items() if row[k] != v}
+            if changes:
+                self.ctx.record(conn, "inspection.updated", inspection_id, changes)
+            if status and row["status"] != status:
+                self.ctx.record(conn, "inspection.status_changed", inspection_id, {"status": status})
+        return self.get(inspection_id)
+
+    def _moment(self, value: datetime | str | None, label: str) -> str:
+        if value is None:
+            return to_rfc3339(self.ctx.clock.now())
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise UserError("“{label}” thiếu múi giờ.", label=label)
+            return to_rfc3339(value)
+        try:
+            return to_rfc3339(parse_rfc3339(value))
+        except ValueError as exc:
+            raise UserError("“{label}”: “{value}” không phải thời điểm hợp lệ.", label=label,
+                            value=value[:40]) from exc
+
+    def start(self, inspection_id: str, at: datetime | str | None = None) -> Inspection:
+        """Record the actual start time on site; the inspection moves to 'in progress'."""
+        moment = self._moment(at, "Thời gian bắt đầu")
+        row = self._row(inspection_id)
+        status = "in_progress" if row["status"] == "draft" else None
+        return self._set_fields(inspection_id, {"actual_start": moment}, status)
+
+    def finish(self, inspection_id: str, at: datetime | str | None = None) -> Inspection:
+        moment = self._moment(at, "Thời gian kết thúc")
+        row = self._row(inspection_id)
+        if row["actual_start"] is None:
+            raise RefusedError("Chưa ghi thời gian bắt đầu kiểm tra.", hint="Ghi thời gian bắt đầu trước.")
+        if moment < row["actual_start"]:
+            raise UserError("Thời gian kết thúc phải sau thời gian bắt đầu.",
+                            hint="Kiểm tra lại giờ kết thúc.")
+        return self._set_fields(inspection_id, {"actual_end": moment}, "recorded")
+
+    def set_times(self, inspection_id: str, start: datetime | str | None,
+                  end: datetime | str | None) -> Inspection:
+        """Correct the actual times by hand (either may be cleared with None)."""
+        s = self._moment(start, "Thời gian bắt đầu") if start is not None else None
+        e = self._moment(end, "Thời gian kết thúc") if end is not None else None
+        if e and not s:
+            raise UserError("Cần có thời gian bắt đầu trước khi ghi thời gian kết thúc.")
+        if s and e and e < s:
+            raise UserError("Thời gian kết thúc phải sau thời gian bắt đầu.", hint="Kiểm tra lại giờ kết thúc.")
+        return self._set_fields(inspection_id, {"actual_start": s, "actual_end": e})
+
+    def set_explanation(self, inspection_id: str, text: str) -> Inspection:
+        value = clean(text, label="Giải trình của đơn vị", max_length=20000, multiline=True)
+        return self._set_fields(inspection_id, {"explanation": value})
+
+    def set_remarks(self, inspection_id: str, text: str) -> Inspection:
+        value = clean(text, label="Nhận xét của Đoàn kiểm tra", max_length=20000, multiline=True)
+        return self._set_fields(inspection_id, {"team_remarks": value})
+
+    def change_status(self, inspection_id: str, status: str) -> Inspection:
+        if status not in STATUSES:
+            raise UserError("Trạng thái “{status}” không hợp lệ.", status=status)
+        with self.ctx.store.transaction() as conn:
+            row = self._row(inspection_id)
+            if status not in STATUS_TRANSITIONS[row["status"]]:
+                raise RefusedError("Không thể chuyển từ “{old}” sang “{new}”.",
+                                   old=STATUSES[row["status"]], new=STATUSES[status])
+            self.ctx.record(conn, "inspection.status_changed", inspection_id, {"status": status})
+        return self.get(inspection_id)
+
+    def archive(self, inspection_id: str, archived: bool = True) -> InspectionSummary:
+        with self.ctx.store.transaction() as conn:
+            row = self._row(inspection_id)
+            if bool(row["archived"]) != archived:
+                self.ctx.record(conn, "inspection.archived", inspection_id, {"archived": archived})
+        return self.summary(inspection_id)
+
+    def duplicate(self, inspection_id: str) -> Inspection:
+        """A new draft with the same header and subjects, to use an inspection as a template."""
+        source = self.get(inspection_id)
+        s = source.summary
+        draft = InspectionDraft(
+            decision_no=s.decision_no,
+            decision_date=s.decision_date,
+            unit_id=s.unit_id,
+            checklist_id=s.checklist_id,
+            checklist_version=self.ctx.store.scalar(
+                "SELECT max(version) FROM catalog_versions WHERE kind='checklist' AND id = ?",
+                (s.checklist_id,)),
+            kind=s.kind,
+            regime=s.regime,
+            title=s.title,
+            decision_issuer=source.decision_issuer,
+            legal_basis=list(source.legal_basis),
+            team_id=source.team.id if source.team else None,
+            planned_date="",
+            location=source.location,
+            subjects=[SubjectSpec(x.name, x.position, x.holds_leadership, x.kind, x.person_id)
+                      for x in source.subjects],
+        )
+        return self.create(draft)
+
+    def subject_ids(self, inspection_id: str) -> list[SubjectId]:
+        return [s.id for s in self.subjects(inspection_id)]
+
+    def person_subjects(self, inspection_id: str) -> list[PersonId]:
+        return [PersonId(s.person_id) for s in self.subjects(inspection_id) if s.person_id]

@@ -1,0 +1,177 @@
+"""The one place that opens SQLite databases, and the one transaction context manager.
+
+Every connection gets the same pragmas (WAL, synchronous=FULL, foreign keys, busy timeout), so
+durability and encryption at rest can be changed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from inspector.errors import BugError, StorageError
+from inspector.store.migrations import migrate
+from inspector.text import fold
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _apply_pragmas(conn: sqlite3.Connection, *, durable: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if durable:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StorageError(
+                "Không bật được chế độ ghi nhật ký WAL cho cơ sở dữ liệu.",
+                hint="Thư mục dữ liệu phải nằm trên ổ đĩa cục bộ của máy, không phải ổ mạng.",
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        if sys.platform == "darwin":
+            conn.execute("PRAGMA fullfsync = ON")
+            conn.execute("PRAGMA checkpoint_fullfsync = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def connect(path: Path, *, durable: bool = True) -> sqlite3.Connection:
+    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None)."""
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        _apply_pragmas(conn, durable=durable)
+        conn.create_function("inspector_fold", 1, fold, deterministic=True)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(
+            "Không mở được cơ sở dữ liệu {path}: {reason}.",
+            hint="Kiểm tra quyền ghi vào thư mục dữ liệu và dung lượng ổ đĩa.",
+            path=str(path),
+            reason=str(exc),
+        ) from exc
+    return conn
+
+
+def translate_os_error(exc: BaseException) -> StorageError | None:
+    """Turn disk-full and permission failures into a user error; None for anything else."""
+    text = str(exc).lower()
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "database or disk is full" in text
+    if full:
+        return StorageError(
+            "Ổ đĩa đã đầy; thao tác vừa rồi chưa được lưu, dữ liệu trước đó vẫn nguyên vẹn.",
+            hint="Giải phóng dung lượng ổ đĩa rồi thực hiện lại thao tác.",
+        )
+    denied = (isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)) or (
+        "readonly database" in text
+    )
+    if denied:
+        return StorageError(
+            "Không có quyền ghi vào thư mục dữ liệu; thao tác vừa rồi chưa được lưu.",
+            hint="Kiểm tra quyền ghi hoặc chọn thư mục dữ liệu khác bằng --data-dir.",
+        )
+    return None
+
+
+class Store:
+    """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
+        self._depth = 0
+        self._batch = False
+        self.commits = 0  # durable commits made through transaction(); read by tests and benches
+
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing bulk action (demo data, an import) spanning many service calls.
+
+        Service transactions inside the batch join it instead of committing on their own.
+        """
+        with self.transaction() as conn:
+            self._batch = True
+            try:
+                yield conn
+            finally:
+                self._batch = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One user action = one `BEGIN IMMEDIATE … COMMIT`. Nesting is a bug, not a savepoint."""
+        if self._batch:
+            yield self.conn
+            return
+        if self._depth:
+            raise BugError("nested Store.transaction(): one user action must be one transaction")
+        self._depth = 1
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise translate_os_error(exc) or exc from exc
+            try:
+                yield self.conn
+                if not self.conn.in_transaction:
+                    raise BugError("the transaction was committed early by a helper")
+                self.conn.execute("COMMIT")
+                self.commits += 1
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | OSError):
+                    user = translate_os_error(exc)
+                    if user is not None:
+                        raise user from exc
+                raise
+        finally:
+            self._depth = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        for row in self.db.query(sql, params):
+            return row
+        return None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: Path) -> Store:
+    """The factory: open (creating if needed) and migrate the local database at `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise translate_os_error(exc) or StorageError(
+            "Không tạo được thư mục dữ liệu {path}.",
+            hint="Chọn thư mục khác bằng --data-dir.",
+            path=str(path.parent),
+        ) from exc
+    conn = connect(path)
+    store = Store(path, conn)
+    migrate(store)
+    return store
+
+
+def open_scratch(path: Path) -> Store:
+    """A throw-away database (rebuild checks, staging): same schema, no durability cost."""
+    conn = connect(path, durable=False)
+    store = Store(path, conn)
+    migrate(store)
+    return store

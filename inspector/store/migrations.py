@@ -1,0 +1,250 @@
+"""Schema migrations keyed on `PRAGMA user_version`; each step runs in one transaction.
+
+Tables fall in two kinds. Local state (device, settings, blobs, sync bookkeeping) belongs to this
+machine only. Projections (everything listed in PROJECTION_TABLES) are derived from the event log
+and must equal a rebuild from it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from inspector.errors import StorageError
+
+if TYPE_CHECKING:
+    from inspector.store.db import Store
+
+PROJECTION_TABLES: tuple[str, ...] = (
+    "catalog_versions",
+    "units",
+    "people",
+    "teams",
+    "team_members",
+    "inspections",
+    "subjects",
+    "findings",
+    "evidence",
+    "requirements",
+)
+
+_V1 = """
+CREATE TABLE device (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE events (
+    local_order INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1),
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    hlc INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    UNIQUE (device_id, epoch, seq)
+);
+CREATE INDEX events_entity ON events (entity_id);
+CREATE INDEX events_order ON events (hlc, device_id, seq);
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('ok', 'corrupt', 'missing')),
+    stored_at TEXT NOT NULL,
+    verified_at TEXT
+);
+
+CREATE TABLE catalog_versions (
+    kind TEXT NOT NULL CHECK (kind IN ('catalog', 'checklist')),
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    document TEXT NOT NULL,
+    source TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    PRIMARY KEY (kind, id, version)
+);
+CREATE TABLE units (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES units (id),
+    name TEXT NOT NULL,
+    unit_type TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX units_parent ON units (parent_id);
+CREATE TABLE people (
+    id TEXT PRIMARY KEY,
+    full_name TEXT NOT NULL,
+    position TEXT NOT NULL DEFAULT '',
+    unit_id TEXT REFERENCES units (id),
+    holds_leadership INTEGER NOT NULL DEFAULT 0,
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX people_unit ON people (unit_id);
+CREATE TABLE teams (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    issuing_body TEXT NOT NULL DEFAULT '',
+    superior_body TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE team_members (
+    team_id TEXT NOT NULL REFERENCES teams (id),
+    person_id TEXT NOT NULL REFERENCES people (id),
+    role TEXT NOT NULL CHECK (role IN ('leader', 'deputy', 'member', 'secretary')),
+    ordinal INTEGER NOT NULL,
+    PRIMARY KEY (team_id, person_id)
+);
+CREATE TABLE inspections (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    decision_no TEXT NOT NULL,
+    decision_date TEXT NOT NULL,
+    decision_issuer TEXT NOT NULL DEFAULT '',
+    legal_basis TEXT NOT NULL DEFAULT '[]',
+    kind TEXT NOT NULL CHECK (kind IN ('surprise', 'regular')),
+    regime TEXT NOT NULL CHECK (regime IN ('party', 'state')),
+    unit_id TEXT NOT NULL REFERENCES units (id),
+    checklist_id TEXT NOT NULL,
+    checklist_version INTEGER NOT NULL,
+    team_id TEXT REFERENCES teams (id),
+    planned_date TEXT NOT NULL DEFAULT '',
+    location TEXT NOT NULL DEFAULT '',
+    actual_start TEXT,
+    actual_end TEXT,
+    explanation TEXT NOT NULL DEFAULT '',
+    team_remarks TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    version_no INTEGER NOT NULL DEFAULT 1,
+    supersedes TEXT,
+    superseded_by TEXT,
+    sealed_at TEXT,
+    seal_hash TEXT,
+    item_count INTEGER NOT NULL,
+    subject_count INTEGER NOT NULL DEFAULT 0,
+    assessed_count INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX inspections_unit ON inspections (unit_id);
+CREATE INDEX inspections_decision_date ON inspections (decision_date);
+CREATE TABLE subjects (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections (id),
+    ordinal INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('person', 'collective')),
+    person_id TEXT REFERENCES people (id),
+    name TEXT NOT NULL,
+    position TEXT NOT NULL DEFAULT '',
+    holds_leadership INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX subjects_inspection ON subjects (inspection_id);
+CREATE TABLE findings (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections (id),
+    item_code TEXT NOT NULL,
+    subject_id TEXT NOT NULL REFERENCES subjects (id),
+    level INTEGER CHECK (level BETWEEN 0 AND 3),
+    note TEXT NOT NULL DEFAULT '',
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    origin_device TEXT NOT NULL,
+    head_hash TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX findings_cell ON findings (inspection_id, item_code, subject_id);
+CREATE TABLE evidence (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections (id),
+    finding_id TEXT REFERENCES findings (id),
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    caption TEXT NOT NULL DEFAULT '',
+    captured_at TEXT,
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    removed_at TEXT,
+    removed_by TEXT,
+    removed_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX evidence_inspection ON evidence (inspection_id);
+CREATE INDEX evidence_sha ON evidence (sha256);
+CREATE TABLE requirements (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections (id),
+    ordinal INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    responsible TEXT NOT NULL,
+    responsible_unit_id TEXT REFERENCES units (id),
+    responsible_person_id TEXT REFERENCES people (id),
+    deadline TEXT NOT NULL,
+    report_back_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_note TEXT NOT NULL DEFAULT '',
+    removed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX requirements_inspection ON requirements (inspection_id);
+CREATE INDEX requirements_deadline ON requirements (deadline);
+"""
+
+# Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+LATEST = MIGRATIONS[-1][0]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def migrate(store: Store) -> None:
+    current = int(store.scalar("PRAGMA user_version"))
+    if current > LATEST:
+        raise StorageError(
+            "Cơ sở dữ liệu được tạo bởi phiên bản mới hơn của phần mềm (lược đồ {found} > {known}).",
+            hint="Cài phiên bản phần mềm mới nhất rồi mở lại.",
+            found=current,
+            known=LATEST,
+        )
+    for version, script in MIGRATIONS:
+        if version <= current:
+            continue
+        with store.transaction() as conn:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")

@@ -1,0 +1,264 @@
+"""Projections: how each event type changes the tables. Pure functions of (tables, event).
+
+Replaying the whole log in order (hybrid clock, device, sequence) through `apply` must give
+exactly the live tables; `inspector events verify` checks it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from inspector import canonical
+from inspector.errors import BugError
+from inspector.store.events import Event
+
+Reducer = Callable[[sqlite3.Connection, Event], None]
+
+# Columns an event may set, per table. Anything else in a payload is ignored by the projection.
+UNIT_FIELDS = ("parent_id", "name", "unit_type", "code", "address", "archived")
+PERSON_FIELDS = ("full_name", "position", "unit_id", "holds_leadership", "archived")
+TEAM_FIELDS = ("name", "issuing_body", "superior_body", "archived")
+INSPECTION_FIELDS = (
+    "title", "decision_no", "decision_date", "decision_issuer", "legal_basis", "kind", "regime",
+    "unit_id", "checklist_id", "checklist_version", "team_id", "planned_date", "location",
+    "actual_start", "actual_end", "explanation", "team_remarks", "item_count",
+)
+SUBJECT_FIELDS = ("ordinal", "kind", "person_id", "name", "position", "holds_leadership")
+REQUIREMENT_FIELDS = (
+    "ordinal", "content", "responsible", "responsible_unit_id", "responsible_person_id",
+    "deadline", "report_back_date", "status", "status_note",
+)
+
+
+def _encode(column: str, value: Any) -> Any:
+    if column == "legal_basis":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values()))
+
+
+def _update(conn: sqlite3.Connection, table: str, key: str, fields: dict[str, Any]) -> None:
+    if not fields:
+        return
+    sets = ", ".join(f"{c} = ?" for c in fields)
+    cur = conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*fields.values(), key))
+    if cur.rowcount != 1:
+        raise BugError(f"projection: {table} row {key} not found")
+
+
+def _pick(payload: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    return {c: _encode(c, payload[c]) for c in allowed if c in payload}
+
+
+def _created(table: str, allowed: tuple[str, ...]) -> Reducer:
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        row = {"id": ev.entity_id, **_pick(ev.payload, allowed), "created_at": ev.at, "updated_at": ev.at}
+        _insert(conn, table, row)
+
+    return reduce
+
+
+def _updated(table: str, allowed: tuple[str, ...]) -> Reducer:
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        _update(conn, table, ev.entity_id, {**_pick(ev.payload, allowed), "updated_at": ev.at})
+
+    return reduce
+
+
+def _catalog_imported(conn: sqlite3.Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(
+        "INSERT INTO catalog_versions (kind, id, version, title, content_hash, document, source,"
+        " imported_at, imported_by) VALUES (?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (kind, id, version) DO NOTHING",
+        (p["kind"], p["id"], p["version"], p["title"], p["content_hash"],
+         canonical.dumps(p["document"]), p["source"], ev.at, ev.author_name),
+    )
+
+
+def _team_members(conn: sqlite3.Connection, ev: Event) -> None:
+    if "members" not in ev.payload:
+        return
+    conn.execute("DELETE FROM team_members WHERE team_id = ?", (ev.entity_id,))
+    for ordinal, member in enumerate(ev.payload["members"], start=1):
+        conn.execute(
+            "INSERT INTO team_members (team_id, person_id, role, ordinal) VALUES (?,?,?,?)",
+            (ev.entity_id, member["person_id"], member["role"], ordinal),
+        )
+
+
+def _team_created(conn: sqlite3.Connection, ev: Event) -> None:
+    _created("teams", TEAM_FIELDS)(conn, ev)
+    _team_members(conn, ev)
+
+
+def _team_updated(conn: sqlite3.Connection, ev: Event) -> None:
+    _updated("teams", TEAM_FIELDS)(conn, ev)
+    _team_members(conn, ev)
+
+
+def _inspection_created(conn: sqlite3.Connection, ev: Event) -> None:
+    row = {
+        "id": ev.entity_id,
+        **_pick(ev.payload, INSPECTION_FIELDS),
+        "status": ev.payload["status"],
+        "version_no": ev.payload.get("version_no", 1),
+        "supersedes": ev.payload.get("supersedes"),
+        "created_at": ev.at,
+        "created_by": ev.author_name,
+        "updated_at": ev.at,
+    }
+    _insert(conn, "inspections", row)
+    if row["supersedes"]:
+        _update(conn, "inspections", row["supersedes"], {"superseded_by": ev.entity_id})
+
+
+def _inspection_status(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "inspections", ev.entity_id, {"status": ev.payload["status"], "updated_at": ev.at})
+
+
+def _inspection_archived(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "inspections", ev.entity_id,
+            {"archived": int(bool(ev.payload["archived"])), "updated_at": ev.at})
+
+
+def _inspection_sealed(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "inspections", ev.entity_id, {
+        "status": "sealed", "sealed_at": ev.at, "seal_hash": ev.payload["snapshot_hash"],
+        "updated_at": ev.at,
+    })
+
+
+def refresh_counts(conn: sqlite3.Connection, inspection_id: str) -> None:
+    """Subject and assessed-cell counters, kept so that long lists need no aggregation."""
+    conn.execute(
+        """UPDATE inspections SET
+             subject_count = (SELECT count(*) FROM subjects WHERE inspection_id = :i AND removed = 0),
+             assessed_count = (
+               SELECT count(*) FROM (
+                 SELECT DISTINCT f.item_code, f.subject_id FROM findings f
+                 JOIN subjects s ON s.id = f.subject_id
+                 WHERE f.inspection_id = :i AND f.removed = 0 AND f.level IS NOT NULL
+                   AND s.removed = 0))
+           WHERE id = :i""",
+        {"i": inspection_id},
+    )
+
+
+def _subject_added(conn: sqlite3.Connection, ev: Event) -> None:
+    row = {
+        "id": ev.entity_id,
+        "inspection_id": ev.payload["inspection_id"],
+        **_pick(ev.payload, SUBJECT_FIELDS),
+        "created_at": ev.at,
+        "updated_at": ev.at,
+    }
+    _insert(conn, "subjects", row)
+    refresh_counts(conn, row["inspection_id"])
+
+
+def _subject_removed(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "subjects", ev.entity_id, {"removed": 1, "updated_at": ev.at})
+    refresh_counts(conn, ev.payload["inspection_id"])
+
+
+def _finding_set(conn: sqlite3.Connection, ev: Event) -> None:
+    p = ev.payload
+    conn.execute(
+        """INSERT INTO findings (id, inspection_id, item_code, subject_id, level, note, author_id,
+             author_name, origin_device, head_hash, removed, created_at, updated_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?,0,?,?)
+           ON CONFLICT (id) DO UPDATE SET level = excluded.level, note = excluded.note,
+             author_id = excluded.author_id, author_name = excluded.author_name,
+             head_hash = excluded.head_hash, removed = 0, updated_at = excluded.updated_at""",
+        (ev.entity_id, p["inspection_id"], p["item_code"], p["subject_id"], p["level"], p["note"],
+         ev.author_id, ev.author_name, ev.device_id, ev.hash, ev.at, ev.at),
+    )
+    refresh_counts(conn, p["inspection_id"])
+
+
+def _finding_removed(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "findings", ev.entity_id, {"removed": 1, "head_hash": ev.hash, "updated_at": ev.at})
+    refresh_counts(conn, ev.payload["inspection_id"])
+
+
+def _evidence_added(conn: sqlite3.Connection, ev: Event) -> None:
+    p = ev.payload
+    _insert(conn, "evidence", {
+        "id": ev.entity_id,
+        "inspection_id": p["inspection_id"],
+        "finding_id": p.get("finding_id"),
+        "sha256": p["sha256"],
+        "size": p["size"],
+        "file_name": p["file_name"],
+        "media_type": p["media_type"],
+        "kind": p["kind"],
+        "caption": p.get("caption", ""),
+        "captured_at": p.get("captured_at"),
+        "added_at": ev.at,
+        "added_by": ev.author_name,
+    })
+
+
+def _evidence_removed(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "evidence", ev.entity_id, {
+        "removed": 1, "removed_at": ev.at, "removed_by": ev.author_name,
+        "removed_reason": ev.payload.get("reason", ""),
+    })
+
+
+def _requirement_set(conn: sqlite3.Connection, ev: Event) -> None:
+    exists = conn.execute("SELECT 1 FROM requirements WHERE id = ?", (ev.entity_id,)).fetchone()
+    if exists:
+        _updated("requirements", REQUIREMENT_FIELDS)(conn, ev)
+    else:
+        _insert(conn, "requirements", {
+            "id": ev.entity_id, "inspection_id": ev.payload["inspection_id"],
+            **_pick(ev.payload, REQUIREMENT_FIELDS), "created_at": ev.at, "updated_at": ev.at,
+        })
+
+
+def _requirement_removed(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "requirements", ev.entity_id, {"removed": 1, "updated_at": ev.at})
+
+
+REDUCERS: dict[str, Reducer] = {
+    "catalog.imported": _catalog_imported,
+    "unit.created": _created("units", UNIT_FIELDS),
+    "unit.updated": _updated("units", UNIT_FIELDS),
+    "person.created": _created("people", PERSON_FIELDS),
+    "person.updated": _updated("people", PERSON_FIELDS),
+    "team.created": _team_created,
+    "team.updated": _team_updated,
+    "inspection.created": _inspection_created,
+    "inspection.updated": _updated("inspections", INSPECTION_FIELDS),
+    "inspection.status_changed": _inspection_status,
+    "inspection.archived": _inspection_archived,
+    "inspection.sealed": _inspection_sealed,
+    "subject.added": _subject_added,
+    "subject.updated": _updated("subjects", SUBJECT_FIELDS),
+    "subject.removed": _subject_removed,
+    "finding.set": _finding_set,
+    "finding.removed": _finding_removed,
+    "evidence.added": _evidence_added,
+    "evidence.removed": _evidence_removed,
+    "requirement.set": _requirement_set,
+    "requirement.removed": _requirement_removed,
+}
+
+
+def apply(conn: sqlite3.Connection, event: Event) -> None:
+    reducer = REDUCERS.get(event.type)
+    if reducer is None:
+        raise BugError(f"no projection for event type {event.type!r}")
+    reducer(conn, event)

@@ -1,0 +1,85 @@
+"""Text and date handling at the model boundary: NFC, trimming, limits, Vietnamese formats."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from inspector.clock import VIETNAM_TZ, parse_rfc3339
+from inspector.errors import UserError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(
+    value: str | None,
+    *,
+    label: str,
+    max_length: int = 500,
+    required: bool = False,
+    multiline: bool = False,
+) -> str:
+    """NFC-normalise and trim user text; refuse control characters and over-long input."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if not multiline:
+        text = " ".join(text.split())
+    else:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text):
+        raise UserError("“{label}” chứa ký tự điều khiển không hợp lệ.",
+                        hint="Xóa ký tự lạ (thường do dán từ phần mềm khác) rồi nhập lại.", label=label)
+    if required and not text:
+        raise UserError("“{label}” không được để trống.", hint="Nhập “{label}” rồi thử lại.", label=label)
+    if len(text) > max_length:
+        raise UserError("“{label}” quá dài: {length} ký tự, tối đa {limit}.",
+                        hint="Rút gọn nội dung rồi thử lại.", label=label, length=len(text),
+                        limit=max_length)
+    return text
+
+
+def parse_date(value: str | date | None, *, label: str, required: bool = True) -> str:
+    """Accept dd/mm/yyyy or yyyy-mm-dd (or a date); return ISO yyyy-mm-dd ('' if optional and empty)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise UserError("“{label}” không được để trống.", hint="Nhập ngày dạng dd/mm/yyyy.", label=label)
+        return ""
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise UserError("“{label}”: “{value}” không phải là ngày hợp lệ.",
+                    hint="Nhập ngày dạng dd/mm/yyyy, ví dụ 07/08/2023.", label=label, value=text[:40])
+
+
+def fold(text: str | None) -> str:
+    """Accent- and case-insensitive search key: “Hoàn Kiếm” → “hoan kiem”."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+
+
+def ui_date(iso: str | None) -> str:
+    """yyyy-mm-dd → dd/mm/yyyy (the UI format); '' stays ''."""
+    if not iso:
+        return ""
+    return date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+
+
+def ui_datetime(rfc3339: str | None) -> str:
+    """A stored UTC timestamp shown in Vietnam time: dd/mm/yyyy HH:MM."""
+    if not rfc3339:
+        return ""
+    return parse_rfc3339(rfc3339).astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def document_date(iso: str) -> str:
+    """Official document style: 'ngày 07 tháng 8 năm 2023' (month padded only for 1 and 2)."""
+    d = date.fromisoformat(iso[:10])
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    return f"ngày {d.day:02d} tháng {month} năm {d.year}"

@@ -1,0 +1,97 @@
+"""The composition root of the core: opens a data directory and wires the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.clock import Clock, SystemClock
+from inspector.errors import StorageError
+from inspector.services.catalogs import CatalogService
+from inspector.services.context import ServiceContext
+from inspector.services.evidence import EvidenceService
+from inspector.services.findings import FindingService
+from inspector.services.inspections import InspectionService
+from inspector.services.registry import RegistryService
+from inspector.services.requirements import RequirementService
+from inspector.services.settings import SettingsService, load_identity
+from inspector.store.audit import AuditReport, verify_store
+from inspector.store.db import Store, open_store, translate_os_error
+from inspector.store.device import ensure_device
+from inspector.vault import Vault
+
+DB_NAME = "inspector.db"
+
+
+@dataclass
+class Services:
+    """Everything the UI and the CLI may call. Built once per data directory and thread."""
+
+    ctx: ServiceContext
+    settings: SettingsService
+    catalogs: CatalogService
+    registry: RegistryService
+    inspections: InspectionService
+    findings: FindingService
+    evidence: EvidenceService
+    requirements: RequirementService
+
+    def verify_events(self) -> AuditReport:
+        return verify_store(self.ctx.store, scratch_dir=self.ctx.vault.tmp)
+
+
+class Workspace:
+    """One data directory: the database, the evidence vault, and this device's identity."""
+
+    def __init__(self, data_dir: Path, store: Store, services: Services) -> None:
+        self.data_dir = data_dir
+        self.store = store
+        self.services = services
+
+    @classmethod
+    def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True) -> Workspace:
+        clock = clock or SystemClock()
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise translate_os_error(exc) or StorageError(
+                "Không tạo được thư mục dữ liệu {path}: {reason}.",
+                hint="Chọn thư mục khác bằng --data-dir hoặc biến INSPECTOR_DATA_DIR.",
+                path=str(data_dir), reason=exc.strerror or str(exc)) from exc
+        store = open_store(data_dir / DB_NAME)
+        try:
+            device = ensure_device(store, clock)
+            identity = load_identity(store)
+            vault = Vault(data_dir / "vault")
+            ctx = ServiceContext(store=store, vault=vault, device=device, clock=clock, identity=identity)
+            services = build_services(ctx)
+            if install_builtins:
+                services.catalogs.install_builtins()
+        except BaseException:
+            store.close()
+            raise
+        return cls(data_dir, store, services)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_services(ctx: ServiceContext) -> Services:
+    registry = RegistryService(ctx)
+    inspections = InspectionService(ctx, registry)
+    return Services(
+        ctx=ctx,
+        settings=SettingsService(ctx.store, ctx.identity),
+        catalogs=CatalogService(ctx),
+        registry=registry,
+        inspections=inspections,
+        findings=FindingService(ctx, inspections),
+        evidence=EvidenceService(ctx, inspections),
+        requirements=RequirementService(ctx, inspections, registry),
+    )
