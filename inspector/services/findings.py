@@ -6,7 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Final
 
-from inspector.domain import Finding, FindingId, FindingsMatrix, SubjectId
+from inspector.catalog.model import Checklist
+from inspector.domain import Finding, FindingId, FindingsMatrix, Inspection, SubjectId
 from inspector.errors import NotFoundError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
@@ -62,6 +63,17 @@ class Progress:
     @property
     def ratio(self) -> float:
         return self.assessed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class RecordingSnapshot:
+    """Everything the recording view needs to show one inspection, read in one go."""
+
+    inspection: Inspection
+    checklist: Checklist
+    matrix: FindingsMatrix
+    evidence_counts: dict[FindingId, int]
+    inspection_evidence: int
 
 
 def _finding(row: dict[str, Any]) -> Finding:
@@ -165,6 +177,15 @@ class FindingService:
             out.append(FindingRevision(ev.at, ev.author_name, ev.type, ev.payload.get("level"),
                                        ev.payload.get("note", ""), ev.hash))
         return out
+
+    def open(self, inspection_id: str) -> RecordingSnapshot:
+        inspection = self.inspections.get(inspection_id)
+        checklist = self.ctx.checklist(inspection.summary.checklist_id, inspection.summary.checklist_version)
+        counts = {FindingId(r[0]): r[1] for r in self.ctx.store.conn.execute(
+            "SELECT coalesce(finding_id, ''), count(*) FROM evidence WHERE inspection_id = ?"
+            " AND removed = 0 GROUP BY finding_id", (inspection_id,))}
+        general = counts.pop(FindingId(""), 0)
+        return RecordingSnapshot(inspection, checklist, self.matrix(inspection_id), counts, general)
 
     def progress(self, inspection_id: str) -> Progress:
         summary = self.inspections.summary(inspection_id)

@@ -25,6 +25,10 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "findings",
     "evidence",
     "requirements",
+    "minutes",
+    "conclusions",
+    "documents",
+    "signatures",
 )
 
 _V1 = """
@@ -223,8 +227,71 @@ CREATE INDEX requirements_inspection ON requirements (inspection_id);
 CREATE INDEX requirements_deadline ON requirements (deadline);
 """
 
+# Documents: the details of the minutes and the conclusion, generated PDFs and their signatures.
+_V2 = """
+CREATE TABLE minutes (
+    inspection_id TEXT PRIMARY KEY REFERENCES inspections (id),
+    number TEXT NOT NULL DEFAULT '',
+    place_name TEXT NOT NULL DEFAULT 'Hà Nội',
+    unit_representatives TEXT NOT NULL DEFAULT '[]',
+    other_participants TEXT NOT NULL DEFAULT '[]',
+    copies INTEGER NOT NULL DEFAULT 2,
+    refusals TEXT NOT NULL DEFAULT '[]',
+    with_secretary INTEGER NOT NULL DEFAULT 1,
+    recipients TEXT NOT NULL DEFAULT '[]',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE conclusions (
+    inspection_id TEXT PRIMARY KEY REFERENCES inspections (id),
+    doc_type TEXT NOT NULL DEFAULT 'conclusion' CHECK (doc_type IN ('conclusion', 'notice')),
+    superior_body TEXT NOT NULL DEFAULT '',
+    issuing_body TEXT NOT NULL DEFAULT '',
+    number TEXT NOT NULL DEFAULT '',
+    place_name TEXT NOT NULL DEFAULT 'Hà Nội',
+    issue_date TEXT NOT NULL DEFAULT '',
+    findings_summary TEXT NOT NULL DEFAULT '',
+    strengths TEXT NOT NULL DEFAULT '',
+    shortcomings TEXT NOT NULL DEFAULT '',
+    causes TEXT NOT NULL DEFAULT '',
+    follow_up TEXT NOT NULL DEFAULT '',
+    signer_authority TEXT NOT NULL DEFAULT '',
+    signer_position TEXT NOT NULL DEFAULT '',
+    signer_name TEXT NOT NULL DEFAULT '',
+    recipients TEXT NOT NULL DEFAULT '[]',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections (id),
+    kind TEXT NOT NULL CHECK (kind IN ('minutes', 'conclusion')),
+    revision INTEGER NOT NULL,
+    prepared_sha256 TEXT NOT NULL,
+    current_sha256 TEXT NOT NULL,
+    fields TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL CHECK (status IN ('prepared', 'signing', 'signed')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX documents_inspection ON documents (inspection_id);
+CREATE TABLE signatures (
+    id TEXT PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    role TEXT NOT NULL,
+    field_name TEXT NOT NULL,
+    signer_name TEXT NOT NULL,
+    cert_subject TEXT NOT NULL DEFAULT '',
+    cert_fingerprint TEXT NOT NULL DEFAULT '',
+    claimed_time TEXT NOT NULL,
+    drawn_sha256 TEXT,
+    pdf_sha256 TEXT NOT NULL,
+    method TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX signatures_document ON signatures (document_id);
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -6,7 +6,6 @@ exactly the live tables; `inspector events verify` checks it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -33,9 +32,23 @@ REQUIREMENT_FIELDS = (
 )
 
 
+MINUTES_FIELDS = (
+    "number", "place_name", "unit_representatives", "other_participants", "copies", "refusals",
+    "with_secretary", "recipients",
+)
+CONCLUSION_FIELDS = (
+    "doc_type", "superior_body", "issuing_body", "number", "place_name", "issue_date",
+    "findings_summary", "strengths", "shortcomings", "causes", "follow_up", "signer_authority",
+    "signer_position", "signer_name", "recipients",
+)
+_JSON_COLUMNS = frozenset({
+    "legal_basis", "unit_representatives", "other_participants", "refusals", "recipients", "fields",
+})
+
+
 def _encode(column: str, value: Any) -> Any:
-    if column == "legal_basis":
-        return json.dumps(value, ensure_ascii=False)
+    if column in _JSON_COLUMNS:
+        return canonical.dumps(value)
     if isinstance(value, bool):
         return int(value)
     return value
@@ -155,6 +168,21 @@ def refresh_counts(conn: sqlite3.Connection, inspection_id: str) -> None:
     )
 
 
+def _cell_assessed(conn: sqlite3.Connection, inspection_id: str, item_code: str, subject_id: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM findings f JOIN subjects s ON s.id = f.subject_id"
+        " WHERE f.inspection_id = ? AND f.item_code = ? AND f.subject_id = ? AND f.removed = 0"
+        " AND f.level IS NOT NULL AND s.removed = 0 LIMIT 1",
+        (inspection_id, item_code, subject_id)).fetchone() is not None
+
+
+def _adjust_assessed(conn: sqlite3.Connection, inspection_id: str, before: bool, after: bool) -> None:
+    """The same count as refresh_counts, kept by one cell's change (the hot path of recording)."""
+    if before != after:
+        conn.execute("UPDATE inspections SET assessed_count = assessed_count + ? WHERE id = ?",
+                     (1 if after else -1, inspection_id))
+
+
 def _subject_added(conn: sqlite3.Connection, ev: Event) -> None:
     row = {
         "id": ev.entity_id,
@@ -174,6 +202,8 @@ def _subject_removed(conn: sqlite3.Connection, ev: Event) -> None:
 
 def _finding_set(conn: sqlite3.Connection, ev: Event) -> None:
     p = ev.payload
+    cell = (p["inspection_id"], p["item_code"], p["subject_id"])
+    before = _cell_assessed(conn, *cell)
     conn.execute(
         """INSERT INTO findings (id, inspection_id, item_code, subject_id, level, note, author_id,
              author_name, origin_device, head_hash, removed, created_at, updated_at)
@@ -184,12 +214,15 @@ def _finding_set(conn: sqlite3.Connection, ev: Event) -> None:
         (ev.entity_id, p["inspection_id"], p["item_code"], p["subject_id"], p["level"], p["note"],
          ev.author_id, ev.author_name, ev.device_id, ev.hash, ev.at, ev.at),
     )
-    refresh_counts(conn, p["inspection_id"])
+    _adjust_assessed(conn, p["inspection_id"], before, _cell_assessed(conn, *cell))
 
 
 def _finding_removed(conn: sqlite3.Connection, ev: Event) -> None:
+    row = conn.execute("SELECT inspection_id, item_code, subject_id FROM findings WHERE id = ?",
+                       (ev.entity_id,)).fetchone()
+    before = _cell_assessed(conn, *row)
     _update(conn, "findings", ev.entity_id, {"removed": 1, "head_hash": ev.hash, "updated_at": ev.at})
-    refresh_counts(conn, ev.payload["inspection_id"])
+    _adjust_assessed(conn, row[0], before, _cell_assessed(conn, *row))
 
 
 def _evidence_added(conn: sqlite3.Connection, ev: Event) -> None:
@@ -232,6 +265,48 @@ def _requirement_removed(conn: sqlite3.Connection, ev: Event) -> None:
     _update(conn, "requirements", ev.entity_id, {"removed": 1, "updated_at": ev.at})
 
 
+def _upsert_by_inspection(table: str, allowed: tuple[str, ...]) -> Reducer:
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        fields = {**_pick(ev.payload, allowed), "updated_at": ev.at}
+        key = ev.payload["inspection_id"]
+        exists = conn.execute(f"SELECT 1 FROM {table} WHERE inspection_id = ?", (key,)).fetchone()
+        if exists:
+            sets = ", ".join(f"{c} = ?" for c in fields)
+            conn.execute(f"UPDATE {table} SET {sets} WHERE inspection_id = ?", (*fields.values(), key))
+        else:
+            _insert(conn, table, {"inspection_id": key, **fields})
+
+    return reduce
+
+
+def _document_prepared(conn: sqlite3.Connection, ev: Event) -> None:
+    p = ev.payload
+    _insert(conn, "documents", {
+        "id": ev.entity_id, "inspection_id": p["inspection_id"], "kind": p["kind"],
+        "revision": p["revision"], "prepared_sha256": p["sha256"], "current_sha256": p["sha256"],
+        "fields": _encode("fields", p["fields"]), "status": "prepared", "created_at": ev.at,
+        "updated_at": ev.at,
+    })
+
+
+def _document_signed(conn: sqlite3.Connection, ev: Event) -> None:
+    p = ev.payload
+    _insert(conn, "signatures", {
+        "id": p["signature_id"], "document_id": ev.entity_id, "role": p["role"],
+        "field_name": p["field_name"], "signer_name": p["signer_name"],
+        "cert_subject": p.get("cert_subject", ""), "cert_fingerprint": p.get("cert_fingerprint", ""),
+        "claimed_time": p["claimed_time"], "drawn_sha256": p.get("drawn_sha256"),
+        "pdf_sha256": p["sha256"], "method": p["method"], "created_at": ev.at,
+    })
+    _update(conn, "documents", ev.entity_id, {
+        "current_sha256": p["sha256"], "status": "signed" if p.get("complete") else "signing",
+        "updated_at": ev.at})
+
+
+def _document_timestamped(conn: sqlite3.Connection, ev: Event) -> None:
+    _update(conn, "documents", ev.entity_id, {"current_sha256": ev.payload["sha256"], "updated_at": ev.at})
+
+
 REDUCERS: dict[str, Reducer] = {
     "catalog.imported": _catalog_imported,
     "unit.created": _created("units", UNIT_FIELDS),
@@ -254,6 +329,11 @@ REDUCERS: dict[str, Reducer] = {
     "evidence.removed": _evidence_removed,
     "requirement.set": _requirement_set,
     "requirement.removed": _requirement_removed,
+    "minutes.set": _upsert_by_inspection("minutes", MINUTES_FIELDS),
+    "conclusion.set": _upsert_by_inspection("conclusions", CONCLUSION_FIELDS),
+    "document.prepared": _document_prepared,
+    "document.signed": _document_signed,
+    "document.timestamped": _document_timestamped,
 }
 
 
