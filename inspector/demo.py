@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from inspector.catalog.model import ChecklistItem
 from inspector.clock import VIETNAM_TZ
-from inspector.domain import Unit
+from inspector.domain import Subject, Unit
 from inspector.paths import resources_dir
 from inspector.services.inspections import InspectionDraft, SubjectSpec
 from inspector.services.registry import MemberSpec
@@ -119,9 +119,10 @@ class DemoBuilder:
             for name, utype in WARDS:
                 ward = reg.add_unit(name, utype, parent_id=city.id)
                 short = name.split(" ", 1)[1]
-                ubnd = reg.add_unit(f"Ủy ban nhân dân {name.lower().split(' ')[0]} {short}", "agency",
+                level = name.split(" ")[0].lower()
+                ubnd = reg.add_unit(f"Ủy ban nhân dân {level} {short}", "agency",
                                     parent_id=ward.id, address=f"{short}, Hà Nội")
-                desk = reg.add_unit(f"Trung tâm phục vụ hành chính công {name.lower().split(' ')[0]} {short}",
+                desk = reg.add_unit(f"Trung tâm phục vụ hành chính công {level} {short}",
                                     "desk", parent_id=ward.id, address=f"{short}, Hà Nội")
                 wards.append((ward, ubnd, desk))
             catalogs = {c.id: c for c in self.s.catalogs.latest_checklists()}
@@ -132,11 +133,12 @@ class DemoBuilder:
                 checklist = catalogs[plan]
                 target = desk if plan == "ct24-mot-cua" else ubnd
                 count = subjects if subjects is not None else (3 if plan != "ct24-cong-chuc" else 4)
+                place = ward.name[0].lower() + ward.name[1:]  # "phường Hoàn Kiếm" after a post title
                 if plan == "ct24-mot-cua":
                     specs = [SubjectSpec(desk.name, "Tập thể bộ phận một cửa", False, "collective")]
-                    specs += self._people(desk, ward.name[0].lower() + ward.name[1:], max(0, count - 1), leadership=False)
+                    specs += self._people(desk, place, max(0, count - 1), leadership=False)
                 else:
-                    specs = self._people(ubnd, ward.name[0].lower() + ward.name[1:], count, leadership=(plan == "ct24-lanh-dao"))
+                    specs = self._people(ubnd, place, count, leadership=(plan == "ct24-lanh-dao"))
                 day = start_day + timedelta(days=(n * 3) % 240)
                 insp = self.s.inspections.create(InspectionDraft(
                     decision_no=f"{100 + n}/QĐ-ĐKT",
@@ -173,7 +175,7 @@ class DemoBuilder:
                            inspections=inspections, findings=self.findings, evidence=self.evidence,
                            requirements=self.requirements)
 
-    def _record(self, inspection_id: str, items: tuple, subjects: tuple, share: float,
+    def _record(self, inspection_id: str, items: tuple[ChecklistItem, ...], subjects: tuple[Subject, ...], share: float,
                 photos: int, place: str) -> None:
         rng = self.rng
         cells = [(i, s) for i in items for s in subjects]

@@ -22,10 +22,8 @@ def clean(
 ) -> str:
     """NFC-normalise and trim user text; refuse control characters and over-long input."""
     text = unicodedata.normalize("NFC", value or "").strip()
-    if not multiline:
-        text = " ".join(text.split())
-    else:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Single-line fields collapse all whitespace; notes keep their line breaks.
+    text = text.replace("\r\n", "\n").replace("\r", "\n") if multiline else " ".join(text.split())
     if _CONTROL.search(text):
         raise UserError("“{label}” chứa ký tự điều khiển không hợp lệ.",
                         hint="Xóa ký tự lạ (thường do dán từ phần mềm khác) rồi nhập lại.", label=label)

@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from inspector.workspace import Services, Workspace  # noqa: E402
+from inspector.workspace import Services, Workspace
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -36,7 +36,9 @@ _TYPE_NAMES = {
     "null": "null",
 }
 _PATTERN_HINTS = {
-    "^[a-z0-9][a-z0-9-]{1,62}$": "mã định danh chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ “ct24-lanh-dao”",
+    "^[a-z0-9][a-z0-9-]{1,62}$": (
+        "mã định danh chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang, ví dụ “ct24-lanh-dao”"
+    ),
     "^[A-Z]{2,4}-[0-9]{2}$": "mã biểu hiện dạng “KL-01”",
     "^[A-Z]{2,4}$": "mã nhóm gồm 2–4 chữ in hoa, ví dụ “KL”",
     "^[A-Z0-9]{1,8}-[0-9]{2,3}$": "mã mục dạng “LD-01”",

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
 
 def _demo(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        if ws.services.inspections.list() and not args.force:
+        if ws.services.inspections.find() and not args.force:
             raise CliError("Thư mục dữ liệu đã có các đợt kiểm tra; không tạo thêm dữ liệu mẫu."
                            " Dùng --force nếu vẫn muốn thêm, hoặc chọn thư mục khác bằng --data-dir.")
         started = time.perf_counter()

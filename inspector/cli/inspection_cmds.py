@@ -36,7 +36,7 @@ def _list(args: argparse.Namespace) -> int:
                             kind=args.kind, date_from=args.date_from, date_to=args.date_to,
                             only_archived=args.archived)
     with open_workspace(args) as ws:
-        rows = ws.services.inspections.list(query)
+        rows = ws.services.inspections.find(query)
     if args.json:
         print_json([{**r.__dict__, "total_cells": r.total_cells} for r in rows])
         return 0
@@ -56,8 +56,8 @@ def _show(args: argparse.Namespace) -> int:
         insp = s.inspections.get(args.id)
         checklist = s.ctx.checklist(insp.summary.checklist_id, insp.summary.checklist_version)
         matrix = s.findings.matrix(insp.id)
-        evidence = s.evidence.list(insp.id)
-        requirements = s.requirements.list(insp.id)
+        evidence = s.evidence.of_inspection(insp.id)
+        requirements = s.requirements.of_inspection(insp.id)
         if args.json:
             print_json({
                 "inspection": {**insp.summary.__dict__, **{k: v for k, v in insp.__dict__.items()

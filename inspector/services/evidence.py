@@ -151,7 +151,7 @@ class EvidenceService:
             raise NotFoundError("Không tìm thấy minh chứng “{id}”.", id=evidence_id)
         return _ref(row)
 
-    def list(self, inspection_id: str, *, finding_id: str | None = None,
+    def of_inspection(self, inspection_id: str, *, finding_id: str | None = None,
              include_removed: bool = False) -> list[EvidenceRef]:
         rows = self.ctx.store.query(
             "SELECT * FROM evidence WHERE inspection_id = :i AND (:f IS NULL OR finding_id = :f)"

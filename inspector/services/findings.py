@@ -93,7 +93,7 @@ class FindingService:
         item_code: str,
         subject_id: str,
         *,
-        level: int | None | _Unset = UNSET,
+        level: int | _Unset | None = UNSET,
         note: str | _Unset = UNSET,
     ) -> FindingChange:
         """Set the level and/or note of one cell. One durable commit; returns after it."""

@@ -208,7 +208,7 @@ class InspectionService:
             params["q"] = f"%{fold(q.search.strip())}%"
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def list(self, query: InspectionQuery | None = None) -> list[InspectionSummary]:
+    def find(self, query: InspectionQuery | None = None) -> list[InspectionSummary]:
         q = query or InspectionQuery()
         where, params = self._where(q)
         order = _SORTS.get(q.sort, _SORTS["decision_date"]).format(d="DESC" if q.descending else "ASC")

@@ -117,7 +117,7 @@ class RequirementService:
             raise NotFoundError("Không tìm thấy yêu cầu khắc phục “{id}”.", id=requirement_id)
         return _req(row)
 
-    def list(self, inspection_id: str) -> list[Requirement]:
+    def of_inspection(self, inspection_id: str) -> list[Requirement]:
         rows = self.ctx.store.query("SELECT * FROM requirements WHERE inspection_id = ? AND removed = 0"
                                     " ORDER BY ordinal", (inspection_id,))
         return [_req(r) for r in rows]

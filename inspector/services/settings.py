@@ -6,12 +6,12 @@ import getpass
 import json
 from typing import Any
 
+from inspector.errors import UserError
 from inspector.i18n import LANGUAGES
 from inspector.ids import uuid7
 from inspector.services.context import Identity
 from inspector.store.db import Store
 from inspector.text import clean
-from inspector.errors import UserError
 
 
 def _get(store: Store, key: str) -> Any:

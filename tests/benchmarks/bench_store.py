@@ -83,11 +83,11 @@ def bench_list(root: Path, quick: bool) -> list[Result]:
         queries = [InspectionQuery(), InspectionQuery(search="hoan kiem"),
                    InspectionQuery(statuses=("recorded",), sort="unit"),
                    InspectionQuery(date_from="01/04/2026", date_to="30/06/2026", kind="surprise")]
-        ours = max(percentile(timed(lambda q=q: s.inspections.list(q), repeat), 50) for q in queries)
+        ours = max(percentile(timed(lambda q=q: s.inspections.find(q), repeat), 50) for q in queries)
         counts = percentile(timed(lambda: s.inspections.status_counts(), repeat), 50)
         conn = s.ctx.store.conn
         raw = percentile(timed(lambda: conn.execute("SELECT * FROM inspections").fetchall(), repeat), 50)
-        assert len(s.inspections.list()) > count * 0.8  # a few demo inspections are archived
+        assert len(s.inspections.find()) > count * 0.8  # a few demo inspections are archived
     return [Result(f"list+filter {count} inspections (slowest of 4 queries)", ours, raw, "ms",
                    "raw SELECT * FROM inspections", "≤ 100 ms", ours <= 100),
             Result(f"status counts over {count} inspections", counts, raw, "ms",

@@ -20,7 +20,7 @@ def main(data_dir: str, seed: int) -> None:
     rng = random.Random(seed)
     ws = Workspace.open(Path(data_dir))
     s = ws.services
-    existing = s.inspections.list(InspectionQuery(include_archived=True))
+    existing = s.inspections.find(InspectionQuery(include_archived=True))
     insp = s.inspections.get(existing[0].id) if existing else make_inspection(s, subjects=6)
     items = [i.code for i in s.ctx.checklist(insp.summary.checklist_id, insp.summary.checklist_version).items]
     print("READY", flush=True)

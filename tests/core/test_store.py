@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.errors import BugError
+from inspector.errors import BugError, NotFoundError
 from inspector.store.db import open_store
 from inspector.store.migrations import LATEST
 from inspector.workspace import Services
@@ -67,6 +67,6 @@ def test_one_user_action_is_exactly_one_commit(services: Services) -> None:
 def test_a_failed_action_changes_nothing(services: Services) -> None:
     inspection = make_inspection(services, subjects=1)
     before = services.ctx.store.scalar("SELECT count(*) FROM events")
-    with pytest.raises(Exception):
+    with pytest.raises(NotFoundError):
         services.findings.record(inspection.id, "NO-SUCH", inspection.subjects[0].id, level=1)
     assert services.ctx.store.scalar("SELECT count(*) FROM events") == before
