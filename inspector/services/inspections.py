@@ -61,6 +61,7 @@ class SubjectSpec:
     holds_leadership: bool = False
     kind: str = "person"  # person | collective
     person_id: str | None = None
+    id: str | None = None  # an existing subject when revising an inspection
 
 
 @dataclass
@@ -318,20 +319,47 @@ class InspectionService:
                                 {**subject, "inspection_id": inspection_id, "ordinal": ordinal})
         return self.get(inspection_id)
 
-    def update(self, inspection_id: str, draft: InspectionDraft) -> Inspection:
-        """Edit the header (decision, basis, unit, team…); the checklist is fixed once recording began."""
+    def revise(self, inspection_id: str, draft: InspectionDraft) -> Inspection:
+        """Save the whole preparation form at once: header and subjects, in one transaction.
+
+        Subjects with an id are kept (and updated if changed), those without one are added, and
+        existing subjects missing from the draft are removed (their findings stay in the history).
+        """
         header = self._header_payload(draft)
+        if len(draft.subjects) > MAX_SUBJECTS:
+            raise UserError("Quá nhiều đối tượng kiểm tra ({count}); tối đa {limit}.",
+                            count=len(draft.subjects), limit=MAX_SUBJECTS)
+        wanted = [(spec.id, self._subject_payload(spec)) for spec in draft.subjects]
         with self.ctx.store.transaction() as conn:
             row = self.editable_row(conn, inspection_id)
-            changed_checklist = (row["checklist_id"], row["checklist_version"]) != (
+            same_checklist = (row["checklist_id"], row["checklist_version"]) == (
                 header["checklist_id"], header["checklist_version"])
-            if changed_checklist and row["assessed_count"]:
+            if not same_checklist and row["assessed_count"]:
                 raise RefusedError("Đã có kết quả ghi nhận theo bộ câu hỏi hiện tại; không đổi được bộ câu hỏi.",
                                    hint="Tạo đợt kiểm tra mới nếu cần dùng bộ câu hỏi khác.")
             old = {k: (json.loads(row[k]) if k == "legal_basis" else row[k]) for k in header}
             changes = {k: v for k, v in header.items() if old.get(k) != v}
             if changes:
                 self.ctx.record(conn, "inspection.updated", inspection_id, changes)
+            cur = conn.execute("SELECT * FROM subjects WHERE inspection_id = ? AND removed = 0", (inspection_id,))
+            names = [c[0] for c in cur.description]
+            existing = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+            keep = {sid for sid, _ in wanted if sid}
+            unknown = keep - set(existing)
+            if unknown:
+                raise NotFoundError("Đối tượng kiểm tra “{id}” không thuộc đợt kiểm tra này.", id=sorted(unknown)[0])
+            for sid in existing:
+                if sid not in keep:
+                    self.ctx.record(conn, "subject.removed", sid, {"inspection_id": inspection_id})
+            for ordinal, (sid, payload) in enumerate(wanted, start=1):
+                if sid:
+                    before = existing[sid]
+                    target = {**payload, "ordinal": ordinal}
+                    if any(before[k] != (int(v) if isinstance(v, bool) else v) for k, v in target.items()):
+                        self.ctx.record(conn, "subject.updated", sid, target)
+                else:
+                    self.ctx.record(conn, "subject.added", uuid7(),
+                                    {**payload, "inspection_id": inspection_id, "ordinal": ordinal})
         return self.get(inspection_id)
 
     def add_subject(self, inspection_id: str, spec: SubjectSpec) -> Subject:

@@ -1,0 +1,1 @@
+"""The PySide6 desktop application. It calls the core's services and nothing deeper."""

@@ -1,0 +1,103 @@
+"""The composition root of the desktop app: builds every object once and wires them together."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from inspector import __version__
+from inspector.clock import Clock
+from inspector.demo import load_demo
+from inspector.errors import UserError
+from inspector.i18n import Translator
+from inspector.paths import resolve_data_dir
+from inspector.workspace import Workspace
+from ui.context import AppContext
+from ui.dialogs.progress import follow
+from ui.errors import ErrorPresenter
+from ui.qt_strings import QtStringsTranslator
+from ui.tasks import Workers
+from ui.theme import apply_theme
+from ui.views.main_window import MainWindow
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="inspector-desktop", description="Inspector — ứng dụng máy tính")
+    parser.add_argument("--data-dir", default=None, metavar="THƯ_MỤC",
+                        help="thư mục dữ liệu (mặc định: INSPECTOR_DATA_DIR hoặc thư mục dữ liệu người dùng)")
+    return parser.parse_args(list(argv))
+
+
+def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | None = None,
+                  window: list[QWidget] | None = None) -> AppContext:
+    """Open the data directory and build everything the windows need (also used by tests)."""
+    workspace = Workspace.open(data_dir, clock=clock)
+    tr = Translator(workspace.services.settings.language())
+    holder = window if window is not None else []
+    presenter = ErrorPresenter(tr, data_dir / "logs", lambda: holder[0] if holder else None, interactive=interactive)
+    workers = Workers(data_dir, clock, default_error=presenter.show)
+    settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+    return AppContext(data_dir=data_dir, workspace=workspace, workers=workers, tr=tr, settings=settings,
+                      errors=presenter)
+
+
+def offer_demo(ctx: AppContext, parent: QWidget) -> None:
+    """First run: the data directory is new; offer to load realistic demo data."""
+    s = ctx.services
+    if s.settings.get("demo_offered") or s.inspections.find():
+        return
+    tr = ctx.tr
+    answer = QMessageBox.question(parent, tr("Chào mừng"), tr(
+        "Đây là lần đầu mở phần mềm với thư mục dữ liệu này. Bạn có muốn tải dữ liệu mẫu (đơn vị của Hà Nội,"
+        " một đoàn kiểm tra và vài đợt kiểm tra có kết quả) để làm quen không?\n\nCó thể bỏ qua và tự tạo"
+        " đợt kiểm tra đầu tiên."))
+    load = answer == QMessageBox.StandardButton.Yes
+
+    def job(services, task):  # type: ignore[no-untyped-def]
+        services.settings.put("demo_offered", True)
+        if load:
+            task.report(0, 0, tr("Đang tạo dữ liệu mẫu…"))
+            return load_demo(services)
+        return None
+
+    def done(_summary: object) -> None:
+        ctx.changes.inspections_changed.emit()
+        ctx.changes.registry_changed.emit()
+
+    handle = ctx.workers.write_task(job, done)
+    if load:
+        follow(handle, tr, tr("Đang tạo dữ liệu mẫu…"), parent)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Inspector")
+    app.setOrganizationName("Inspector")
+    app.setApplicationVersion(__version__)
+    apply_theme(app)
+    data_dir = resolve_data_dir(args.data_dir)
+    holder: list[QWidget] = []
+    try:
+        ctx = build_context(data_dir, window=holder)
+    except UserError as exc:
+        QMessageBox.critical(None, "Inspector", exc.render())
+        return 1
+    if ctx.tr.language == "vi":
+        qt_strings = QtStringsTranslator(app)
+        app.installTranslator(qt_strings)
+    window = MainWindow(ctx)
+    holder.append(window)
+    sys.excepthook = ctx.errors.excepthook
+    window.show()
+    QTimer.singleShot(0, lambda: offer_demo(ctx, window))
+    code = app.exec()
+    ctx.workers.shutdown()
+    ctx.workspace.close()
+    return int(code)

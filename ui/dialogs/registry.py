@@ -1,0 +1,216 @@
+"""Small forms for the registry: a unit, a person, an inspection team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.domain import TEAM_ROLES, UNIT_TYPES, Person, Team, Unit
+from inspector.errors import UserError
+from inspector.services.registry import MemberSpec
+from ui.context import AppContext
+
+
+class _FormDialog(QDialog):
+    """Common shape: a form, an inline error line, Save/Cancel; saving runs on the writer thread."""
+
+    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.saved: Any = None
+        self.setWindowTitle(title)
+        self.setMinimumWidth(480)
+        self.layout_ = QVBoxLayout(self)
+        self.form = QFormLayout()
+        self.layout_.addLayout(self.form)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(ctx.tr("Lưu"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(ctx.tr("Hủy"))
+        self.buttons.rejected.connect(self.reject)
+
+    def finish_layout(self) -> None:
+        self.buttons.accepted.connect(self.save)  # type: ignore[attr-defined]  # each form defines save()
+        self.layout_.addWidget(self.error)
+        self.layout_.addWidget(self.buttons)
+
+    def submit(self, job: Any) -> None:
+        self.buttons.setEnabled(False)
+
+        def done(value: Any) -> None:
+            self.saved = value
+            self.ctx.changes.registry_changed.emit()
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.buttons.setEnabled(True)
+            if isinstance(exc, UserError):
+                self.error.setText(exc.render(self.ctx.tr))
+
+        self.ctx.write(job, done, failed, show_errors=False)
+
+
+def _line(tr_label: str, value: str = "") -> QLineEdit:
+    edit = QLineEdit(value)
+    edit.setAccessibleName(tr_label)
+    return edit
+
+
+class UnitDialog(_FormDialog):
+    def __init__(self, ctx: AppContext, unit: Unit | None, parent: QWidget | None = None, *,
+                 parent_id: str | None = None) -> None:
+        tr = ctx.tr
+        super().__init__(ctx, tr("Sửa đơn vị") if unit else tr("Thêm đơn vị"), parent)
+        from ui.views.inspections_page import unit_choices
+
+        self.unit = unit
+        self.name = _line(tr("Tên đơn vị"), unit.name if unit else "")
+        self.kind = QComboBox()
+        self.kind.setAccessibleName(tr("Loại đơn vị"))
+        for key, label in UNIT_TYPES.items():
+            self.kind.addItem(tr(label), key)
+        self.kind.setCurrentIndex(self.kind.findData(unit.unit_type if unit else "agency"))
+        self.parent_unit = QComboBox()
+        self.parent_unit.setAccessibleName(tr("Đơn vị cấp trên"))
+        self.parent_unit.addItem(tr("(không có — cấp cao nhất)"), None)
+        for unit_id, label in unit_choices(ctx):
+            if unit is None or unit_id != unit.id:
+                self.parent_unit.addItem(label, unit_id)
+        wanted = unit.parent_id if unit else parent_id
+        self.parent_unit.setCurrentIndex(max(0, self.parent_unit.findData(wanted)))
+        self.code = _line(tr("Mã đơn vị"), unit.code if unit else "")
+        self.address = _line(tr("Địa chỉ"), unit.address if unit else "")
+        self.form.addRow(tr("Tên đơn vị"), self.name)
+        self.form.addRow(tr("Loại"), self.kind)
+        self.form.addRow(tr("Cấp trên"), self.parent_unit)
+        self.form.addRow(tr("Mã"), self.code)
+        self.form.addRow(tr("Địa chỉ"), self.address)
+        self.finish_layout()
+
+    def save(self) -> None:
+        args = dict(name=self.name.text(), unit_type=self.kind.currentData(), parent_id=self.parent_unit.currentData(),
+                    code=self.code.text(), address=self.address.text())
+        unit = self.unit
+        if unit is None:
+            self.submit(lambda s: s.registry.add_unit(**args))
+        else:
+            self.submit(lambda s: s.registry.update_unit(unit.id, **args))
+
+
+class PersonDialog(_FormDialog):
+    def __init__(self, ctx: AppContext, person: Person | None, parent: QWidget | None = None, *,
+                 unit_id: str | None = None) -> None:
+        tr = ctx.tr
+        super().__init__(ctx, tr("Sửa thông tin cán bộ") if person else tr("Thêm cán bộ"), parent)
+        from ui.views.inspections_page import unit_choices
+
+        self.person = person
+        self.name = _line(tr("Họ và tên"), person.full_name if person else "")
+        self.position = _line(tr("Chức vụ"), person.position if person else "")
+        self.unit = QComboBox()
+        self.unit.setAccessibleName(tr("Đơn vị công tác"))
+        self.unit.addItem(tr("(chưa rõ)"), None)
+        for uid, label in unit_choices(ctx):
+            self.unit.addItem(label, uid)
+        self.unit.setCurrentIndex(max(0, self.unit.findData(person.unit_id if person else unit_id)))
+        self.leader = QCheckBox(tr("Giữ chức vụ lãnh đạo, quản lý"))
+        self.leader.setChecked(bool(person and person.holds_leadership))
+        self.form.addRow(tr("Họ và tên"), self.name)
+        self.form.addRow(tr("Chức vụ"), self.position)
+        self.form.addRow(tr("Đơn vị"), self.unit)
+        self.form.addRow("", self.leader)
+        self.finish_layout()
+
+    def save(self) -> None:
+        args = dict(position=self.position.text(), unit_id=self.unit.currentData(),
+                    holds_leadership=self.leader.isChecked())
+        name = self.name.text()
+        person = self.person
+        if person is None:
+            self.submit(lambda s: s.registry.add_person(name, **args))
+        else:
+            self.submit(lambda s: s.registry.update_person(person.id, full_name=name, **args))
+
+
+class TeamDialog(_FormDialog):
+    def __init__(self, ctx: AppContext, team: Team | None, parent: QWidget | None = None) -> None:
+        tr = ctx.tr
+        super().__init__(ctx, tr("Sửa đoàn kiểm tra") if team else tr("Thành lập đoàn kiểm tra"), parent)
+        self.setMinimumWidth(640)
+        self.team = team
+        self.name = _line(tr("Tên đoàn"), team.name if team else "")
+        self.issuing = _line(tr("Cơ quan ban hành văn bản"), team.issuing_body if team else "")
+        self.issuing.setPlaceholderText(tr("ví dụ ĐOÀN KIỂM TRA CÔNG VỤ"))
+        self.superior = _line(tr("Cơ quan chủ quản"), team.superior_body if team else "")
+        self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI hoặc UBND THÀNH PHỐ HÀ NỘI"))
+        self.form.addRow(tr("Tên đoàn"), self.name)
+        self.form.addRow(tr("Cơ quan ban hành"), self.issuing)
+        self.form.addRow(tr("Cơ quan chủ quản"), self.superior)
+        self.people = ctx.services.registry.people()
+        self.members = QTableWidget(0, 2)
+        self.members.setHorizontalHeaderLabels([tr("Thành viên"), tr("Vai trò")])
+        self.members.horizontalHeader().setStretchLastSection(True)
+        self.members.setColumnWidth(0, 360)
+        self.members.setAccessibleName(tr("Thành viên đoàn"))
+        self.layout_.addWidget(QLabel(f"<b>{tr('Thành viên')}</b>"))
+        self.layout_.addWidget(self.members)
+        row = QHBoxLayout()
+        add = QPushButton(tr("Thêm thành viên"))
+        add.clicked.connect(lambda: self._add_member(None, "member"))
+        remove = QPushButton(tr("Bỏ thành viên"))
+        remove.clicked.connect(lambda: self.members.removeRow(self.members.currentRow()))
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        self.layout_.addLayout(row)
+        for m in team.members if team else ():
+            self._add_member(m.person_id, m.role)
+        self.finish_layout()
+
+    def _add_member(self, person_id: str | None, role: str) -> None:
+        row = self.members.rowCount()
+        self.members.insertRow(row)
+        who = QComboBox()
+        who.setAccessibleName(self.ctx.tr("Thành viên"))
+        for p in self.people:
+            who.addItem(f"{p.full_name} — {p.position}", p.id)
+        who.setCurrentIndex(max(0, who.findData(person_id)))
+        what = QComboBox()
+        what.setAccessibleName(self.ctx.tr("Vai trò"))
+        for key, label in TEAM_ROLES.items():
+            what.addItem(self.ctx.tr(label), key)
+        what.setCurrentIndex(what.findData(role))
+        self.members.setCellWidget(row, 0, who)
+        self.members.setCellWidget(row, 1, what)
+        self.members.setItem(row, 0, QTableWidgetItem())
+
+    def save(self) -> None:
+        members = []
+        for row in range(self.members.rowCount()):
+            who, what = self.members.cellWidget(row, 0), self.members.cellWidget(row, 1)
+            if isinstance(who, QComboBox) and isinstance(what, QComboBox) and who.currentData():
+                members.append(MemberSpec(who.currentData(), what.currentData()))
+        args = dict(issuing_body=self.issuing.text(), superior_body=self.superior.text(), members=members)
+        name = self.name.text()
+        team = self.team
+        if team is None:
+            self.submit(lambda s: s.registry.add_team(name, **args))
+        else:
+            self.submit(lambda s: s.registry.update_team(team.id, name=name, **args))

@@ -1,0 +1,94 @@
+"""Settings: language, the data directory in use, and the inspector's identity."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.errors import UserError
+from inspector.i18n import LANGUAGES
+from ui.context import AppContext
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        tr = ctx.tr
+        self.setWindowTitle(tr("Cài đặt"))
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        identity = ctx.services.ctx.identity
+        self.name = QLineEdit(identity.name)
+        self.name.setAccessibleName(tr("Họ và tên người ghi nhận"))
+        self.position = QLineEdit(identity.position)
+        self.position.setAccessibleName(tr("Chức vụ người ghi nhận"))
+        form.addRow(tr("Họ và tên"), self.name)
+        form.addRow(tr("Chức vụ"), self.position)
+        note = QLabel(tr("Tên này được ghi là tác giả của mọi kết quả ghi nhận trên máy này."))
+        note.setObjectName("hint")
+        form.addRow("", note)
+        self.language = QComboBox()
+        self.language.setAccessibleName(tr("Ngôn ngữ"))
+        for code, label in LANGUAGES.items():
+            self.language.addItem(label, code)
+        self.language.setCurrentIndex(self.language.findData(ctx.services.settings.language()))
+        form.addRow(tr("Ngôn ngữ giao diện"), self.language)
+        data_row = QHBoxLayout()
+        data = QLineEdit(str(ctx.data_dir))
+        data.setReadOnly(True)
+        data.setAccessibleName(tr("Thư mục dữ liệu"))
+        data_row.addWidget(data, 1)
+        open_dir = QPushButton(tr("Mở thư mục"))
+        open_dir.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(ctx.data_dir))))
+        data_row.addWidget(open_dir)
+        form.addRow(tr("Thư mục dữ liệu"), data_row)
+        where = QLabel(tr("Đổi thư mục bằng tùy chọn --data-dir hoặc biến môi trường INSPECTOR_DATA_DIR."))
+        where.setObjectName("hint")
+        form.addRow("", where)
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("Lưu"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Hủy"))
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.language_changed = False
+
+    def save(self) -> None:
+        name, position, language = self.name.text(), self.position.text(), self.language.currentData()
+        self.language_changed = language != self.ctx.services.settings.language()
+
+        def job(s):  # type: ignore[no-untyped-def]
+            identity = s.settings.set_identity(name, position)
+            s.settings.set_language(language)
+            return identity
+
+        def done(identity) -> None:  # type: ignore[no-untyped-def]
+            gui = self.ctx.services.ctx.identity
+            gui.name, gui.position = identity.name, identity.position
+            self.ctx.changes.identity_changed.emit()
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, UserError):
+                self.error.setText(exc.render(self.ctx.tr))
+
+        self.ctx.write(job, done, failed, show_errors=False)

@@ -1,0 +1,234 @@
+"""The main window: it only assembles pages, menus, shortcuts and the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSize
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from inspector import __version__
+from ui.context import AppContext
+from ui.dialogs.inspection import InspectionDialog
+from ui.dialogs.settings import SettingsDialog
+from ui.icons import icon
+from ui.views.catalog_page import CatalogPage
+from ui.views.inspections_page import InspectionsPage
+from ui.views.recording_page import RecordingPage
+from ui.views.registry_page import RegistryPage
+from ui.widgets.saved import SavedIndicator
+
+PAGES = ("inspections", "recording", "registry", "catalog")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        tr = ctx.tr
+        self.setWindowTitle(tr("Inspector — Kiểm tra kỷ cương, kỷ luật theo Chỉ thị 24-CT/TU"))
+        self.setMinimumSize(1100, 700)
+        self.inspections_page = InspectionsPage(ctx)
+        self.recording_page = RecordingPage(ctx)
+        self.registry_page = RegistryPage(ctx)
+        self.catalog_page = CatalogPage(ctx)
+        self.pages = QStackedWidget()
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setAccessibleName(tr("Điều hướng"))
+        self.navigation.setIconSize(QSize(18, 18))
+        self.navigation.setFixedWidth(210)
+        for key, title, page, shortcut in (
+                ("inspections", tr("Các đợt kiểm tra"), self.inspections_page, "Ctrl+1"),
+                ("recording", tr("Ghi nhận"), self.recording_page, "Ctrl+2"),
+                ("registry", tr("Đơn vị và cán bộ"), self.registry_page, "Ctrl+3"),
+                ("catalog", tr("Danh mục, bộ câu hỏi"), self.catalog_page, "Ctrl+4")):
+            item = QListWidgetItem(icon(key, "#e5e7eb"), title)
+            item.setToolTip(f"{title} ({shortcut})")
+            self.navigation.addItem(item)
+            self.pages.addWidget(page)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigation)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigation.setCurrentRow(0)
+
+        self.saved = SavedIndicator(ctx)
+        self.statusBar().addPermanentWidget(self.saved)
+        where = QLabel(tr("Dữ liệu: {path}").format(path=str(ctx.data_dir)))
+        where.setObjectName("hint")
+        self.statusBar().addWidget(where)
+        self._build_menus()
+
+        self.inspections_page.open_requested.connect(self.open_inspection)
+        self.inspections_page.new_requested.connect(self.new_inspection)
+        self.inspections_page.edit_requested.connect(self.edit_inspection)
+        self.restore_layout()
+
+    # -- menus ------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,  # type: ignore[no-untyped-def]
+                icon_name: str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text)
+        action.setStatusTip(tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        tr = self.ctx.tr
+        bar = self.menuBar()
+        file_menu = bar.addMenu(tr("&Tệp"))
+        file_menu.addAction(self._action(tr("Đợt kiểm tra mới…"), self.new_inspection, "Ctrl+N", "new",
+                                         tr("Chuẩn bị một đợt kiểm tra mới")))
+        file_menu.addAction(self._action(tr("Nhập danh mục, bộ câu hỏi…"), self._on_import, "Ctrl+I", "import"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action(tr("Thoát"), self.close, QKeySequence.StandardKey.Quit, "quit"))
+        edit_menu = bar.addMenu(tr("&Sửa"))
+        undo = self.recording_page.undo_stack.createUndoAction(self, tr("Hoàn tác"))
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        undo.setIcon(icon("undo"))
+        redo = self.recording_page.undo_stack.createRedoAction(self, tr("Làm lại"))
+        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+        redo.setIcon(icon("redo"))
+        self.undo_action, self.redo_action = undo, redo
+        edit_menu.addAction(undo)
+        edit_menu.addAction(redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self._action(tr("Sửa thông tin đợt kiểm tra đang mở…"), self._on_edit_current, "Ctrl+E",
+                                         "edit"))
+        view_menu = bar.addMenu(tr("&Xem"))
+        for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Đơn vị và cán bộ"),
+                                   tr("Danh mục, bộ câu hỏi"))):
+            view_menu.addAction(self._action(title, lambda _=False, row=n: self.navigation.setCurrentRow(row),
+                                             f"Ctrl+{n + 1}", PAGES[n]))
+        tools = bar.addMenu(tr("&Công cụ"))
+        tools.addAction(self._action(tr("Kiểm tra toàn vẹn dữ liệu"), self._on_verify, None, "verify",
+                                     tr("Kiểm tra chuỗi băm sự kiện và tệp minh chứng")))
+        tools.addAction(self._action(tr("Cài đặt…"), self._on_settings, "Ctrl+,", "settings"))
+        help_menu = bar.addMenu(tr("&Trợ giúp"))
+        help_menu.addAction(self._action(tr("Phím tắt"), self._on_shortcuts, "F1", "help"))
+        help_menu.addAction(self._action(tr("Giới thiệu"), self._on_about, None, "help"))
+
+    # -- actions ----------------------------------------------------------------------------
+    def open_inspection(self, inspection_id: str) -> None:
+        self.recording_page.open_inspection(inspection_id)
+        self.navigation.setCurrentRow(PAGES.index("recording"))
+        self.recording_page.view.setFocus()
+
+    def new_inspection(self) -> None:
+        dialog = InspectionDialog(self.ctx, None, self)
+        if dialog.exec() and dialog.result_inspection is not None:
+            self.inspections_page.reload()
+            self.inspections_page.select(dialog.result_inspection.id)
+
+    def edit_inspection(self, inspection_id: str) -> None:
+        dialog = InspectionDialog(self.ctx, self.ctx.services.inspections.get(inspection_id), self)
+        dialog.exec()
+
+    def _on_edit_current(self) -> None:
+        current = self.recording_page.inspection
+        if current is not None:
+            self.edit_inspection(current.id)
+
+    def _on_import(self) -> None:
+        self.navigation.setCurrentRow(PAGES.index("catalog"))
+        self.catalog_page._on_import_clicked()
+
+    def _on_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx, self)
+        if dialog.exec() and dialog.language_changed:
+            QMessageBox.information(self, self.ctx.tr("Cài đặt"),
+                                    self.ctx.tr("Ngôn ngữ mới sẽ được dùng khi mở lại phần mềm."))
+
+    def _on_verify(self) -> None:
+        tr = self.ctx.tr
+
+        def job(s, ctx):  # type: ignore[no-untyped-def]
+            ctx.report(0, 2, tr("Đang kiểm tra nhật ký sự kiện…"))
+            events = s.verify_events()
+            ctx.report(1, 2, tr("Đang kiểm tra tệp minh chứng…"))
+            return events, s.evidence.verify_all()
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            events, blobs = result
+            if events.ok and blobs.ok:
+                QMessageBox.information(self, tr("Kiểm tra toàn vẹn"), tr(
+                    "Dữ liệu toàn vẹn: {events} sự kiện, {files} tệp minh chứng đều khớp mã băm.").format(
+                    events=events.event_count, files=blobs.checked))
+            else:
+                lines = [p.render(tr) for p in events.chain_problems + events.projection_problems]
+                lines += [f"{sha[:16]}…: {reason}" for sha, reason in blobs.bad]
+                box = QMessageBox(QMessageBox.Icon.Critical, tr("Kiểm tra toàn vẹn"),
+                                  tr("Phát hiện dữ liệu không toàn vẹn. Không sửa gì tự động; hãy giữ nguyên thư mục"
+                                     " dữ liệu và liên hệ bộ phận hỗ trợ."), parent=self)
+                box.setDetailedText("\n".join(lines))
+                box.exec()
+
+        self.ctx.workers.run(job, done)
+
+    def _on_shortcuts(self) -> None:
+        tr = self.ctx.tr
+        QMessageBox.information(self, tr("Phím tắt"), "\n".join((
+            tr("Ctrl+N: đợt kiểm tra mới · Ctrl+E: sửa thông tin đợt đang mở"),
+            tr("Ctrl+1…4: chuyển màn hình · Ctrl+F: tìm kiếm"),
+            tr("Trong ma trận: 0, 1, 2, 3 chọn mức và xuống dòng · Delete: chưa đánh giá"),
+            tr("Enter: ghi chú (Ctrl+Enter để lưu) · mũi tên, Tab, Shift+Tab: di chuyển"),
+            tr("Ctrl+Z: hoàn tác · Ctrl+Y hoặc Ctrl+Shift+Z: làm lại"))))
+
+    def _on_about(self) -> None:
+        QMessageBox.about(self, self.ctx.tr("Giới thiệu"), self.ctx.tr(
+            "Inspector {version}\nGhi nhận kiểm tra đột xuất việc thực hiện kỷ cương, kỷ luật và trách nhiệm"
+            " theo Chỉ thị 24-CT/TU của Ban Thường vụ Thành ủy Hà Nội.").format(version=__version__))
+
+    # -- layout persistence -----------------------------------------------------------------
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"recording": self.recording_page.splitter, "registry": self.registry_page.splitter,
+                "catalog": self.catalog_page.splitter}
+
+    def restore_layout(self) -> None:
+        settings = self.ctx.settings
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            screen = QApplication.primaryScreen()
+            if screen is not None:
+                available = screen.availableGeometry()
+                self.resize(min(1440, available.width()), min(900, available.height()))
+        for name, splitter in self._splitters().items():
+            state = settings.value(f"splitters/{name}")
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+
+    def save_layout(self) -> None:
+        settings = self.ctx.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        for name, splitter in self._splitters().items():
+            settings.setValue(f"splitters/{name}", splitter.saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.recording_page.inspection_panel.flush()
+        self.ctx.workers.wait_idle()
+        self.save_layout()
+        event.accept()
+
+

@@ -1,0 +1,438 @@
+"""The recording view: the checklist × subjects matrix, the cell and inspection panels, undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.domain import STATUSES, EvidenceRef, Finding, FindingId, Inspection, SubjectId
+from inspector.errors import NotFoundError
+from inspector.services.findings import FindingChange
+from inspector.text import ui_date, ui_datetime
+from inspector.workspace import Services
+from ui.context import AppContext
+from ui.dialogs.camera import capture_photo
+from ui.dialogs.note import NoteDialog
+from ui.dialogs.times import TimesDialog
+from ui.icons import icon
+from ui.models.findings import FindingsModel
+from ui.theme import STATUS_COLORS
+from ui.widgets.matrix import MatrixView
+from ui.widgets.panels import CellPanel, InspectionPanel
+
+_KEEP = object()
+
+
+class FindingEdit(QUndoCommand):
+    """One recorded edit; undo and redo record the old or new values again (history is kept)."""
+
+    def __init__(self, page: RecordingPage, change: FindingChange, text: str) -> None:
+        super().__init__(text)
+        self.page = page
+        self.change = change
+        self._skip_first_redo = True  # the edit is already committed when the command is pushed
+
+    def redo(self) -> None:
+        if self._skip_first_redo:
+            self._skip_first_redo = False
+            return
+        c = self.change
+        self.page.record(c.item_code, c.subject_id, c.level, c.note, undoable=False)
+
+    def undo(self) -> None:
+        c = self.change
+        self.page.record(c.item_code, c.subject_id, c.previous_level, c.previous_note, undoable=False)
+
+
+class RecordingPage(QWidget):
+    inspection_opened = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        tr = ctx.tr
+        self.inspection: Inspection | None = None
+        self.undo_stack = QUndoStack(self)
+        layout = QVBoxLayout(self)
+
+        top = QFrame()
+        top.setObjectName("card")
+        top_layout = QVBoxLayout(top)
+        row = QHBoxLayout()
+        self.title = QLabel(tr("Chưa mở đợt kiểm tra nào. Chọn một đợt ở danh sách “Các đợt kiểm tra”."))
+        self.title.setObjectName("pageTitle")
+        self.title.setWordWrap(True)
+        row.addWidget(self.title, 1)
+        self.status = QLabel()
+        row.addWidget(self.status)
+        top_layout.addLayout(row)
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("hint")
+        self.subtitle.setWordWrap(True)
+        top_layout.addWidget(self.subtitle)
+        times = QHBoxLayout()
+        self.times = QLabel()
+        times.addWidget(self.times)
+        self.start_button = QPushButton(icon("start"), tr("Bắt đầu kiểm tra"))
+        self.start_button.setToolTip(tr("Ghi thời điểm Đoàn bắt đầu làm việc tại đơn vị (bây giờ)"))
+        self.finish_button = QPushButton(icon("stop"), tr("Kết thúc kiểm tra"))
+        self.finish_button.setToolTip(tr("Ghi thời điểm kết thúc làm việc tại đơn vị (bây giờ)"))
+        self.times_button = QPushButton(icon("edit"), tr("Sửa giờ…"))
+        self.times_button.setToolTip(tr("Sửa thời gian bắt đầu, kết thúc thực tế"))
+        for b in (self.start_button, self.finish_button, self.times_button):
+            times.addWidget(b)
+        times.addStretch(1)
+        self.progress = QProgressBar()
+        self.progress.setMinimumWidth(260)
+        self.progress.setAccessibleName(tr("Tiến độ đánh giá"))
+        times.addWidget(QLabel(tr("Tiến độ:")))
+        times.addWidget(self.progress)
+        top_layout.addLayout(times)
+        self.banner = QLabel()
+        self.banner.setStyleSheet("background: #fff4cc; color: #7a5a00; padding: 6px; border-radius: 4px;")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        top_layout.addWidget(self.banner)
+        layout.addWidget(top)
+
+        modes = QHBoxLayout()
+        modes.addWidget(QLabel(tr("Xem:")))
+        self.mode = QComboBox()
+        self.mode.setAccessibleName(tr("Chế độ xem"))
+        self.mode.setToolTip(tr("Ma trận mọi đối tượng, hoặc toàn bộ nội dung của một đối tượng"))
+        modes.addWidget(self.mode, 1)
+        legend = QLabel(tr("Phím: 0–3 chọn mức · Delete: chưa đánh giá · Enter: ghi chú · mũi tên, Tab: di chuyển"
+                           " · Ctrl+Z / Ctrl+Y: hoàn tác / làm lại"))
+        legend.setObjectName("hint")
+        modes.addWidget(legend, 3)
+        layout.addLayout(modes)
+
+        self.model = FindingsModel(tr)
+        self.view = MatrixView()
+        self.view.setModel(self.model)
+        self.view.setAccessibleName(tr("Ma trận ghi nhận kết quả"))
+        self.cell_panel = CellPanel(ctx)
+        self.inspection_panel = InspectionPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.cell_panel, tr("Ô đang chọn"))
+        self.tabs.addTab(self.inspection_panel, tr("Đợt kiểm tra"))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([900, 440])
+        layout.addWidget(self.splitter, 1)
+
+        self.view.level_requested.connect(self._on_view_level_requested)
+        self.view.note_requested.connect(lambda _i: self.edit_note())
+        self.view.files_dropped.connect(self._on_view_files_dropped)
+        self.view.selectionModel().currentChanged.connect(lambda *_: self.refresh_cell_panel())
+        self.cell_panel.level_clicked.connect(self._on_panel_level_clicked)
+        self.cell_panel.note_clicked.connect(self.edit_note)
+        self.cell_panel.evidence.attach_requested.connect(self._on_cell_attach)
+        self.cell_panel.evidence.capture_requested.connect(lambda: self._capture(cell=True))
+        self.cell_panel.evidence.remove_requested.connect(self._on_remove_evidence)
+        self.inspection_panel.evidence.attach_requested.connect(self._on_inspection_attach)
+        self.inspection_panel.evidence.capture_requested.connect(lambda: self._capture(cell=False))
+        self.inspection_panel.evidence.remove_requested.connect(self._on_remove_evidence)
+        self.inspection_panel.explanation_edited.connect(
+            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text)))
+        self.inspection_panel.remarks_edited.connect(
+            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text)))
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.start_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.start(i)))
+        self.finish_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.finish(i)))
+        self.times_button.clicked.connect(self._on_times_clicked)
+        ctx.changes.inspection_changed.connect(self._on_inspection_changed_elsewhere)
+        self._update_header()
+
+    # -- opening ----------------------------------------------------------------------------
+    def open_inspection(self, inspection_id: str) -> None:
+        self.inspection_panel.flush()
+        snap = self.ctx.services.findings.open(inspection_id)
+        self.inspection = snap.inspection
+        try:
+            catalog = self.ctx.services.catalogs.catalog(snap.checklist.catalog_id, snap.checklist.catalog_version)
+        except NotFoundError:
+            catalog = None
+        self.undo_stack.clear()
+        self.model.focus_subject = None
+        self.model.load(snap, catalog)
+        self.mode.blockSignals(True)
+        self.mode.clear()
+        self.mode.addItem(self.ctx.tr("Ma trận: mọi đối tượng"), None)
+        for s in snap.inspection.subjects:
+            self.mode.addItem(self.ctx.tr("Theo đối tượng: {name}").format(name=s.name), s.id)
+        self.mode.blockSignals(False)
+        self._after_model_reset()
+        self.inspection_panel.load(snap.inspection.explanation, snap.inspection.team_remarks,
+                                   editable=self.editable)
+        self.reload_inspection_evidence()
+        self._update_header()
+        self.inspection_opened.emit(inspection_id)
+
+    def _after_model_reset(self) -> None:
+        self.view.expandAll()
+        header = self.view.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        widths = [360 if col.kind == "note" else 92 for col in self.model.columns[1:]]
+        room = self.view.viewport().width() - sum(widths) - 24
+        self.view.setColumnWidth(0, max(280, min(460, room)))  # the item text gets what the subjects leave
+        for c, width in enumerate(widths, start=1):
+            self.view.setColumnWidth(c, width)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
+        first = self.model.index_for(self.model.groups[0].items[0].code, self.model.subjects[0].id) if (
+            self.model.groups and self.model.subjects) else QModelIndex()
+        if first.isValid():
+            self.view.setCurrentIndex(first)
+        self.refresh_cell_panel()
+
+    @property
+    def editable(self) -> bool:
+        return self.inspection is not None and self.inspection.editable
+
+    # -- header -----------------------------------------------------------------------------
+    def _update_header(self) -> None:
+        tr = self.ctx.tr
+        insp = self.inspection
+        has = insp is not None
+        for b in (self.start_button, self.finish_button, self.times_button):
+            b.setVisible(has)
+        self.progress.setVisible(has)
+        if insp is None:
+            return
+        s = insp.summary
+        self.title.setText(f"{s.unit_name} — {tr('Quyết định số')} {s.decision_no} ({ui_date(s.decision_date)})")
+        color = STATUS_COLORS.get(s.status, "#6b7280")
+        self.status.setText(f"<span style='color:{color}; font-weight:600'>● {tr(STATUSES[s.status])}</span>")
+        checklist = self.model.checklist
+        self.subtitle.setText(f"{s.title}<br>{tr('Bộ câu hỏi')}: {checklist.label if checklist else ''}"
+                              f" · {len(insp.subjects)} {tr('đối tượng')}")
+        start = ui_datetime(insp.actual_start) or "—"
+        end = ui_datetime(insp.actual_end) or "—"
+        self.times.setText(f"{tr('Bắt đầu')}: <b>{start}</b> &nbsp; {tr('Kết thúc')}: <b>{end}</b>")
+        self.start_button.setEnabled(self.editable and insp.actual_start is None)
+        self.finish_button.setEnabled(self.editable and insp.actual_start is not None and insp.actual_end is None)
+        self.times_button.setEnabled(self.editable)
+        total = sum(len(g.items) for g in self.model.groups) * len(self.model.subjects)
+        done = sum(1 for (code, _sid), fs in self.model.cells.items() if fs and fs[0].level is not None)
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(done, total))
+        self.progress.setFormat(tr("Đã đánh giá {done}/{total} ô ({pct}%)").format(
+            done=done, total=total, pct=round(100 * done / total) if total else 0))
+        if not self.editable:
+            self.banner.setText(tr("Đợt kiểm tra ở trạng thái “{status}”: chỉ xem, không sửa được.").format(
+                status=tr(STATUSES[s.status])) + (" " + tr("Tạo bản đính chính để sửa.")
+                                                    if s.status in ("sealed", "concluded", "closed") else ""))
+        self.banner.setVisible(not self.editable)
+
+    def refresh_cell_panel(self) -> None:
+        cell = self.model.cell_at(self.view.currentIndex())
+        if cell is None or self.inspection is None:
+            self.cell_panel.show_cell(None, None, None, [], editable=False)
+            return
+        item, subject = cell
+        finding = self.model.finding(item.code, subject.id)
+        history = self.ctx.services.findings.history(finding.id) if finding else []
+        self.cell_panel.show_cell(item, subject, finding, history, editable=self.editable)
+        refs = self.ctx.services.evidence.of_inspection(self.inspection.id, finding_id=finding.id) if finding else []
+        self.cell_panel.evidence.set_refs(refs)
+
+    def reload_inspection_evidence(self) -> None:
+        if self.inspection is not None:
+            self.inspection_panel.evidence.set_refs(self.ctx.services.evidence.of_inspection(self.inspection.id))
+
+    # -- recording --------------------------------------------------------------------------
+    def record(self, item_code: str, subject_id: SubjectId, level: Any = _KEEP, note: Any = _KEEP,
+               *, undoable: bool = True) -> None:
+        """Set a cell; shown at once as pending, confirmed only when the commit returns."""
+        if self.inspection is None:
+            return
+        if not self.editable:
+            self.ctx.changes.save_failed.emit(self.ctx.tr("Đợt kiểm tra này chỉ xem, không sửa được."))
+            return
+        inspection_id = self.inspection.id
+        current = self.model.finding(item_code, subject_id)
+        new_level = (current.level if current else None) if level is _KEEP else level
+        new_note = (current.note if current else "") if note is _KEEP else note
+        provisional = Finding(current.id if current else FindingId("…"), item_code, subject_id, new_level,
+                              new_note, self.ctx.services.ctx.identity.name, "", "", "")
+        self.model.set_cell(item_code, subject_id, provisional, pending=True)
+        self._update_header()
+        kwargs: dict[str, Any] = {}
+        if level is not _KEEP:
+            kwargs["level"] = level
+        if note is not _KEEP:
+            kwargs["note"] = note
+
+        def done(change: FindingChange) -> None:
+            if self.inspection is None or self.inspection.id != inspection_id:
+                return
+            self._apply_change(change)
+            if undoable and (change.level, change.note) != (change.previous_level, change.previous_note):
+                what = self.ctx.tr("mức {level}").format(level=change.level) if change.level is not None else (
+                    self.ctx.tr("chưa đánh giá"))
+                self.undo_stack.push(FindingEdit(self, change, f"{item_code}: {what}"))
+
+        def failed(_exc: BaseException) -> None:
+            if self.inspection is not None and self.inspection.id == inspection_id:
+                self.model.set_cell(item_code, subject_id, current, pending=False)
+                self._update_header()
+
+        self.ctx.write(lambda s: s.findings.record(inspection_id, item_code, subject_id, **kwargs), done, failed)
+
+    def _apply_change(self, change: FindingChange) -> None:
+        finding = Finding(change.finding_id, change.item_code, change.subject_id, change.level, change.note,
+                          self.ctx.services.ctx.identity.name, "", change.event_hash, "")
+        self.model.set_cell(change.item_code, change.subject_id, finding, pending=False)
+        self._update_header()
+        cell = self.model.cell_at(self.view.currentIndex())
+        if cell is not None and (cell[0].code, cell[1].id) == (change.item_code, change.subject_id):
+            self.refresh_cell_panel()
+
+    def _on_view_level_requested(self, index: QModelIndex, level: int | None) -> None:
+        cell = self.model.cell_at(index)
+        if cell is not None:
+            self.record(cell[0].code, cell[1].id, level=level)
+
+    def _on_panel_level_clicked(self, level: int | None) -> None:
+        cell = self.model.cell_at(self.view.currentIndex())
+        if cell is not None:
+            self.record(cell[0].code, cell[1].id, level=level)
+            self.view.setFocus()
+
+    def edit_note(self) -> None:
+        cell = self.model.cell_at(self.view.currentIndex())
+        if cell is None or not self.editable:
+            return
+        item, subject = cell
+        finding = self.model.finding(item.code, subject.id)
+        dialog = NoteDialog(self.ctx.tr, item, subject.name, finding.note if finding else "", self)
+        if dialog.exec():
+            self.record(item.code, subject.id, note=dialog.note())
+        self.view.setFocus()
+
+    # -- evidence ---------------------------------------------------------------------------
+    def _attach(self, paths: list[str], cell: tuple[str, SubjectId] | None) -> None:
+        if self.inspection is None or not self.editable:
+            return
+        inspection_id = self.inspection.id
+
+        def job(s: Services) -> list[EvidenceRef]:
+            finding_id = None
+            if cell is not None:
+                finding = s.findings.matrix(inspection_id).get(*cell)
+                finding_id = finding.id if finding else s.findings.record(inspection_id, *cell).finding_id
+            return [s.evidence.attach_file(inspection_id, Path(p), finding_id=finding_id) for p in paths]
+
+        self.ctx.write(job, lambda _refs: self._after_evidence_change())
+
+    def _after_evidence_change(self) -> None:
+        if self.inspection is None:
+            return
+        snap = self.ctx.services.findings.open(self.inspection.id)
+        self.model.cells = dict(snap.matrix.cells)
+        self.model.evidence_counts = dict(snap.evidence_counts)
+        self.model.layoutChanged.emit()
+        self.refresh_cell_panel()
+        self.reload_inspection_evidence()
+        self._update_header()
+
+    def _on_cell_attach(self, paths: list[str]) -> None:
+        cell = self.model.cell_at(self.view.currentIndex())
+        if cell is not None:
+            self._attach(paths, (cell[0].code, cell[1].id))
+
+    def _on_inspection_attach(self, paths: list[str]) -> None:
+        self._attach(paths, None)
+
+    def _on_view_files_dropped(self, index: QModelIndex, paths: list[str]) -> None:
+        cell = self.model.cell_at(index)
+        if cell is not None:
+            self._attach(paths, (cell[0].code, cell[1].id))
+
+    def _capture(self, *, cell: bool) -> None:
+        if self.inspection is None:
+            return
+        data = capture_photo(self.ctx.tr, self)
+        if data is None:
+            return
+        inspection_id = self.inspection.id
+        target = self.model.cell_at(self.view.currentIndex()) if cell else None
+
+        def job(s: Services) -> EvidenceRef:
+            finding_id = None
+            if target is not None:
+                found = s.findings.matrix(inspection_id).get(target[0].code, target[1].id)
+                finding_id = found.id if found else s.findings.record(
+                    inspection_id, target[0].code, target[1].id).finding_id
+            return s.evidence.attach_bytes(inspection_id, data, "anh-chup.jpg", finding_id=finding_id,
+                                           kind="photo")
+
+        self.ctx.write(job, lambda _r: self._after_evidence_change())
+
+    def _on_remove_evidence(self, ref: EvidenceRef) -> None:
+        reason, ok = QInputDialog.getText(self, self.ctx.tr("Gỡ minh chứng"),
+                                          self.ctx.tr("Lý do gỡ “{name}” (tệp và lịch sử vẫn được giữ):").format(
+                                              name=ref.file_name))
+        if ok:
+            self.ctx.write(lambda s: s.evidence.remove(ref.id, reason), lambda _r: self._after_evidence_change())
+
+    # -- inspection-level edits -------------------------------------------------------------
+    def _save_text(self, fn: Any) -> None:
+        if self.inspection is None or not self.editable:
+            return
+        inspection_id = self.inspection.id
+        panel = self.inspection_panel
+
+        def done(insp: Inspection) -> None:
+            if self.inspection is not None and self.inspection.id == insp.id:
+                self.inspection = insp
+                panel.state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_datetime(insp.summary.updated_at)))
+
+        self.ctx.write(lambda s: fn(s, inspection_id), done)
+
+    def _lifecycle(self, fn: Any) -> None:
+        if self.inspection is None:
+            return
+        inspection_id = self.inspection.id
+        self.ctx.write(lambda s: fn(s, inspection_id), self._on_lifecycle_done)
+
+    def _on_lifecycle_done(self, insp: Inspection) -> None:
+        self.inspection = insp
+        self._update_header()
+        self.ctx.changes.inspections_changed.emit()
+
+    def _on_times_clicked(self) -> None:
+        if self.inspection is None:
+            return
+        dialog = TimesDialog(self.ctx.tr, self.inspection.actual_start, self.inspection.actual_end, self)
+        if dialog.exec():
+            start, end = dialog.values()
+            self._lifecycle(lambda s, i: s.inspections.set_times(i, start, end))
+
+    def _on_mode_changed(self, _index: int) -> None:
+        self.model.set_focus_subject(self.mode.currentData())
+        self._after_model_reset()
+
+    def _on_inspection_changed_elsewhere(self, inspection_id: str) -> None:
+        if self.inspection is not None and self.inspection.id == inspection_id:
+            self.open_inspection(inspection_id)
