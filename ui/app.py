@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
-from inspector.demo import load_demo
 from inspector.errors import UserError
 from inspector.i18n import Translator
 from inspector.paths import resolve_data_dir
@@ -20,6 +19,7 @@ from inspector.workspace import Workspace
 from ui.context import AppContext
 from ui.dialogs.progress import follow
 from ui.errors import ErrorPresenter
+from ui.icons import configure_cache
 from ui.qt_strings import QtStringsTranslator
 from ui.tasks import Workers
 from ui.theme import apply_theme
@@ -30,6 +30,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="inspector-desktop", description="Inspector — ứng dụng máy tính")
     parser.add_argument("--data-dir", default=None, metavar="THƯ_MỤC",
                         help="thư mục dữ liệu (mặc định: INSPECTOR_DATA_DIR hoặc thư mục dữ liệu người dùng)")
+    parser.add_argument("--quit-after-start", action="store_true",
+                        help="thoát ngay khi cửa sổ chính đã hiện và có dữ liệu (đo thời gian khởi động)")
     return parser.parse_args(list(argv))
 
 
@@ -42,6 +44,7 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     presenter = ErrorPresenter(tr, data_dir / "logs", lambda: holder[0] if holder else None, interactive=interactive)
     workers = Workers(data_dir, clock, default_error=presenter.show)
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+    configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, workspace=workspace, workers=workers, tr=tr, settings=settings,
                       errors=presenter)
 
@@ -59,6 +62,8 @@ def offer_demo(ctx: AppContext, parent: QWidget) -> None:
     load = answer == QMessageBox.StandardButton.Yes
 
     def job(services, task):  # type: ignore[no-untyped-def]
+        from inspector.demo import load_demo  # only on first run: keep it out of start-up
+
         services.settings.put("demo_offered", True)
         if load:
             task.report(0, 0, tr("Đang tạo dữ liệu mẫu…"))
@@ -96,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     holder.append(window)
     sys.excepthook = ctx.errors.excepthook
     window.show()
-    QTimer.singleShot(0, lambda: offer_demo(ctx, window))
+    if args.quit_after_start:
+        QTimer.singleShot(0, app.quit)
+    else:
+        QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
     ctx.workers.shutdown()
     ctx.workspace.close()

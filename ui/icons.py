@@ -1,9 +1,17 @@
-"""Icons from qtawesome (Font Awesome 6), named by what they mean in the app."""
+"""Icons from qtawesome (Font Awesome 6), named by what they mean in the app.
+
+Importing qtawesome (and qtpy with it) and loading its fonts costs ~170 ms at start-up, so each
+icon is rendered once and kept as PNG files in a per-user cache folder keyed by the qtawesome
+version; later starts load the PNGs. `configure_cache` is called once by the composition root.
+"""
 
 from __future__ import annotations
 
-import qtawesome as qta
-from PySide6.QtGui import QIcon
+from importlib import metadata
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon, QPixmap
 
 _NAMES = {
     "inspections": "fa6s.clipboard-list",
@@ -24,6 +32,7 @@ _NAMES = {
     "camera": "fa6s.camera",
     "remove": "fa6s.trash-can",
     "import": "fa6s.file-import",
+    "export": "fa6s.file-export",
     "settings": "fa6s.gear",
     "saved": "fa6s.circle-check",
     "saving": "fa6s.spinner",
@@ -39,9 +48,54 @@ _NAMES = {
     "help": "fa6s.circle-question",
     "quit": "fa6s.right-from-bracket",
     "pdf": "fa6s.file-pdf",
+    "sign": "fa6s.signature",
+    "print": "fa6s.print",
+    "seal": "fa6s.stamp",
     "refresh": "fa6s.arrows-rotate",
+    "usb": "fa6s.floppy-disk",
+    "server": "fa6s.server",
 }
+_SIZES = (16, 24, 32, 48)
+_state: dict[str, object] = {"dir": None}
+_memo: dict[tuple[str, str], QIcon] = {}
+
+
+def configure_cache(directory: Path | None) -> None:
+    """Where rendered icons are kept (None: render every time, e.g. read-only installs)."""
+    if directory is not None:
+        try:
+            version = metadata.version("QtAwesome")
+        except metadata.PackageNotFoundError:  # frozen builds without metadata
+            version = "bundled"
+        directory = directory / f"icons-qta-{version}"
+        directory.mkdir(parents=True, exist_ok=True)
+    _state["dir"] = directory
+    _memo.clear()
+
+
+def _render(name: str, color: str) -> QIcon:
+    import qtawesome as qta
+
+    return qta.icon(_NAMES[name], color=color)
 
 
 def icon(name: str, color: str = "#374151") -> QIcon:
-    return qta.icon(_NAMES[name], color=color)
+    key = (name, color)
+    cached = _memo.get(key)
+    if cached is not None:
+        return cached
+    directory = _state["dir"]
+    if not isinstance(directory, Path):
+        result = _render(name, color)
+    else:
+        stem = f"{name}-{color.lstrip('#')}"
+        files = [directory / f"{stem}-{size}.png" for size in _SIZES]
+        if not all(f.is_file() for f in files):
+            rendered = _render(name, color)
+            for size, path in zip(_SIZES, files, strict=True):
+                rendered.pixmap(QSize(size, size)).save(str(path), "PNG")
+        result = QIcon()
+        for path in files:
+            result.addPixmap(QPixmap(str(path)))
+    _memo[key] = result
+    return result

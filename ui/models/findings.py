@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from inspector.catalog.model import Catalog, Checklist, ChecklistItem
@@ -24,6 +24,7 @@ EVIDENCE_ROLE = Qt.ItemDataRole.UserRole + 13
 PENDING_ROLE = Qt.ItemDataRole.UserRole + 14
 DISAGREE_ROLE = Qt.ItemDataRole.UserRole + 15
 KIND_ROLE = Qt.ItemDataRole.UserRole + 16      # "group", "item" or column kind
+RENDER_ROLE = Qt.ItemDataRole.UserRole + 17    # level cells: (level or -1, has_note, evidence, pending, disagree)
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_PARENT = 0xFFFFFFFF  # internalId of top-level (group) rows
@@ -54,6 +55,14 @@ class FindingsModel(QAbstractItemModel):
         self.pending: set[tuple[str, SubjectId]] = set()
         self.checklist: Checklist | None = None
         self.focus_subject: SubjectId | None = None
+        self.assessed: dict[SubjectId, int] = {}  # assessed cells per subject, kept per change
+        # Header sections show per-subject progress; refreshing them repaints the whole view,
+        # so it is done once typing pauses rather than on every key press.
+        self._header_timer = QTimer(self)
+        self._header_timer.setSingleShot(True)
+        self._header_timer.setInterval(350)
+        self._header_timer.timeout.connect(
+            lambda: self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1))
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, snap: RecordingSnapshot, catalog: Catalog | None) -> None:
@@ -72,6 +81,11 @@ class FindingsModel(QAbstractItemModel):
         self.groups = [Group(c, titles.get(c, c), by_group[c]) for c in codes]
         if self.focus_subject not in {s.id for s in self.subjects}:
             self.focus_subject = None
+        codes_in_use = {i.code for g in self.groups for i in g.items}
+        self.assessed = {s.id: 0 for s in self.subjects}
+        for (code, sid), findings in self.cells.items():
+            if findings and findings[0].level is not None and code in codes_in_use and sid in self.assessed:
+                self.assessed[sid] += 1
         self._set_columns()
         self.endResetModel()
 
@@ -119,10 +133,15 @@ class FindingsModel(QAbstractItemModel):
                         return self.createIndex(r, c, g)
         return QModelIndex()
 
+    @property
+    def item_count(self) -> int:
+        return sum(len(g.items) for g in self.groups)
+
     def subject_progress(self, subject_id: SubjectId) -> tuple[int, int]:
-        items = [i for g in self.groups for i in g.items]
-        done = sum(1 for i in items if (f := self.finding(i.code, subject_id)) and f.level is not None)
-        return done, len(items)
+        return self.assessed.get(subject_id, 0), self.item_count
+
+    def total_progress(self) -> tuple[int, int]:
+        return sum(self.assessed.values()), self.item_count * len(self.subjects)
 
     def unassessed(self, item_code: str) -> bool:
         return any((f := self.finding(item_code, s.id)) is None or f.level is None for s in self.subjects)
@@ -130,6 +149,11 @@ class FindingsModel(QAbstractItemModel):
     # -- updates ----------------------------------------------------------------------------
     def set_cell(self, item_code: str, subject_id: SubjectId, finding: Finding | None, *, pending: bool) -> None:
         key = (item_code, subject_id)
+        before = self.finding(item_code, subject_id)
+        was = before is not None and before.level is not None
+        now = finding is not None and finding.level is not None
+        if was != now and subject_id in self.assessed:
+            self.assessed[subject_id] += 1 if now else -1
         if finding is None:
             self.cells.pop(key, None)
         else:
@@ -155,7 +179,7 @@ class FindingsModel(QAbstractItemModel):
         item_idx = self.index_for(item_code, None)
         if item_idx.isValid():
             self.dataChanged.emit(item_idx, item_idx)
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
+        self._header_timer.start()
 
     # -- Qt model API -----------------------------------------------------------------------
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
@@ -266,6 +290,10 @@ class FindingsModel(QAbstractItemModel):
     def _level_data(self, item: ChecklistItem, finding: Finding | None, key: tuple[str, SubjectId],
                     role: int) -> Any:
         level = finding.level if finding else None
+        if role == RENDER_ROLE:  # everything the delegate paints, in one call (painting is the hot path)
+            return (-1 if level is None else level, bool(finding and finding.note),
+                    self.evidence_counts.get(finding.id, 0) if finding else 0, key in self.pending,
+                    len(self.cells.get(key, ())) > 1)
         if role == LEVEL_ROLE:
             return level
         if role == Qt.ItemDataRole.DisplayRole:

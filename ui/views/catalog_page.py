@@ -91,7 +91,7 @@ class CatalogPage(QWidget):
         row = QHBoxLayout()
         self.import_button = QPushButton(icon("import"), tr("Nhập tệp danh mục hoặc bộ câu hỏi…"))
         self.import_button.setToolTip(tr("Kiểm tra và nhập tệp JSON theo định dạng của phần mềm"))
-        self.import_button.clicked.connect(self._on_import_clicked)
+        self.import_button.clicked.connect(self.ask_and_import)
         row.addWidget(self.import_button)
         self.status = QLabel()
         self.status.setObjectName("hint")
@@ -148,7 +148,7 @@ class CatalogPage(QWidget):
             parts.append("</ol>")
         self.details.setHtml("".join(parts))
 
-    def _on_import_clicked(self) -> None:
+    def ask_and_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.ctx.tr("Chọn tệp danh mục hoặc bộ câu hỏi"), "",
                                               self.ctx.tr("Tệp JSON (*.json);;Mọi tệp (*)"))
         if path:

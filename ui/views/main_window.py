@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QSize
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -19,14 +21,14 @@ from PySide6.QtWidgets import (
 
 from inspector import __version__
 from ui.context import AppContext
-from ui.dialogs.inspection import InspectionDialog
-from ui.dialogs.settings import SettingsDialog
 from ui.icons import icon
-from ui.views.catalog_page import CatalogPage
 from ui.views.inspections_page import InspectionsPage
-from ui.views.recording_page import RecordingPage
-from ui.views.registry_page import RegistryPage
 from ui.widgets.saved import SavedIndicator
+
+if TYPE_CHECKING:  # the other pages and dialogs are imported when first opened (start-up time)
+    from ui.views.catalog_page import CatalogPage
+    from ui.views.recording_page import RecordingPage
+    from ui.views.registry_page import RegistryPage
 
 PAGES = ("inspections", "recording", "registry", "catalog")
 
@@ -38,25 +40,24 @@ class MainWindow(QMainWindow):
         tr = ctx.tr
         self.setWindowTitle(tr("Inspector — Kiểm tra kỷ cương, kỷ luật theo Chỉ thị 24-CT/TU"))
         self.setMinimumSize(1100, 700)
+        self.undo_stack = QUndoStack(self)
         self.inspections_page = InspectionsPage(ctx)
-        self.recording_page = RecordingPage(ctx)
-        self.registry_page = RegistryPage(ctx)
-        self.catalog_page = CatalogPage(ctx)
+        self._built: dict[str, QWidget] = {"inspections": self.inspections_page}
         self.pages = QStackedWidget()
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setAccessibleName(tr("Điều hướng"))
         self.navigation.setIconSize(QSize(18, 18))
         self.navigation.setFixedWidth(210)
-        for key, title, page, shortcut in (
-                ("inspections", tr("Các đợt kiểm tra"), self.inspections_page, "Ctrl+1"),
-                ("recording", tr("Ghi nhận"), self.recording_page, "Ctrl+2"),
-                ("registry", tr("Đơn vị và cán bộ"), self.registry_page, "Ctrl+3"),
-                ("catalog", tr("Danh mục, bộ câu hỏi"), self.catalog_page, "Ctrl+4")):
+        for key, title, shortcut in (
+                ("inspections", tr("Các đợt kiểm tra"), "Ctrl+1"),
+                ("recording", tr("Ghi nhận"), "Ctrl+2"),
+                ("registry", tr("Đơn vị và cán bộ"), "Ctrl+3"),
+                ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+4")):
             item = QListWidgetItem(icon(key, "#e5e7eb"), title)
             item.setToolTip(f"{title} ({shortcut})")
             self.navigation.addItem(item)
-            self.pages.addWidget(page)
+            self.pages.addWidget(self.inspections_page if key == "inspections" else QWidget())
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.navigation)
         row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
-        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._on_navigation_changed)
         self.navigation.setCurrentRow(0)
 
         self.saved = SavedIndicator(ctx)
@@ -78,6 +79,47 @@ class MainWindow(QMainWindow):
         self.inspections_page.new_requested.connect(self.new_inspection)
         self.inspections_page.edit_requested.connect(self.edit_inspection)
         self.restore_layout()
+
+    # -- pages: built on first use, so start-up only pays for the inspections list -----------
+    def _page(self, key: str) -> QWidget:
+        page = self._built.get(key)
+        if page is None:
+            if key == "recording":
+                from ui.views.recording_page import RecordingPage
+
+                page = RecordingPage(self.ctx, self.undo_stack)
+            elif key == "registry":
+                from ui.views.registry_page import RegistryPage
+
+                page = RegistryPage(self.ctx)
+            else:
+                from ui.views.catalog_page import CatalogPage
+
+                page = CatalogPage(self.ctx)
+            index = PAGES.index(key)
+            placeholder = self.pages.widget(index)
+            self.pages.insertWidget(index, page)
+            self.pages.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self._built[key] = page
+            self._restore_splitter(key, page)
+        return page
+
+    @property
+    def recording_page(self) -> RecordingPage:
+        return self._page("recording")  # type: ignore[return-value]
+
+    @property
+    def registry_page(self) -> RegistryPage:
+        return self._page("registry")  # type: ignore[return-value]
+
+    @property
+    def catalog_page(self) -> CatalogPage:
+        return self._page("catalog")  # type: ignore[return-value]
+
+    def _on_navigation_changed(self, row: int) -> None:
+        self._page(PAGES[row])
+        self.pages.setCurrentIndex(row)
 
     # -- menus ------------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,  # type: ignore[no-untyped-def]
@@ -102,10 +144,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self._action(tr("Thoát"), self.close, QKeySequence.StandardKey.Quit, "quit"))
         edit_menu = bar.addMenu(tr("&Sửa"))
-        undo = self.recording_page.undo_stack.createUndoAction(self, tr("Hoàn tác"))
+        undo = self.undo_stack.createUndoAction(self, tr("Hoàn tác"))
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         undo.setIcon(icon("undo"))
-        redo = self.recording_page.undo_stack.createRedoAction(self, tr("Làm lại"))
+        redo = self.undo_stack.createRedoAction(self, tr("Làm lại"))
         redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
         redo.setIcon(icon("redo"))
         self.undo_action, self.redo_action = undo, redo
@@ -134,25 +176,33 @@ class MainWindow(QMainWindow):
         self.recording_page.view.setFocus()
 
     def new_inspection(self) -> None:
+        from ui.dialogs.inspection import InspectionDialog
+
         dialog = InspectionDialog(self.ctx, None, self)
         if dialog.exec() and dialog.result_inspection is not None:
             self.inspections_page.reload()
             self.inspections_page.select(dialog.result_inspection.id)
 
     def edit_inspection(self, inspection_id: str) -> None:
+        from ui.dialogs.inspection import InspectionDialog
+
         dialog = InspectionDialog(self.ctx, self.ctx.services.inspections.get(inspection_id), self)
         dialog.exec()
 
     def _on_edit_current(self) -> None:
+        if "recording" not in self._built:
+            return
         current = self.recording_page.inspection
         if current is not None:
             self.edit_inspection(current.id)
 
     def _on_import(self) -> None:
         self.navigation.setCurrentRow(PAGES.index("catalog"))
-        self.catalog_page._on_import_clicked()
+        self.catalog_page.ask_and_import()
 
     def _on_settings(self) -> None:
+        from ui.dialogs.settings import SettingsDialog
+
         dialog = SettingsDialog(self.ctx, self)
         if dialog.exec() and dialog.language_changed:
             QMessageBox.information(self, self.ctx.tr("Cài đặt"),
@@ -199,9 +249,11 @@ class MainWindow(QMainWindow):
             " theo Chỉ thị 24-CT/TU của Ban Thường vụ Thành ủy Hà Nội.").format(version=__version__))
 
     # -- layout persistence -----------------------------------------------------------------
-    def _splitters(self) -> dict[str, QSplitter]:
-        return {"recording": self.recording_page.splitter, "registry": self.registry_page.splitter,
-                "catalog": self.catalog_page.splitter}
+    def _restore_splitter(self, key: str, page: QWidget) -> None:
+        splitter = getattr(page, "splitter", None)
+        state = self.ctx.settings.value(f"splitters/{key}")
+        if isinstance(splitter, QSplitter) and isinstance(state, QByteArray):
+            splitter.restoreState(state)
 
     def restore_layout(self) -> None:
         settings = self.ctx.settings
@@ -213,20 +265,19 @@ class MainWindow(QMainWindow):
             if screen is not None:
                 available = screen.availableGeometry()
                 self.resize(min(1440, available.width()), min(900, available.height()))
-        for name, splitter in self._splitters().items():
-            state = settings.value(f"splitters/{name}")
-            if isinstance(state, QByteArray):
-                splitter.restoreState(state)
 
     def save_layout(self) -> None:
         settings = self.ctx.settings
         settings.setValue("window/geometry", self.saveGeometry())
-        for name, splitter in self._splitters().items():
-            settings.setValue(f"splitters/{name}", splitter.saveState())
+        for key, page in self._built.items():
+            splitter = getattr(page, "splitter", None)
+            if isinstance(splitter, QSplitter):
+                settings.setValue(f"splitters/{key}", splitter.saveState())
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.recording_page.inspection_panel.flush()
+        if "recording" in self._built:
+            self.recording_page.inspection_panel.flush()
         self.ctx.workers.wait_idle()
         self.save_layout()
         event.accept()

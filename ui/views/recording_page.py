@@ -64,12 +64,12 @@ class FindingEdit(QUndoCommand):
 class RecordingPage(QWidget):
     inspection_opened = Signal(str)
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         tr = ctx.tr
         self.inspection: Inspection | None = None
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = undo_stack
         layout = QVBoxLayout(self)
 
         top = QFrame()
@@ -232,8 +232,7 @@ class RecordingPage(QWidget):
         self.start_button.setEnabled(self.editable and insp.actual_start is None)
         self.finish_button.setEnabled(self.editable and insp.actual_start is not None and insp.actual_end is None)
         self.times_button.setEnabled(self.editable)
-        total = sum(len(g.items) for g in self.model.groups) * len(self.model.subjects)
-        done = sum(1 for (code, _sid), fs in self.model.cells.items() if fs and fs[0].level is not None)
+        done, total = self.model.total_progress()
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(min(done, total))
         self.progress.setFormat(tr("Đã đánh giá {done}/{total} ô ({pct}%)").format(
@@ -349,7 +348,9 @@ class RecordingPage(QWidget):
         if self.inspection is None:
             return
         snap = self.ctx.services.findings.open(self.inspection.id)
-        self.model.cells = dict(snap.matrix.cells)
+        for key, findings in snap.matrix.cells.items():
+            if self.model.cells.get(key) != findings:
+                self.model.set_cell(*key, findings[0], pending=False)
         self.model.evidence_counts = dict(snap.evidence_counts)
         self.model.layoutChanged.emit()
         self.refresh_cell_panel()

@@ -6,17 +6,21 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, 
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
 
-from ui.models.findings import (
-    DISAGREE_ROLE,
-    EVIDENCE_ROLE,
-    HAS_NOTE_ROLE,
-    KIND_ROLE,
-    LEVEL_ROLE,
-    PENDING_ROLE,
-)
+from ui.models.findings import KIND_ROLE, RENDER_ROLE
 from ui.theme import LEVEL_COLORS
 
 LEVEL_KEYS = {Qt.Key.Key_0: 0, Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3}
+
+
+_SELECTED = QStyle.StateFlag.State_Selected
+_CENTER = Qt.AlignmentFlag.AlignCenter
+_CHIP = {lv: (QColor(bg), QColor(fg)) for lv, (bg, fg) in LEVEL_COLORS.items()}
+_PENDING_PEN = QPen(QColor("#6b7280"), 1.2, Qt.PenStyle.DashLine)
+_SELECTED_PEN = QPen(QColor("#1f4e79"), 2)
+_NOTE = QColor("#1f4e79")
+_BADGE = QColor("#1f4e79")
+_WHITE = QColor("white")
+_WARN = QColor("#b91c1c")
 
 
 class LevelDelegate(QStyledItemDelegate):
@@ -24,50 +28,51 @@ class LevelDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        if index.data(KIND_ROLE) != "level":
+        render = index.data(RENDER_ROLE)
+        if render is None or not isinstance(render, tuple):
             super().paint(painter, option, index)
             return
-        level = index.data(LEVEL_ROLE)
-        background, foreground = LEVEL_COLORS[level]
+        level, has_note, count, pending, disagree = render
+        background, foreground = _CHIP[None if level < 0 else level]
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         rect = QRectF(option.rect.adjusted(3, 2, -3, -2))
-        painter.setBrush(QColor(background))
-        if index.data(PENDING_ROLE):
-            painter.setPen(QPen(QColor("#6b7280"), 1.2, Qt.PenStyle.DashLine))
-        elif selected:
-            painter.setPen(QPen(QColor("#1f4e79"), 2))
+        painter.setBrush(background)
+        if pending:
+            painter.setPen(_PENDING_PEN)
+        elif option.state & _SELECTED:
+            painter.setPen(_SELECTED_PEN)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRoundedRect(rect, 5, 5)
-        painter.setPen(QColor(foreground))
+        painter.setPen(foreground)
         font = option.font
-        font.setBold(level is not None)
+        font.setBold(level >= 0)
         painter.setFont(font)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "–" if level is None else str(level))
-        if index.data(HAS_NOTE_ROLE):
+        painter.drawText(rect, _CENTER, "–" if level < 0 else str(level))
+        if has_note:
             corner = QPolygonF([QPointF(rect.right() - 8, rect.top()), QPointF(rect.right(), rect.top()),
                                 QPointF(rect.right(), rect.top() + 8)])
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#1f4e79"))
+            painter.setBrush(_NOTE)
             painter.drawPolygon(corner)
-        count = index.data(EVIDENCE_ROLE) or 0
-        small = option.font
-        small.setPointSizeF(max(6.5, option.font.pointSizeF() - 2.5))
-        small.setBold(True)
-        painter.setFont(small)
+        if count or disagree:
+            small = option.font
+            small.setPointSizeF(max(6.5, option.font.pointSizeF() - 2.5))
+            small.setBold(True)
+            painter.setFont(small)
         if count:  # a small blue badge on the left: how many files of evidence the cell has
             side = max(12.0, rect.height() - 6)
             badge = QRectF(rect.left() + 3, rect.center().y() - side / 2, side, side)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#1f4e79"))
+            painter.setBrush(_BADGE)
             painter.drawEllipse(badge)
-            painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(count))
-        if index.data(DISAGREE_ROLE):
-            painter.setPen(QColor("#b91c1c"))
-            painter.drawText(rect.adjusted(4, 1, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, "⚠")
+            painter.setPen(_WHITE)
+            painter.drawText(badge, _CENTER, str(count))
+        if disagree:
+            painter.setPen(_WARN)
+            corner = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom
+            painter.drawText(rect.adjusted(0, 1, -4, 0), corner, "⚠")
         painter.restore()
 
 

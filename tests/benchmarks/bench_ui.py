@@ -1,0 +1,124 @@
+"""Issue 3 benchmarks: cold start, key press to durable commit, opening a big inspection."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.bench_store import _raw_commit_samples
+from tests.benchmarks.harness import Result, percentile
+
+ROOT = Path(__file__).resolve().parents[2]
+BARE = ("from PySide6.QtWidgets import QApplication, QMainWindow\n"
+        "from PySide6.QtCore import QTimer\n"
+        "app = QApplication([]); w = QMainWindow(); w.show(); QTimer.singleShot(0, app.quit); app.exec()\n")
+
+
+def _wall(cmd: list[str]) -> float:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - start
+
+
+def bench_cold_start(root: Path, quick: bool) -> list[Result]:
+    from inspector.demo import load_demo
+    from inspector.workspace import Workspace
+
+    data = root / "start"
+    with Workspace.open(data) as ws:
+        load_demo(ws.services, inspections=6 if quick else 30)
+    app = [sys.executable, "main.py", "--data-dir", str(data), "--quit-after-start"]
+    first = _wall(app)  # renders the icon cache
+    runs = 2 if quick else 5
+    ours = statistics.median(_wall(app) for _ in range(runs))
+    bare = statistics.median(_wall([sys.executable, "-c", BARE]) for _ in range(runs))
+    return [
+        Result("cold start → main window with demo data", ours * 1000, bare * 1000, "ms",
+               "bare QMainWindow started the same way", "≤ 4× bare and ≤ 1500 ms",
+               ours <= 4 * bare and ours <= 1.5),
+        Result("first start (renders the icon cache)", first * 1000, bare * 1000, "ms",
+               "bare QMainWindow started the same way", "(reported)", True),
+    ]
+
+
+def bench_in_app(root: Path, quick: bool) -> list[Result]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.services.inspections import InspectionDraft, SubjectSpec
+    from ui.app import build_context
+    from ui.views.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    ctx = build_context(root / "app", interactive=False)
+    try:
+        s = ctx.services
+        unit = s.registry.add_unit("Ủy ban nhân dân phường Bồ Đề", "agency")
+        insp = s.inspections.create(InspectionDraft(
+            decision_no="9/QĐ", decision_date="2026-11-20", unit_id=unit.id, checklist_id="ct24-lanh-dao",
+            subjects=[SubjectSpec(f"Cán bộ {n}", "Chuyên viên") for n in range(30)]))
+        checklist = s.ctx.checklist("ct24-lanh-dao", 1)
+        with s.ctx.store.batch():
+            for n, item in enumerate(checklist.items):
+                for subj in insp.subjects:
+                    s.findings.record(insp.id, item.code, subj.id, level=n % 4)
+        window = MainWindow(ctx)
+        window.resize(1440, 900)
+        window.show()
+        app.processEvents()
+        page_open: list[float] = []
+        for _ in range(3 if quick else 10):
+            start = time.perf_counter()
+            window.open_inspection(insp.id)
+            app.processEvents()  # layout and first paint
+            page_open.append((time.perf_counter() - start) * 1000)
+        load_only = percentile([_timed(lambda: s.findings.open(insp.id)) for _ in range(10)], 50)
+        page = window.recording_page
+        view = page.view
+        committed: list[float] = []
+        marks: list[float] = []
+        ctx.changes.saved.connect(lambda _at: committed.append(time.perf_counter()))
+        presses = 40 if quick else 400
+        items = [i.code for g in page.model.groups for i in g.items]
+        for n in range(presses):
+            view.setCurrentIndex(page.model.index_for(items[n % len(items)], page.model.subjects[n // len(items)].id))
+            marks.append(time.perf_counter())
+            QTest.keyClick(view, Qt.Key(Qt.Key.Key_0 + (n % 4)))
+            while len(committed) <= n:  # wait for this commit (as a user would see "saved")
+                app.processEvents()
+        latencies = [(c - m) * 1000 for m, c in zip(marks, committed, strict=True)]
+        window.close()
+    finally:
+        ctx.workers.shutdown()
+        ctx.workspace.close()
+    raw = _raw_commit_samples(root / "raw.db", presses)
+    p99, raw99 = percentile(latencies, 99), percentile(raw, 99)
+    opened = percentile(page_open, 50)
+    return [
+        Result("key press → durable commit, p50", percentile(latencies, 50), percentile(raw, 50), "ms",
+               "raw sqlite3 insert+commit, p50", "(reported)", True),
+        Result("key press → durable commit, p99", p99, raw99, "ms", "raw sqlite3 insert+commit, p99",
+               "p99 ≤ 50 ms", p99 <= 50),
+        Result("open 41×30 inspection into the recording view", opened, load_only, "ms",
+               "loading the same data without widgets", "≤ 300 ms", opened <= 300),
+    ]
+
+
+def _timed(fn) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def run(quick: bool) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        root = Path(tmp)
+        return bench_cold_start(root, quick) + bench_in_app(root, quick)
