@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.clock import Clock, SystemClock
 from inspector.errors import StorageError
@@ -19,6 +21,9 @@ from inspector.store.audit import AuditReport, verify_store
 from inspector.store.db import Store, open_store, translate_os_error
 from inspector.store.device import ensure_device
 from inspector.vault import Vault
+
+if TYPE_CHECKING:
+    from inspector.services.documents import DocumentService
 
 DB_NAME = "inspector.db"
 
@@ -38,6 +43,14 @@ class Services:
 
     def verify_events(self) -> AuditReport:
         return verify_store(self.ctx.store, scratch_dir=self.ctx.vault.tmp)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Built on first use: it pulls in reportlab and pyHanko, which start-up does not need."""
+        from inspector.services.documents import DocumentService
+
+        return DocumentService(self.ctx, self.inspections, self.findings, self.evidence, self.requirements,
+                               self.registry)
 
 
 class Workspace:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from inspector.cli.common import open_workspace, print_json, print_table
+from inspector.cli.document_cmds import register_export
 from inspector.domain import INSPECTION_KINDS, STATUSES, TEAM_ROLES
 from inspector.services.inspections import InspectionQuery
 from inspector.text import ui_date, ui_datetime
@@ -29,6 +30,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     show.add_argument("id", metavar="MÃ")
     show.add_argument("--json", action="store_true", help="in dạng JSON")
     show.set_defaults(handler=_show)
+    register_export(isub, common)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -239,6 +239,8 @@ CREATE TABLE minutes (
     refusals TEXT NOT NULL DEFAULT '[]',
     with_secretary INTEGER NOT NULL DEFAULT 1,
     recipients TEXT NOT NULL DEFAULT '[]',
+    strengths TEXT NOT NULL DEFAULT '',
+    immediate_requests TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL
 );
 CREATE TABLE conclusions (
@@ -255,6 +257,7 @@ CREATE TABLE conclusions (
     causes TEXT NOT NULL DEFAULT '',
     follow_up TEXT NOT NULL DEFAULT '',
     signer_authority TEXT NOT NULL DEFAULT '',
+    signer_authority_body TEXT NOT NULL DEFAULT '',
     signer_position TEXT NOT NULL DEFAULT '',
     signer_name TEXT NOT NULL DEFAULT '',
     recipients TEXT NOT NULL DEFAULT '[]',

@@ -34,12 +34,12 @@ REQUIREMENT_FIELDS = (
 
 MINUTES_FIELDS = (
     "number", "place_name", "unit_representatives", "other_participants", "copies", "refusals",
-    "with_secretary", "recipients",
+    "with_secretary", "recipients", "strengths", "immediate_requests",
 )
 CONCLUSION_FIELDS = (
     "doc_type", "superior_body", "issuing_body", "number", "place_name", "issue_date",
     "findings_summary", "strengths", "shortcomings", "causes", "follow_up", "signer_authority",
-    "signer_position", "signer_name", "recipients",
+    "signer_authority_body", "signer_position", "signer_name", "recipients",
 )
 _JSON_COLUMNS = frozenset({
     "legal_basis", "unit_representatives", "other_participants", "refusals", "recipients", "fields",
