@@ -27,6 +27,7 @@ class Changes(QObject):
     registry_changed = Signal()               # units, people, teams
     catalog_changed = Signal()                # catalog or checklist versions
     identity_changed = Signal()
+    correction_created = Signal(str)          # a new version superseding a sealed inspection
     saving = Signal()                         # a write was queued
     saved = Signal(str)                       # a write committed (RFC 3339 time of the commit)
     save_failed = Signal(str)                 # a write failed (message shown to the user)

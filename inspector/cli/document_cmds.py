@@ -66,7 +66,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"  Nguyên vẹn: {yes[s.intact]} · Hợp lệ: {yes[s.valid]} · Tin cậy: {yes[s.trusted]}")
         print(f"  Thời điểm ký (máy người ký tự khai): {_time(s.claimed_time)}")
         print(f"  Thời điểm được chứng thực bởi dấu thời gian: {_time(s.proven_time)}")
-        print(f"  Phạm vi: {s.coverage}" + (f" · thay đổi sau khi ký: {s.modification_level}"
+        print(f"  Phạm vi: {s.coverage.label}" + (f" · thay đổi sau khi ký: {s.modification_level}"
                                            if s.modification_level else ""))
         for problem in s.problems:
             print(f"  - {problem}")

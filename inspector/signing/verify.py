@@ -49,6 +49,15 @@ class Coverage(StrEnum):
     ENTIRE_REVISION = "ENTIRE_REVISION"  # later incremental updates exist (judged separately)
     PARTIAL = "PARTIAL"                  # does not cover its own revision: never acceptable
 
+    @property
+    def label(self) -> str:
+        """How the coverage is said to a user."""
+        return {
+            "ENTIRE_FILE": "toàn bộ tệp",
+            "ENTIRE_REVISION": "toàn bộ nội dung đến lúc ký (sau đó có cập nhật thêm, được đánh giá riêng)",
+            "PARTIAL": "chỉ một phần nội dung (không chấp nhận được)",
+        }[self.value]
+
 
 @dataclass(frozen=True)
 class TimestampReport:

@@ -59,6 +59,19 @@ class SettingsDialog(QDialog):
         where = QLabel(tr("Đổi thư mục bằng tùy chọn --data-dir hoặc biến môi trường INSPECTOR_DATA_DIR."))
         where.setObjectName("hint")
         form.addRow("", where)
+        trust_row = QHBoxLayout()
+        self.trust_dir = QLineEdit(ctx.services.settings.get("trust_dir", ""))
+        self.trust_dir.setAccessibleName(tr("Thư mục chứng thư gốc tin cậy"))
+        self.trust_dir.setPlaceholderText(tr("thư mục chứa chứng thư gốc (.pem, .crt, .cer)"))
+        pick = QPushButton(tr("Chọn…"))
+        pick.clicked.connect(self._on_pick_trust)
+        trust_row.addWidget(self.trust_dir, 1)
+        trust_row.addWidget(pick)
+        form.addRow(tr("Chứng thư gốc tin cậy"), trust_row)
+        self.tsa_url = QLineEdit(ctx.services.settings.get("tsa_url", ""))
+        self.tsa_url.setAccessibleName(tr("Địa chỉ dịch vụ cấp dấu thời gian"))
+        self.tsa_url.setPlaceholderText("https://…")
+        form.addRow(tr("Dịch vụ dấu thời gian (TSA)"), self.tsa_url)
         layout.addLayout(form)
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -72,13 +85,23 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.language_changed = False
 
+    def _on_pick_trust(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path = QFileDialog.getExistingDirectory(self, self.ctx.tr("Chọn thư mục chứng thư gốc"), self.trust_dir.text())
+        if path:
+            self.trust_dir.setText(path)
+
     def save(self) -> None:
         name, position, language = self.name.text(), self.position.text(), self.language.currentData()
+        trust, tsa = self.trust_dir.text().strip(), self.tsa_url.text().strip()
         self.language_changed = language != self.ctx.services.settings.language()
 
         def job(s):  # type: ignore[no-untyped-def]
             identity = s.settings.set_identity(name, position)
             s.settings.set_language(language)
+            s.settings.put("trust_dir", trust)
+            s.settings.put("tsa_url", tsa)
             return identity
 
         def done(identity) -> None:  # type: ignore[no-untyped-def]

@@ -27,10 +27,11 @@ from ui.widgets.saved import SavedIndicator
 
 if TYPE_CHECKING:  # the other pages and dialogs are imported when first opened (start-up time)
     from ui.views.catalog_page import CatalogPage
+    from ui.views.documents_page import DocumentsPage
     from ui.views.recording_page import RecordingPage
     from ui.views.registry_page import RegistryPage
 
-PAGES = ("inspections", "recording", "registry", "catalog")
+PAGES = ("inspections", "recording", "documents", "registry", "catalog")
 
 
 class MainWindow(QMainWindow):
@@ -49,11 +50,13 @@ class MainWindow(QMainWindow):
         self.navigation.setAccessibleName(tr("Điều hướng"))
         self.navigation.setIconSize(QSize(18, 18))
         self.navigation.setFixedWidth(210)
+        self.current_inspection: str | None = None
         for key, title, shortcut in (
                 ("inspections", tr("Các đợt kiểm tra"), "Ctrl+1"),
                 ("recording", tr("Ghi nhận"), "Ctrl+2"),
-                ("registry", tr("Đơn vị và cán bộ"), "Ctrl+3"),
-                ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+4")):
+                ("documents", tr("Biên bản, kết luận"), "Ctrl+3"),
+                ("registry", tr("Đơn vị và cán bộ"), "Ctrl+4"),
+                ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+5")):
             item = QListWidgetItem(icon(key, "#e5e7eb"), title)
             item.setToolTip(f"{title} ({shortcut})")
             self.navigation.addItem(item)
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         self.inspections_page.open_requested.connect(self.open_inspection)
         self.inspections_page.new_requested.connect(self.new_inspection)
         self.inspections_page.edit_requested.connect(self.edit_inspection)
+        ctx.changes.correction_created.connect(self.open_inspection)
         self.restore_layout()
 
     # -- pages: built on first use, so start-up only pays for the inspections list -----------
@@ -88,6 +92,11 @@ class MainWindow(QMainWindow):
                 from ui.views.recording_page import RecordingPage
 
                 page = RecordingPage(self.ctx, self.undo_stack)
+            elif key == "documents":
+                from ui.views.documents_page import DocumentsPage
+
+                page = DocumentsPage(self.ctx)
+                page.set_inspection(self.current_inspection)
             elif key == "registry":
                 from ui.views.registry_page import RegistryPage
 
@@ -108,6 +117,10 @@ class MainWindow(QMainWindow):
     @property
     def recording_page(self) -> RecordingPage:
         return self._page("recording")  # type: ignore[return-value]
+
+    @property
+    def documents_page(self) -> DocumentsPage:
+        return self._page("documents")  # type: ignore[return-value]
 
     @property
     def registry_page(self) -> RegistryPage:
@@ -141,6 +154,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action(tr("Đợt kiểm tra mới…"), self.new_inspection, "Ctrl+N", "new",
                                          tr("Chuẩn bị một đợt kiểm tra mới")))
         file_menu.addAction(self._action(tr("Nhập danh mục, bộ câu hỏi…"), self._on_import, "Ctrl+I", "import"))
+        file_menu.addAction(self._action(tr("Kiểm tra chữ ký tệp PDF…"), self._on_verify_pdf, "Ctrl+Shift+V", "verify",
+                                         tr("Mở một tệp PDF đã ký và kiểm tra chữ ký số của nó")))
         file_menu.addSeparator()
         file_menu.addAction(self._action(tr("Thoát"), self.close, QKeySequence.StandardKey.Quit, "quit"))
         edit_menu = bar.addMenu(tr("&Sửa"))
@@ -157,8 +172,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self._action(tr("Sửa thông tin đợt kiểm tra đang mở…"), self._on_edit_current, "Ctrl+E",
                                          "edit"))
         view_menu = bar.addMenu(tr("&Xem"))
-        for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Đơn vị và cán bộ"),
-                                   tr("Danh mục, bộ câu hỏi"))):
+        for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Biên bản, kết luận"),
+                                   tr("Đơn vị và cán bộ"), tr("Danh mục, bộ câu hỏi"))):
             view_menu.addAction(self._action(title, lambda _=False, row=n: self.navigation.setCurrentRow(row),
                                              f"Ctrl+{n + 1}", PAGES[n]))
         tools = bar.addMenu(tr("&Công cụ"))
@@ -171,7 +186,10 @@ class MainWindow(QMainWindow):
 
     # -- actions ----------------------------------------------------------------------------
     def open_inspection(self, inspection_id: str) -> None:
+        self.current_inspection = inspection_id
         self.recording_page.open_inspection(inspection_id)
+        if "documents" in self._built:
+            self.documents_page.set_inspection(inspection_id)
         self.navigation.setCurrentRow(PAGES.index("recording"))
         self.recording_page.view.setFocus()
 
@@ -199,6 +217,11 @@ class MainWindow(QMainWindow):
     def _on_import(self) -> None:
         self.navigation.setCurrentRow(PAGES.index("catalog"))
         self.catalog_page.ask_and_import()
+
+    def _on_verify_pdf(self) -> None:
+        from ui.dialogs.verify import ask_and_verify
+
+        ask_and_verify(self.ctx, self)
 
     def _on_settings(self) -> None:
         from ui.dialogs.settings import SettingsDialog
@@ -238,7 +261,7 @@ class MainWindow(QMainWindow):
         tr = self.ctx.tr
         QMessageBox.information(self, tr("Phím tắt"), "\n".join((
             tr("Ctrl+N: đợt kiểm tra mới · Ctrl+E: sửa thông tin đợt đang mở"),
-            tr("Ctrl+1…4: chuyển màn hình · Ctrl+F: tìm kiếm"),
+            tr("Ctrl+1…5: chuyển màn hình · Ctrl+F: tìm kiếm · Ctrl+Shift+V: kiểm tra chữ ký tệp PDF"),
             tr("Trong ma trận: 0, 1, 2, 3 chọn mức và xuống dòng · Delete: chưa đánh giá"),
             tr("Enter: ghi chú (Ctrl+Enter để lưu) · mũi tên, Tab, Shift+Tab: di chuyển"),
             tr("Ctrl+Z: hoàn tác · Ctrl+Y hoặc Ctrl+Shift+Z: làm lại"))))

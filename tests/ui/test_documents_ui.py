@@ -1,0 +1,99 @@
+"""The documents screen: minutes details, a drawn signature, PKCS#12 signing, the seal, the
+preview (QtPdf) and the verification report, through real widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from inspector.services.inspections import InspectionQuery
+from tests.signing.pki import PASSPHRASE, make_pki
+from tests.ui.helpers import when_modal
+from ui.dialogs.pdf_preview import PdfPreviewDialog
+from ui.dialogs.signing import DrawDialog, SigningDialog
+from ui.dialogs.verify import VerifyDialog
+from ui.views.main_window import MainWindow
+
+
+def _draw(qtbot, pad) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(30, 120))
+    for x, y in ((80, 40), (130, 130), (190, 50), (260, 110), (330, 70)):
+        qtbot.mouseMove(pad, QPoint(x, y))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(330, 70))
+
+
+def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                screenshot_dir: Path) -> None:
+    from inspector.demo import load_demo
+
+    ctx = window.ctx
+    load_demo(ctx.services, inspections=5)
+    ctx.changes.inspections_changed.emit()
+    target = next(r for r in ctx.services.inspections.find(InspectionQuery())
+                  if r.status == "recorded" and r.checklist_id == "ct24-lanh-dao")
+    window.open_inspection(target.id)
+    window.navigation.setCurrentRow(2)
+    page = window.documents_page
+    assert page.inspection_id == target.id and page.isEnabled()
+    page.minutes.reps.add_row(["Phạm Văn Bình", "Phó Chủ tịch UBND phường"])
+    page.minutes.strengths.setPlainText("Đơn vị chấp hành tốt giờ giấc làm việc.")
+    page.save("minutes")
+    assert ctx.workers.wait_idle()
+    assert ctx.services.documents.minutes_details(target.id).unit_representatives[0][0] == "Phạm Văn Bình"
+
+    page.preview("minutes")
+    qtbot.waitUntil(lambda: page.findChild(PdfPreviewDialog) is not None, timeout=10000)
+    preview = page.findChild(PdfPreviewDialog)
+    assert preview.document.pageCount() >= 3
+    QApplication.processEvents()
+    preview.grab().save(str(screenshot_dir / "12-xem-truoc-bien-ban.png"))
+    preview.close()
+
+    pki = make_pki()
+    p12 = tmp_path / "truong-doan.p12"
+    p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
+    dialog = SigningDialog(ctx, target.id, "minutes", window)
+    qtbot.addWidget(dialog)
+    rows = {row.role: row for row in dialog.rows}
+    assert set(rows) == {"unit_rep", "secretary", "leader"}
+    dialog.sign()  # nothing drawn, no credential: refused inline with a message
+    assert "chưa ký tay" in dialog.error.text()
+
+    def draw_and_accept(draw_dialog) -> None:  # type: ignore[no-untyped-def]
+        assert isinstance(draw_dialog, DrawDialog)
+        _draw(qtbot, draw_dialog.pad)
+        draw_dialog.accept()
+
+    when_modal(draw_and_accept)
+    rows["unit_rep"]._on_draw()
+    assert rows["unit_rep"].drawn and rows["unit_rep"].drawn.startswith(b"\x89PNG")
+    rows["secretary"].set_drawn(rows["unit_rep"].drawn)
+    leader = rows["leader"]
+    leader.method.setCurrentIndex(leader.method.findData("pkcs12"))
+    leader.p12_path.setText(str(p12))
+    leader.passphrase.setText("mật khẩu sai")
+    dialog.show()
+    QApplication.processEvents()
+    dialog.grab().save(str(screenshot_dir / "13-ky-bien-ban.png"))
+    dialog.sign()
+    qtbot.waitUntil(lambda: bool(dialog.error.text()) or dialog.result_document is not None, timeout=20000)
+    assert "mật khẩu" in dialog.error.text().lower() and dialog.result_document is None
+    leader.passphrase.setText(PASSPHRASE)
+    dialog.sign()
+    qtbot.waitUntil(lambda: dialog.result_document is not None, timeout=20000)
+    assert ctx.services.inspections.get(target.id).status == "sealed"
+    page.reload()
+    assert page.issued.rowCount() == 1 and not page.minutes_sign_button.isEnabled()
+    assert window.recording_page.banner.isVisible() or not window.recording_page.editable
+
+    page.issued.selectRow(0)
+    page._on_verify_issued()
+    qtbot.waitUntil(lambda: page.findChild(VerifyDialog) is not None, timeout=10000)
+    report = page.findChild(VerifyDialog).browser.toPlainText()
+    assert "nguyên vẹn và hợp lệ" in report and "đã niêm phong" in report
+    page.findChild(VerifyDialog).grab().save(str(screenshot_dir / "14-kiem-tra-chu-ky.png"))
+    page.tabs.setCurrentIndex(2)
+    window.grab().save(str(screenshot_dir / "15-van-ban-da-ky.png"))
+    assert ctx.errors.shown == []

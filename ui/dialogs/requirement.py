@@ -1,0 +1,85 @@
+"""One remediation requirement: content, who is responsible, deadline, report-back date."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from inspector.domain import REQUIREMENT_STATUSES, Requirement
+from inspector.errors import UserError
+from inspector.services.requirements import RequirementSpec
+from ui.context import AppContext
+
+
+class RequirementDialog(QDialog):
+    def __init__(self, ctx: AppContext, inspection_id: str, requirement: Requirement | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.inspection_id = inspection_id
+        self.requirement = requirement
+        tr = ctx.tr
+        self.setWindowTitle(tr("Yêu cầu khắc phục"))
+        self.setMinimumWidth(560)
+        form = QFormLayout(self)
+        self.content = QPlainTextEdit(requirement.content if requirement else "")
+        self.content.setAccessibleName(tr("Nội dung yêu cầu"))
+        self.content.setMaximumHeight(100)
+        self.responsible = QLineEdit(requirement.responsible if requirement else "")
+        self.responsible.setAccessibleName(tr("Trách nhiệm thực hiện"))
+        self.responsible.setPlaceholderText(tr("Đơn vị hoặc cá nhân chịu trách nhiệm"))
+        today = QDate.currentDate()
+        self.deadline = QDateEdit(QDate.fromString(requirement.deadline, "yyyy-MM-dd") if requirement
+                                  else today.addDays(30))
+        self.report = QDateEdit(QDate.fromString(requirement.report_back_date, "yyyy-MM-dd") if requirement
+                                else today.addDays(35))
+        for w, name in ((self.deadline, tr("Thời hạn")), (self.report, tr("Ngày báo cáo kết quả"))):
+            w.setDisplayFormat("dd/MM/yyyy")
+            w.setCalendarPopup(True)
+            w.setAccessibleName(name)
+        self.status = QComboBox()
+        self.status.setAccessibleName(tr("Tình trạng"))
+        for key, label in REQUIREMENT_STATUSES.items():
+            self.status.addItem(tr(label), key)
+        self.status.setCurrentIndex(self.status.findData(requirement.status if requirement else "open"))
+        self.status.setEnabled(requirement is not None)
+        form.addRow(tr("Nội dung"), self.content)
+        form.addRow(tr("Trách nhiệm"), self.responsible)
+        form.addRow(tr("Thời hạn khắc phục"), self.deadline)
+        form.addRow(tr("Báo cáo kết quả trước ngày"), self.report)
+        form.addRow(tr("Tình trạng"), self.status)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def save(self) -> None:
+        spec = RequirementSpec(self.content.toPlainText(), self.responsible.text(),
+                               self.deadline.date().toString("yyyy-MM-dd"), self.report.date().toString("yyyy-MM-dd"))
+        existing, inspection_id, status = self.requirement, self.inspection_id, self.status.currentData()
+
+        def job(s):  # type: ignore[no-untyped-def]
+            if existing is None:
+                return s.requirements.add(inspection_id, spec)
+            updated = s.requirements.update(existing.id, spec)
+            return s.requirements.set_status(existing.id, status) if status != updated.status else updated
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, UserError):
+                self.error.setText(exc.render(self.ctx.tr))
+
+        self.ctx.write(job, lambda _r: self.accept(), failed, show_errors=False)

@@ -1,0 +1,494 @@
+"""Minutes and conclusion of the open inspection: details, preview, signing, issued documents."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.domain import REQUIREMENT_STATUSES, Requirement
+from inspector.services.document_content import ConclusionDetails, MinutesDetails
+from inspector.services.documents import DocumentRecord
+from inspector.text import ui_date, ui_datetime
+from ui.context import AppContext
+from ui.icons import icon
+from ui.widgets.rows import RowsEditor
+
+KIND_LABELS = {"minutes": "Biên bản kiểm tra", "conclusion": "Kết luận kiểm tra"}
+AUTHORITIES = (("on_behalf", "T/M, TM. (thay mặt tập thể)"), ("deputy", "K/T, KT. (ký thay người đứng đầu)"),
+               ("", "Không ghi thẩm quyền"))
+
+
+def _text(editor: QPlainTextEdit, value: str) -> None:
+    if editor.toPlainText() != value:
+        editor.setPlainText(value)
+
+
+def _pad(values: tuple[str, ...], size: int) -> tuple[str, ...]:
+    return (*values, *([""] * size))[:size]
+
+
+def _box(height: int = 80) -> QPlainTextEdit:
+    editor = QPlainTextEdit()
+    editor.setMaximumHeight(height)
+    return editor
+
+
+def _scroll(inner: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(inner)
+    return area
+
+
+class MinutesForm(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        tr = ctx.tr
+        form = QFormLayout(self)
+        self.number = QLineEdit()
+        self.number.setPlaceholderText(tr("để trống để Văn thư ghi số sau"))
+        self.place = QLineEdit("Hà Nội")
+        self.copies = QSpinBox()
+        self.copies.setRange(1, 20)
+        self.with_secretary = QCheckBox(tr("Thư ký Đoàn cùng ký biên bản"))
+        self.reps = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ")], tr("Đại diện đơn vị được kiểm tra"))
+        self.others = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Vai trò")], tr("Thành phần khác"))
+        self.refusals = RowsEditor(tr, [tr("Người không ký"), tr("Lý do")], tr("Người không ký biên bản"))
+        self.strengths = _box()
+        self.requests = _box()
+        self.recipients = _box(60)
+        for widget, name in ((self.number, "Số biên bản"), (self.place, "Địa danh"), (self.copies, "Số bản"),
+                             (self.strengths, "Ưu điểm"), (self.requests, "Yêu cầu khắc phục ngay"),
+                             (self.recipients, "Nơi nhận")):
+            widget.setAccessibleName(tr(name))
+        form.addRow(tr("Số biên bản"), self.number)
+        form.addRow(tr("Địa danh"), self.place)
+        form.addRow(tr("Số bản"), self.copies)
+        form.addRow("", self.with_secretary)
+        form.addRow(tr("Đại diện đơn vị"), self.reps)
+        form.addRow(tr("Thành phần khác"), self.others)
+        form.addRow(tr("Ưu điểm"), self.strengths)
+        hint = QLabel(tr("Hạn chế, khuyết điểm: lấy từ “Nhận xét của Đoàn kiểm tra” ở màn hình Ghi nhận."))
+        hint.setObjectName("hint")
+        form.addRow("", hint)
+        form.addRow(tr("Yêu cầu khắc phục ngay"), self.requests)
+        form.addRow(tr("Người không ký"), self.refusals)
+        form.addRow(tr("Nơi nhận (mỗi dòng một nơi)"), self.recipients)
+
+    def load(self, d: MinutesDetails) -> None:
+        self.number.setText(d.number)
+        self.place.setText(d.place_name)
+        self.copies.setValue(d.copies)
+        self.with_secretary.setChecked(d.with_secretary)
+        self.reps.set_rows(d.unit_representatives)
+        self.others.set_rows(d.other_participants)
+        self.refusals.set_rows(d.refusals)
+        _text(self.strengths, d.strengths)
+        _text(self.requests, d.immediate_requests)
+        _text(self.recipients, "\n".join(d.recipients))
+
+    def details(self) -> MinutesDetails:
+        return MinutesDetails(
+            number=self.number.text(), place_name=self.place.text(), copies=self.copies.value(),
+            with_secretary=self.with_secretary.isChecked(),
+            unit_representatives=tuple(_pad(r, 2) for r in self.reps.rows()),  # type: ignore[misc]
+            other_participants=tuple(_pad(r, 3) for r in self.others.rows()),  # type: ignore[misc]
+            refusals=tuple(_pad(r, 2) for r in self.refusals.rows()),  # type: ignore[misc]
+            strengths=self.strengths.toPlainText(), immediate_requests=self.requests.toPlainText(),
+            recipients=tuple(self.recipients.toPlainText().splitlines()),
+        )
+
+
+class ConclusionForm(QWidget):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        tr = ctx.tr
+        form = QFormLayout(self)
+        self.doc_type = QComboBox()
+        self.doc_type.addItem(tr("KẾT LUẬN (văn bản Đảng)"), "conclusion")
+        self.doc_type.addItem(tr("THÔNG BÁO kết luận"), "notice")
+        self.superior = QLineEdit()
+        self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI"))
+        self.issuing = QLineEdit()
+        self.issuing.setPlaceholderText(tr("ví dụ BAN THƯỜNG VỤ THÀNH ỦY"))
+        self.number = QLineEdit()
+        self.number.setPlaceholderText(tr("để trống để Văn thư ghi số sau"))
+        self.issue_date = QDateEdit(QDate.currentDate())
+        self.issue_date.setDisplayFormat("dd/MM/yyyy")
+        self.issue_date.setCalendarPopup(True)
+        self.summary = _box(140)
+        self.generate = QPushButton(tr("Tạo tóm tắt tự động"))
+        self.strengths = _box()
+        self.shortcomings = _box()
+        self.causes = _box()
+        self.follow_up = _box()
+        self.requirements = QTableWidget(0, 5)
+        self.requirements.setHorizontalHeaderLabels([tr("Nội dung"), tr("Trách nhiệm"), tr("Thời hạn"),
+                                                     tr("Báo cáo trước"), tr("Tình trạng")])
+        self.requirements.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.requirements.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.requirements.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.requirements.verticalHeader().hide()
+        self.requirements.setMaximumHeight(150)
+        self.add_requirement = QPushButton(icon("new"), tr("Thêm yêu cầu"))
+        self.edit_requirement = QPushButton(icon("edit"), tr("Sửa"))
+        self.remove_requirement = QPushButton(icon("remove"), tr("Xóa"))
+        self.authority = QComboBox()
+        for key, label in AUTHORITIES:
+            self.authority.addItem(tr(label), key)
+        self.authority_body = QLineEdit()
+        self.authority_body.setPlaceholderText(tr("ví dụ BAN THƯỜNG VỤ"))
+        self.position = QLineEdit()
+        self.position.setPlaceholderText(tr("ví dụ PHÓ BÍ THƯ"))
+        self.signer = QLineEdit()
+        self.recipients = _box(60)
+        for widget, name in ((self.doc_type, "Loại văn bản"), (self.superior, "Cơ quan chủ quản"),
+                             (self.issuing, "Cơ quan ban hành"), (self.number, "Số văn bản"),
+                             (self.issue_date, "Ngày ban hành"), (self.summary, "Tóm tắt kết quả kiểm tra"),
+                             (self.strengths, "Ưu điểm"), (self.shortcomings, "Hạn chế, khuyết điểm, vi phạm"),
+                             (self.causes, "Nguyên nhân, trách nhiệm"), (self.follow_up, "Tổ chức thực hiện"),
+                             (self.requirements, "Yêu cầu khắc phục"), (self.authority, "Thẩm quyền ký"),
+                             (self.authority_body, "Tập thể"), (self.position, "Chức vụ người ký"),
+                             (self.signer, "Họ tên người ký"), (self.recipients, "Nơi nhận")):
+            widget.setAccessibleName(tr(name))
+        form.addRow(tr("Loại văn bản"), self.doc_type)
+        form.addRow(tr("Cơ quan chủ quản"), self.superior)
+        form.addRow(tr("Cơ quan ban hành"), self.issuing)
+        row = QHBoxLayout()
+        row.addWidget(self.number, 1)
+        row.addWidget(QLabel(tr("ngày")))
+        row.addWidget(self.issue_date)
+        form.addRow(tr("Số, ngày"), row)
+        form.addRow(tr("Tóm tắt kết quả"), self.summary)
+        form.addRow("", self.generate)
+        form.addRow(tr("Ưu điểm"), self.strengths)
+        form.addRow(tr("Hạn chế, khuyết điểm, vi phạm"), self.shortcomings)
+        form.addRow(tr("Nguyên nhân, trách nhiệm"), self.causes)
+        form.addRow(tr("Yêu cầu, kiến nghị"), self.requirements)
+        buttons = QHBoxLayout()
+        for b in (self.add_requirement, self.edit_requirement, self.remove_requirement):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        form.addRow("", buttons)
+        form.addRow(tr("Tổ chức thực hiện"), self.follow_up)
+        signer = QHBoxLayout()
+        signer.addWidget(self.authority)
+        signer.addWidget(self.authority_body, 1)
+        form.addRow(tr("Thẩm quyền ký"), signer)
+        form.addRow(tr("Chức vụ người ký"), self.position)
+        form.addRow(tr("Họ tên người ký"), self.signer)
+        form.addRow(tr("Nơi nhận (mỗi dòng một nơi)"), self.recipients)
+        self._requirements: list[Requirement] = []
+
+    def load(self, d: ConclusionDetails, requirements: list[Requirement]) -> None:
+        self.doc_type.setCurrentIndex(self.doc_type.findData(d.doc_type))
+        self.superior.setText(d.superior_body)
+        self.issuing.setText(d.issuing_body)
+        self.number.setText(d.number)
+        if d.issue_date:
+            self.issue_date.setDate(QDate.fromString(d.issue_date, "yyyy-MM-dd"))
+        _text(self.summary, d.findings_summary)
+        _text(self.strengths, d.strengths)
+        _text(self.shortcomings, d.shortcomings)
+        _text(self.causes, d.causes)
+        _text(self.follow_up, d.follow_up)
+        self.authority.setCurrentIndex(max(0, self.authority.findData(d.signer_authority)))
+        self.authority_body.setText(d.signer_authority_body)
+        self.position.setText(d.signer_position)
+        self.signer.setText(d.signer_name)
+        _text(self.recipients, "\n".join(d.recipients))
+        self._requirements = requirements
+        self.requirements.setRowCount(0)
+        for r in requirements:
+            n = self.requirements.rowCount()
+            self.requirements.insertRow(n)
+            for col, value in enumerate((r.content, r.responsible, ui_date(r.deadline), ui_date(r.report_back_date),
+                                         REQUIREMENT_STATUSES[r.status])):
+                self.requirements.setItem(n, col, QTableWidgetItem(value))
+
+    def selected_requirement(self) -> Requirement | None:
+        row = self.requirements.currentRow()
+        return self._requirements[row] if 0 <= row < len(self._requirements) else None
+
+    def details(self) -> ConclusionDetails:
+        return ConclusionDetails(
+            doc_type=self.doc_type.currentData(), superior_body=self.superior.text(), issuing_body=self.issuing.text(),
+            number=self.number.text(), issue_date=self.issue_date.date().toString("yyyy-MM-dd"),
+            findings_summary=self.summary.toPlainText(), strengths=self.strengths.toPlainText(),
+            shortcomings=self.shortcomings.toPlainText(), causes=self.causes.toPlainText(),
+            follow_up=self.follow_up.toPlainText(), signer_authority=self.authority.currentData(),
+            signer_authority_body=self.authority_body.text(), signer_position=self.position.text(),
+            signer_name=self.signer.text(), recipients=tuple(self.recipients.toPlainText().splitlines()),
+        )
+
+
+class DocumentsPage(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        tr = ctx.tr
+        self.inspection_id: str | None = None
+        layout = QVBoxLayout(self)
+        self.title = QLabel(tr("Chưa mở đợt kiểm tra nào. Mở một đợt ở “Các đợt kiểm tra”."))
+        self.title.setObjectName("pageTitle")
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
+        self.state = QLabel()
+        self.state.setObjectName("hint")
+        self.state.setWordWrap(True)
+        layout.addWidget(self.state)
+        self.tabs = QTabWidget()
+        self.minutes = MinutesForm(ctx)
+        self.conclusion = ConclusionForm(ctx)
+        self.tabs.addTab(self._with_buttons(self.minutes, "minutes"), tr("Biên bản"))
+        self.tabs.addTab(self._with_buttons(self.conclusion, "conclusion"), tr("Kết luận"))
+        self.issued = QTableWidget(0, 5)
+        self.issued.setHorizontalHeaderLabels([tr("Văn bản"), tr("Lần"), tr("Tình trạng"), tr("Người ký"),
+                                               tr("SHA-256")])
+        self.issued.setAccessibleName(tr("Văn bản đã ban hành"))
+        self.issued.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.issued.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.issued.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.issued.verticalHeader().hide()
+        issued_box = QWidget()
+        issued_layout = QVBoxLayout(issued_box)
+        issued_layout.addWidget(self.issued, 1)
+        row = QHBoxLayout()
+        self.view_button = QPushButton(icon("pdf"), tr("Xem, in, lưu…"))
+        self.verify_button = QPushButton(icon("verify"), tr("Kiểm tra chữ ký"))
+        self.timestamp_button = QPushButton(icon("seal"), tr("Đóng dấu thời gian"))
+        self.timestamp_button.setToolTip(tr("Khi có mạng: thêm dấu thời gian của đơn vị cung cấp dịch vụ (TSA)"))
+        self.correct_button = QPushButton(icon("edit"), tr("Tạo bản đính chính"))
+        self.correct_button.setToolTip(tr("Phiên bản mới thay thế bản đã ký, để sửa nội dung"))
+        for b in (self.view_button, self.verify_button, self.timestamp_button, self.correct_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        issued_layout.addLayout(row)
+        self.tabs.addTab(issued_box, tr("Văn bản đã ký"))
+        layout.addWidget(self.tabs, 1)
+        self.view_button.clicked.connect(self._on_view_issued)
+        self.verify_button.clicked.connect(self._on_verify_issued)
+        self.timestamp_button.clicked.connect(self._on_timestamp)
+        self.correct_button.clicked.connect(self._on_correct)
+        self.conclusion.generate.clicked.connect(self._on_generate_summary)
+        self.conclusion.add_requirement.clicked.connect(lambda: self._edit_requirement(None))
+        self.conclusion.edit_requirement.clicked.connect(
+            lambda: self._edit_requirement(self.conclusion.selected_requirement()))
+        self.conclusion.remove_requirement.clicked.connect(self._on_remove_requirement)
+        ctx.changes.inspection_changed.connect(self._on_inspection_changed)
+        self.setEnabled(False)
+
+    def _with_buttons(self, form: QWidget, kind: str) -> QWidget:
+        tr = self.ctx.tr
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addWidget(_scroll(form), 1)
+        row = QHBoxLayout()
+        save = QPushButton(icon("saved"), tr("Lưu thông tin"))
+        preview = QPushButton(icon("pdf"), tr("Xem trước"))
+        sign = QPushButton(icon("sign", "white"), tr("Ký biên bản…") if kind == "minutes" else tr("Ký kết luận…"))
+        sign.setStyleSheet("QPushButton { background: #1f4e79; color: white; border-radius: 4px; }")
+        save.clicked.connect(lambda: self.save(kind))
+        preview.clicked.connect(lambda: self.preview(kind))
+        sign.clicked.connect(lambda: self.sign(kind))
+        for b in (save, preview, sign):
+            row.addWidget(b)
+        row.addStretch(1)
+        layout.addLayout(row)
+        setattr(self, f"{kind}_sign_button", sign)
+        setattr(self, f"{kind}_save_button", save)
+        return box
+
+    # -- loading ----------------------------------------------------------------------------
+    def set_inspection(self, inspection_id: str | None) -> None:
+        self.inspection_id = inspection_id
+        self.setEnabled(inspection_id is not None)
+        self.reload()
+
+    def _on_inspection_changed(self, inspection_id: str) -> None:
+        if inspection_id == self.inspection_id:
+            self.reload()
+
+    def reload(self) -> None:
+        if self.inspection_id is None:
+            return
+        tr = self.ctx.tr
+        s = self.ctx.services
+        insp = s.inspections.get(self.inspection_id)
+        self.title.setText(f"{insp.summary.unit_name} — {tr('Quyết định số')} {insp.summary.decision_no}")
+        sealed = insp.status in ("sealed", "concluded", "closed")
+        states = {
+            "sealed": tr("Biên bản đã ký và niêm phong lúc {time}. Có thể soạn và ký kết luận."),
+            "concluded": tr("Kết luận đã được ký ban hành."),
+            "closed": tr("Đã hoàn thành khắc phục."),
+        }
+        self.state.setText(states.get(insp.status, tr("Chưa ký biên bản.")).format(time=ui_datetime(insp.sealed_at))
+                           + (" " + tr("Đã có bản đính chính thay thế.") if insp.superseded_by else ""))
+        self.minutes.load(s.documents.minutes_details(self.inspection_id))
+        self.conclusion.load(s.documents.conclusion_details(self.inspection_id),
+                             s.requirements.of_inspection(self.inspection_id))
+        self.minutes.setEnabled(insp.editable)
+        self.minutes_save_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
+        self.minutes_sign_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
+        can_conclude = insp.status == "sealed" and not insp.superseded_by
+        self.conclusion_sign_button.setEnabled(can_conclude)  # type: ignore[attr-defined]
+        self.correct_button.setEnabled(sealed and not insp.superseded_by)
+        self._documents = s.documents.documents(self.inspection_id)
+        self.issued.setRowCount(0)
+        for d in self._documents:
+            n = self.issued.rowCount()
+            self.issued.insertRow(n)
+            signers = ", ".join(f"{x.signer_name} ({'ký tay' if x.method == 'drawn' else 'ký số'})"
+                                for x in d.signatures)
+            for col, value in enumerate((tr(KIND_LABELS[d.kind]), str(d.revision),
+                                         tr("đã ký đủ") if d.status == "signed" else tr("đang ký"), signers,
+                                         d.sha256[:16] + "…")):
+                self.issued.setItem(n, col, QTableWidgetItem(value))
+
+    def selected_document(self) -> DocumentRecord | None:
+        row = self.issued.currentRow()
+        docs = getattr(self, "_documents", [])
+        return docs[row] if 0 <= row < len(docs) else None
+
+    # -- actions ----------------------------------------------------------------------------
+    def save(self, kind: str, after: object = None) -> None:
+        if self.inspection_id is None:
+            return
+        inspection_id = self.inspection_id
+        if kind == "minutes":
+            details_m = self.minutes.details()
+            job = lambda s: s.documents.set_minutes_details(inspection_id, details_m)  # noqa: E731
+        else:
+            details_c = self.conclusion.details()
+            job = lambda s: s.documents.set_conclusion_details(inspection_id, details_c)  # noqa: E731
+
+        def done(_r: object) -> None:
+            if callable(after):
+                after()
+
+        self.ctx.write(job, done)
+
+    def preview(self, kind: str) -> None:
+        self.save(kind, after=lambda: self._preview_saved(kind))
+
+    def _preview_saved(self, kind: str) -> None:
+        from ui.dialogs.pdf_preview import PdfPreviewDialog
+
+        inspection_id = self.inspection_id
+        tr = self.ctx.tr
+
+        def done(pdf: bytes) -> None:
+            dialog = PdfPreviewDialog(tr, pdf, tr(KIND_LABELS[kind]) + " — " + tr("xem trước"),
+                                      f"{kind}-xem-truoc.pdf", self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+
+        self.ctx.workers.run(lambda s, _t: s.documents.preview(inspection_id, kind).pdf, done)
+
+    def sign(self, kind: str) -> None:
+        self.save(kind, after=lambda: self._sign_saved(kind))
+
+    def _sign_saved(self, kind: str) -> None:
+        from ui.dialogs.signing import SigningDialog
+
+        if self.inspection_id is None:
+            return
+        dialog = SigningDialog(self.ctx, self.inspection_id, kind, self)
+        if dialog.exec() and dialog.result_document is not None:
+            self.reload()
+            self.tabs.setCurrentIndex(2)
+
+    def _on_generate_summary(self) -> None:
+        if self.inspection_id is None:
+            return
+        from inspector.services.document_content import summary_of_findings
+
+        self.conclusion.summary.setPlainText(summary_of_findings(self.ctx.services.documents.content(self.inspection_id)))
+
+    def _edit_requirement(self, requirement: Requirement | None) -> None:
+        from ui.dialogs.requirement import RequirementDialog
+
+        if self.inspection_id is None:
+            return
+        if RequirementDialog(self.ctx, self.inspection_id, requirement, self).exec():
+            self.reload()
+
+    def _on_remove_requirement(self) -> None:
+        requirement = self.conclusion.selected_requirement()
+        if requirement is not None:
+            self.ctx.write(lambda s: s.requirements.remove(requirement.id), lambda _r: self.reload())
+
+    def _on_view_issued(self) -> None:
+        from ui.dialogs.pdf_preview import PdfPreviewDialog
+
+        doc = self.selected_document()
+        if doc is None:
+            return
+        pdf = self.ctx.services.ctx.vault.read_bytes(doc.sha256)
+        dialog = PdfPreviewDialog(self.ctx.tr, pdf, self.ctx.tr(KIND_LABELS[doc.kind]),
+                                  f"{doc.kind}-{doc.revision}.pdf", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def _on_verify_issued(self) -> None:
+        from ui.dialogs.verify import verify_pdf_bytes
+
+        doc = self.selected_document()
+        if doc is not None:
+            verify_pdf_bytes(self.ctx, self.ctx.services.ctx.vault.read_bytes(doc.sha256),
+                             f"{self.ctx.tr(KIND_LABELS[doc.kind])} ({doc.revision})", self)
+
+    def _on_timestamp(self) -> None:
+        doc = self.selected_document()
+        if doc is None:
+            return
+        tr = self.ctx.tr
+        url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr("Địa chỉ dịch vụ cấp dấu thời gian (TSA):"),
+                                       text=self.ctx.services.settings.get("tsa_url", ""))
+        if not ok or not url.strip():
+            return
+        url = url.strip()
+
+        def job(s):  # type: ignore[no-untyped-def]
+            s.settings.put("tsa_url", url)
+            return s.documents.timestamp(doc.id, url)
+
+        self.ctx.write(job, lambda _r: self.reload())
+
+    def _on_correct(self) -> None:
+        if self.inspection_id is None:
+            return
+        tr = self.ctx.tr
+        answer = QMessageBox.question(self, tr("Tạo bản đính chính"), tr(
+            "Tạo phiên bản mới của đợt kiểm tra (chép toàn bộ nội dung) để sửa và ký lại? Bản đã ký vẫn được"
+            " giữ nguyên trong lưu trữ."))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        inspection_id = self.inspection_id
+
+        def done(new_id: str) -> None:
+            self.ctx.changes.inspections_changed.emit()
+            self.ctx.changes.correction_created.emit(new_id)
+
+        self.ctx.write(lambda s: s.documents.correct(inspection_id), done)
