@@ -32,6 +32,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="thư mục dữ liệu (mặc định: INSPECTOR_DATA_DIR hoặc thư mục dữ liệu người dùng)")
     parser.add_argument("--quit-after-start", action="store_true",
                         help="thoát ngay khi cửa sổ chính đã hiện và có dữ liệu (đo thời gian khởi động)")
+    parser.add_argument("--self-test", metavar="TỆP.pdf", default=None,
+                        help="tự kiểm tra bản cài đặt: tải dữ liệu mẫu, ghi nhận một kết quả, xuất biên bản ra"
+                             " TỆP.pdf rồi thoát (mã 0 nếu mọi bước đều đạt)")
     return parser.parse_args(list(argv))
 
 
@@ -79,6 +82,48 @@ def offer_demo(ctx: AppContext, parent: QWidget) -> None:
         follow(handle, tr, tr("Đang tạo dữ liệu mẫu…"), parent)
 
 
+def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QApplication) -> None:
+    """Release check of an installed build: the same code paths a user takes, then quit.
+
+    Prints one JSON line (steps and timings); the exit code is 0 only if every step passed.
+    """
+    import json
+    import time
+
+    from inspector.demo import load_demo
+
+    started = time.perf_counter()
+    steps: dict[str, object] = {}
+    try:
+        s = ctx.services
+        if not s.inspections.find():
+            load_demo(s, inspections=3)
+            ctx.changes.inspections_changed.emit()
+        steps["demo"] = len(s.inspections.find())
+        target = next(r for r in s.inspections.find() if r.status in ("draft", "in_progress", "recorded"))
+        window.open_inspection(target.id)
+        page = window.recording_page
+        item = page.model.groups[0].items[0].code
+        subject = page.model.subjects[0].id
+        page.record(item, subject, level=2, note="Tự kiểm tra bản cài đặt")
+        if not ctx.workers.wait_idle(30):
+            raise RuntimeError("the write did not complete")
+        finding = s.findings.matrix(target.id).get(item, subject)
+        steps["finding"] = finding is not None and finding.level == 2
+        pdf = s.documents.export(target.id, "minutes")
+        output.write_bytes(pdf)
+        steps["pdf_bytes"] = len(pdf)
+        steps["pdf_ok"] = pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
+        steps["events_verify"] = s.verify_events().ok
+        ok = all(v for v in steps.values())
+    except Exception as exc:  # reported, then a non-zero exit
+        steps["error"] = repr(exc)
+        ok = False
+    steps["seconds"] = round(time.perf_counter() - started, 2)
+    print(json.dumps({"self_test": "ok" if ok else "failed", **steps}, ensure_ascii=False), flush=True)
+    app.exit(0 if ok else 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -101,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     holder.append(window)
     sys.excepthook = ctx.errors.excepthook
     window.show()
-    if args.quit_after_start:
+    if args.self_test:
+        QTimer.singleShot(0, lambda: run_self_test(ctx, window, Path(args.self_test), app))
+    elif args.quit_after_start:
         QTimer.singleShot(0, app.quit)
     else:
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))

@@ -1,4 +1,4 @@
-"""Signing benchmarks: one PKCS#12 signature and one verification on a large, photo-heavy PDF.
+"""Signing benchmarks: one PKCS#12 signature and one verification of the big minutes PDF.
 
 Targets (signing issue): sign ≤ 0.3 s, verify ≤ 0.2 s. Same-run baselines are the irreducible
 work: SHA-256 over the whole file plus one raw signature (or verification) with `cryptography`
@@ -8,91 +8,30 @@ using the same RSA-2048 key.
 from __future__ import annotations
 
 import hashlib
-import random
 import tempfile
-from io import BytesIO
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, utils
-from PIL import Image, ImageDraw, ImageFilter
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Image as RLImage
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from inspector.documents import render_minutes
 from inspector.signing import FieldSpec, load_pkcs12, prepare_fields, sign_pdf, verify_pdf
 from tests.benchmarks.harness import Result, percentile, timed
-from tests.signing import docs
+from tests.documents import builders
 from tests.signing.pki import PASSPHRASE, make_pki
 
 SIGN_TARGET_MS = 300
 VERIFY_TARGET_MS = 200
 
 
-def _photo(seed: int, target_bytes: int = 40_000) -> bytes:
-    """A photo-like JPEG (gradient, shapes, grain) of roughly `target_bytes`."""
-    rng = random.Random(seed)
-    img = Image.new("RGB", (800, 600))
-    draw = ImageDraw.Draw(img)
-    top, bottom = [rng.randrange(256) for _ in range(3)], [rng.randrange(256) for _ in range(3)]
-    for y in range(600):
-        t = y / 599
-        draw.line([(0, y), (800, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom,
-                                                                                        strict=True)))
-    for _ in range(25):
-        x, y = rng.randrange(800), rng.randrange(600)
-        draw.ellipse([x, y, x + rng.randrange(20, 200), y + rng.randrange(20, 150)],
-                     fill=tuple(rng.randrange(256) for _ in range(3)))
-    img = img.filter(ImageFilter.GaussianBlur(2))
-    noise = Image.effect_noise((800, 600), 18).convert("RGB")
-    img = Image.blend(img, noise, 0.12)
-    best = b""
-    for quality in range(90, 10, -5):
-        buf = BytesIO()
-        img.save(buf, "JPEG", quality=quality)
-        best = buf.getvalue()
-        if len(best) <= target_bytes:
-            break
-    return best
-
-
-def large_pdf(text_pages: int, photos: int) -> bytes:
-    """Text tables over `text_pages` pages, then the photo annex, then the signature page."""
-    docs.register_fonts()
-    body = ParagraphStyle("body", fontName=docs.FONT, fontSize=12, leading=15)
-    cell = ParagraphStyle("cell", fontName=docs.FONT, fontSize=10, leading=12)
-    story: list[object] = []
-    for page in range(text_pages):
-        story.append(Paragraph(f"Phụ lục {page + 1}: kết quả kiểm tra chi tiết", body))
-        rows = [["STT", "Nội dung kiểm tra", "Kết quả", "Ghi chú"]]
-        for i in range(32):
-            rows.append([str(i + 1), Paragraph(f"Việc thực hiện nhiệm vụ số {i + 1} của bộ phận "
-                                               "một cửa", cell), "Đạt" if i % 3 else "Chưa đạt",
-                         Paragraph("Đã lập biên bản, yêu cầu khắc phục", cell)])
-        table = Table(rows, colWidths=[12 * mm, 80 * mm, 25 * mm, 48 * mm])
-        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), docs.FONT),
-                                   ("FONTSIZE", (0, 0), (-1, -1), 10),
-                                   ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
-        story += [table, PageBreak()]
-    for i in range(photos):
-        story.append(RLImage(BytesIO(_photo(i)), width=80 * mm, height=60 * mm))
-        story.append(Paragraph(f"Ảnh {i + 1}: hiện trạng hồ sơ tại bộ phận một cửa", cell))
-    story += [PageBreak(), Spacer(1, 200 * mm), Paragraph("TRƯỞNG ĐOÀN", body)]
-    buf = BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, initialFontName=docs.FONT).build(story)
-    return docs.pdfa_like(buf.getvalue())
-
-
 def run(quick: bool) -> list[Result]:
     pki = make_pki()
     repeat = 3 if quick else 15
-    pdf = large_pdf(text_pages=3 if quick else 12, photos=10 if quick else 50)
-    last = _page_count(pdf) - 1
-    prepared = prepare_fields(pdf, [FieldSpec("Sig_TruongDoan", last, docs.LEADER_BOX),
-                                    FieldSpec("Sig_DaiDienDonVi", last, docs.UNIT_BOX)])
+    # The file the issue names: the minutes of 41 items × 30 subjects with 50 photos, as rendered.
+    items, subjects, photos = (10, 5, 5) if quick else (41, 30, 50)
+    rendered = render_minutes(builders.minutes("state", items=items, subjects=subjects, photos=photos,
+                                               results=items))
+    prepared = prepare_fields(rendered.pdf, [FieldSpec(f.name, f.page_index, f.box) for f in rendered.fields])
     size_mb = len(prepared) / 1e6
     with tempfile.TemporaryDirectory(prefix="bench-signing-") as tmp:
         p12 = Path(tmp) / "signer.p12"
@@ -126,18 +65,11 @@ def run(quick: bool) -> list[Result]:
     assert verify_pdf(cosigned, roots).trusted
     cosigned_ms = percentile(timed(lambda: verify_pdf(cosigned, roots), repeat), 50)
     return [
-        Result(f"sign PKCS#12 RSA-2048, {size_mb:.1f} MB PDF, p50", sign_ms, raw_sign_ms, "ms",
+        Result(f"sign minutes {items}×{subjects}, {photos} photos ({size_mb:.1f} MB), p50", sign_ms, raw_sign_ms, "ms",
                "SHA-256 of file + 1 raw RSA sign", f"≤ {SIGN_TARGET_MS} ms", sign_ms <= SIGN_TARGET_MS),
-        Result(f"verify 1 signature, {size_mb:.1f} MB PDF, p50", verify_ms, raw_verify_ms, "ms",
+        Result("verify that file, 1 signature, p50", verify_ms, raw_verify_ms, "ms",
                "SHA-256 of file + 1 raw RSA verify", f"≤ {VERIFY_TARGET_MS} ms",
                verify_ms <= VERIFY_TARGET_MS),
         Result("verify 2 signatures (incl. diff analysis), p50", cosigned_ms, 2 * raw_verify_ms,
                "ms", "2 × (SHA-256 of file + 1 raw RSA verify)", "(reported)", True),
     ]
-
-
-def _page_count(pdf: bytes) -> int:
-    import pikepdf
-
-    with pikepdf.open(BytesIO(pdf)) as doc:
-        return len(doc.pages)
