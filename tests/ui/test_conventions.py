@@ -1,0 +1,77 @@
+"""Desktop conventions: remembered geometry and splitters, first run, no camera, crash reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from tests.ui.conftest import close_context, open_context
+from tests.ui.helpers import when_modal
+from ui.app import offer_demo
+from ui.views.main_window import MainWindow
+
+
+def test_geometry_and_splitters_are_remembered(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ctx = open_context(tmp_path / "data")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1234, 777)
+    window.navigation.setCurrentRow(1)
+    window.recording_page.splitter.setSizes([700, 300])
+    sizes = window.recording_page.splitter.sizes()
+    window.close()
+    close_context(ctx)
+    QApplication.processEvents()
+    again = open_context(tmp_path / "data")
+    reopened = MainWindow(again)
+    qtbot.addWidget(reopened)
+    reopened.show()
+    assert (reopened.width(), reopened.height()) == (1234, 777)
+    reopened.navigation.setCurrentRow(1)
+    assert reopened.recording_page.splitter.sizes() == sizes
+    reopened.close()
+    close_context(again)
+
+
+def test_first_run_offers_the_demo_once(app_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(app_ctx)
+    qtbot.addWidget(window)
+    when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    offer_demo(app_ctx, window)
+    assert app_ctx.workers.wait_idle(60)
+    assert len(app_ctx.services.inspections.find()) > 0
+    assert app_ctx.services.settings.get("demo_offered") is True
+    offer_demo(app_ctx, window)  # the second time: no question (a question would block this test)
+
+
+def test_camera_absent_gives_a_clear_message(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.dialogs.camera import capture_photo
+
+    seen: list[str] = []
+
+    def close(box) -> None:  # type: ignore[no-untyped-def]
+        seen.append(box.text())
+        box.accept()
+
+    when_modal(close)
+    assert capture_photo(window.ctx.tr, window) is None
+    assert seen and "Không tìm thấy camera" in seen[0]
+
+
+def test_an_unexpected_error_becomes_a_crash_report_and_nothing_is_lost(app_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_inspection
+
+    insp = make_inspection(app_ctx.services, subjects=1)
+    before = app_ctx.services.ctx.store.scalar("SELECT count(*) FROM events")
+
+    def broken(_services):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("lỗi lập trình giả định")
+
+    app_ctx.write(broken)
+    assert app_ctx.workers.wait_idle()
+    assert isinstance(app_ctx.errors.shown[-1], ZeroDivisionError)
+    assert app_ctx.errors.last_report and "ZeroDivisionError" in app_ctx.errors.last_report
+    assert app_ctx.services.ctx.store.scalar("SELECT count(*) FROM events") == before
+    assert app_ctx.services.inspections.get(insp.id).id == insp.id
