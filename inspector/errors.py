@@ -19,8 +19,8 @@ def _identity(text: str) -> str:
 
 
 def _render(template: str, params: dict[str, Any], tr: Translate) -> str:
-    text = tr(template)
-    return text.format(**params) if params else text
+    # Always format: a template without parameters may still escape braces ("{{…}}").
+    return tr(template).format(**params)
 
 
 class InspectorError(Exception):

@@ -76,6 +76,23 @@ def ui_datetime(rfc3339: str | None) -> str:
     return parse_rfc3339(rfc3339).astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
+def ui_clock(rfc3339: str) -> str:
+    """A stored UTC timestamp as the Vietnam wall-clock time of day: HH:MM."""
+    return parse_rfc3339(rfc3339).astimezone(VIETNAM_TZ).strftime("%H:%M")
+
+
+def human_size(n: int) -> str:
+    """A byte count as people read it, Vietnamese decimal comma: 820 B, 12 KB, 1,5 MB, 2,3 GB."""
+    if n < 1024:
+        return f"{n} B"
+    for unit, scale in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3)):
+        if n < scale * 1024 or unit == "GB":
+            value = n / scale
+            text = f"{value:.0f}" if value >= 100 or unit == "KB" else f"{value:.1f}"
+            return f"{text.replace('.', ',')} {unit}"
+    raise AssertionError("unreachable")
+
+
 def document_date(iso: str) -> str:
     """Official document style: 'ngày 07 tháng 8 năm 2023' (month padded only for 1 and 2)."""
     d = date.fromisoformat(iso[:10])

@@ -24,6 +24,7 @@ from inspector.vault import Vault
 
 if TYPE_CHECKING:
     from inspector.services.documents import DocumentService
+    from inspector.sync.service import SyncService
 
 DB_NAME = "inspector.db"
 
@@ -51,6 +52,13 @@ class Services:
 
         return DocumentService(self.ctx, self.inspections, self.findings, self.evidence, self.requirements,
                                self.registry)
+
+    @cached_property
+    def sync(self) -> SyncService:
+        """Built on first use: the sync stack (HTTP client, crypto) is not needed to start the app."""
+        from inspector.sync.service import SyncService
+
+        return SyncService(self.ctx)
 
 
 class Workspace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Final
@@ -119,18 +120,67 @@ class FindingService:
             new_level = prev_level if isinstance(level, _Unset) else level
             new_note = prev_note if clean_note is None else clean_note
             finding_id = current["id"] if current else uuid7()
-            event = self.ctx.record(conn, "finding.set", finding_id, {
+            payload: dict[str, object] = {
                 "inspection_id": inspection_id,
                 "item_code": item_code,
                 "subject_id": subject_id,
                 "level": new_level,
                 "note": new_note,
                 "parent": current["head_hash"] if current else None,
-            })
+            }
+            leaves = self._leaves(conn, finding_id) if current else []
+            if len(leaves) > 1:  # concurrent edits merged from team members: this edit settles them
+                payload["parents"] = leaves
+            event = self.ctx.record(conn, "finding.set", finding_id, payload)
             assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
                                     (inspection_id,)).fetchone()[0]
         return FindingChange(FindingId(finding_id), inspection_id, item_code, SubjectId(subject_id),
                              new_level, new_note, prev_level, prev_note, event.seq, event.hash, assessed)
+
+    @staticmethod
+    def _leaves(conn: sqlite3.Connection, finding_id: str) -> list[str]:
+        """Revisions of a finding that no later revision names as its parent (2+ = an edit conflict)."""
+        rows = conn.execute("SELECT hash, payload FROM events WHERE entity_id = ? ORDER BY hlc, device_id, seq",
+                            (finding_id,)).fetchall()
+        named: set[str] = set()
+        for _hash, text in rows:
+            payload = json.loads(text)
+            if payload.get("parent"):
+                named.add(payload["parent"])
+            named.update(payload.get("parents") or ())
+        return [h for h, _ in rows if h not in named]
+
+    def resolve(self, inspection_id: str, item_code: str, subject_id: str, *, level: int | None,
+                note: str) -> FindingChange:
+        """Settle a cell where team members recorded different findings: one value remains.
+
+        The kept finding gets the chosen value as a merge of all its open revisions; the others are
+        removed (their history stays in the log). One transaction.
+        """
+        clean_note = clean(note, label="Ghi chú", max_length=MAX_NOTE, multiline=True)
+        if level is not None and (isinstance(level, bool) or level not in (0, 1, 2, 3)):
+            raise UserError("Mức độ “{level}” không hợp lệ; chỉ chọn 0, 1, 2, 3 hoặc “chưa đánh giá”.",
+                            level=level)
+        with self.ctx.store.transaction() as conn:
+            self.inspections.editable_row(conn, inspection_id)
+            rows = conn.execute(
+                "SELECT id, level, note, head_hash FROM findings WHERE inspection_id = ? AND item_code = ?"
+                " AND subject_id = ? AND removed = 0 ORDER BY id", (inspection_id, item_code, subject_id)).fetchall()
+            if not rows:
+                raise NotFoundError("Ô {code} chưa có kết quả nào để thống nhất.", code=item_code)
+            keep, others = rows[0], rows[1:]
+            event = self.ctx.record(conn, "finding.set", keep[0], {
+                "inspection_id": inspection_id, "item_code": item_code, "subject_id": subject_id,
+                "level": level, "note": clean_note, "parent": keep[3], "parents": self._leaves(conn, keep[0]),
+                "resolves": [r[0] for r in others]})
+            for other in others:
+                self.ctx.record(conn, "finding.removed", other[0], {
+                    "inspection_id": inspection_id, "parent": other[3], "parents": self._leaves(conn, other[0]),
+                    "reason": "resolved"})
+            assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
+                                    (inspection_id,)).fetchone()[0]
+        return FindingChange(FindingId(keep[0]), inspection_id, item_code, SubjectId(subject_id), level, clean_note,
+                             keep[1], keep[2], event.seq, event.hash, assessed)
 
     @staticmethod
     def _current(conn: sqlite3.Connection, inspection_id: str, item_code: str,

@@ -29,6 +29,7 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "conclusions",
     "documents",
     "signatures",
+    "team_devices",
 )
 
 _V1 = """
@@ -293,8 +294,73 @@ CREATE TABLE signatures (
 CREATE INDEX signatures_document ON signatures (document_id);
 """
 
+# Sync: the team roster and revocations (a projection of the server's reference-data chain), and
+# this machine's sync bookkeeping (what the server acknowledged, signed chain heads, receipts).
+_V3 = """
+CREATE TABLE team_devices (
+    device_id TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    team TEXT NOT NULL,
+    label TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    x25519_public TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    revoked_at TEXT,
+    revoked_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sync_server (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    url TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    server_public_key BLOB NOT NULL,
+    server_x25519 BLOB NOT NULL,
+    team TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    fork TEXT
+);
+CREATE TABLE sync_acks (
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, epoch)
+);
+CREATE TABLE sync_blobs (
+    sha256 TEXT PRIMARY KEY,
+    server_has INTEGER NOT NULL,
+    checked_at TEXT NOT NULL
+);
+CREATE TABLE chain_heads (
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (device_id, epoch)
+);
+CREATE TABLE sync_receipts (
+    receipt_id TEXT PRIMARY KEY,
+    issued_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    via TEXT NOT NULL,
+    body TEXT NOT NULL,
+    signature BLOB NOT NULL
+);
+CREATE TABLE imported_bundles (
+    bundle_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    source_device TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id'));
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -307,6 +307,26 @@ def _document_timestamped(conn: sqlite3.Connection, ev: Event) -> None:
     _update(conn, "documents", ev.entity_id, {"current_sha256": ev.payload["sha256"], "updated_at": ev.at})
 
 
+def _device_enrolled(conn: sqlite3.Connection, ev: Event) -> None:
+    """Team roster (reference data from the central server): keys of the team's devices."""
+    p = ev.payload
+    conn.execute(
+        "INSERT INTO team_devices (device_id, epoch, team, label, public_key, x25519_public,"
+        " enrolled_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (device_id) DO UPDATE SET"
+        " epoch = excluded.epoch, team = excluded.team, label = excluded.label,"
+        " public_key = excluded.public_key, x25519_public = excluded.x25519_public,"
+        " enrolled_at = excluded.enrolled_at",
+        (ev.entity_id, p["epoch"], p["team"], p["label"], p["public_key"], p["x25519_public"], ev.at),
+    )
+
+
+def _device_revoked(conn: sqlite3.Connection, ev: Event) -> None:
+    cur = conn.execute("UPDATE team_devices SET revoked = 1, revoked_at = ?, revoked_reason = ?"
+                       " WHERE device_id = ?", (ev.at, ev.payload.get("reason", ""), ev.entity_id))
+    if cur.rowcount != 1:
+        raise BugError(f"projection: team_devices row {ev.entity_id} not found")
+
+
 REDUCERS: dict[str, Reducer] = {
     "catalog.imported": _catalog_imported,
     "unit.created": _created("units", UNIT_FIELDS),
@@ -334,6 +354,8 @@ REDUCERS: dict[str, Reducer] = {
     "document.prepared": _document_prepared,
     "document.signed": _document_signed,
     "document.timestamped": _document_timestamped,
+    "device.enrolled": _device_enrolled,
+    "device.revoked": _device_revoked,
 }
 
 

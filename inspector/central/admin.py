@@ -1,0 +1,109 @@
+"""Administration of the central server: devices, revocation, catalogs, the inspections overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from inspector.central.bundles import write_receipt_file
+from inspector.central.schema import DeviceRecord, all_devices, device_record
+from inspector.central.server import Central
+from inspector.errors import NotFoundError, RefusedError
+from inspector.services.catalogs import CatalogService, ImportResult
+from inspector.sync.receipts import Receipt
+from inspector.text import clean
+
+OPEN_REQUIREMENT = ("open", "in_progress")
+
+
+@dataclass(frozen=True)
+class InspectionReport:
+    inspection_id: str
+    title: str
+    decision_no: str
+    unit_name: str
+    status: str
+    devices: tuple[str, ...]
+    events: int
+    missing_evidence: int
+    complete: bool
+    open_requirements: int
+    overdue_requirements: int
+    next_deadline: str | None
+
+
+def devices(central: Central) -> list[DeviceRecord]:
+    return all_devices(central.store.conn)
+
+
+def find_device(central: Central, prefix: str) -> DeviceRecord:
+    """A device by id or by an unambiguous prefix (as printed by `central devices`)."""
+    text = prefix.strip().lower()
+    matches = [d for d in all_devices(central.store.conn) if d.device_id.startswith(text)] if text else []
+    if len(matches) != 1:
+        raise NotFoundError("Không tìm thấy đúng một thiết bị có mã bắt đầu bằng “{id}”.",
+                            hint="Xem danh sách bằng lệnh “inspector central devices”.", id=prefix[:40])
+    return matches[0]
+
+
+def revoke(central: Central, device_id: str, reason: str = "") -> DeviceRecord:
+    """Refuse the device from now on, and tell every device (reference data) not to trust it."""
+    device = find_device(central, device_id)
+    if not device.active:
+        raise RefusedError("Thiết bị {id}… đã bị thu hồi trước đó.", id=device.device_id[:12])
+    why = clean(reason, label="Lý do", max_length=300)
+    now = central.now()
+    with central.store.transaction() as conn:
+        conn.execute("UPDATE central_devices SET status = 'revoked', revoked_at = ? WHERE device_id = ?",
+                     (now, device.device_id))
+        central.ctx.record(conn, "device.revoked", device.device_id, {"reason": why})
+    record = device_record(central.store.conn, device.device_id)
+    assert record is not None
+    return record
+
+
+def publish_catalog(central: Central, path: Path) -> ImportResult:
+    """Validate exactly like a device import, then publish in the server's reference-data chain.
+
+    The server's tables may already hold this version because a device imported the same file and
+    pushed it; it still has to enter the server's own chain to reach the other devices.
+    """
+    service = CatalogService(central.ctx)
+    kind, doc, _ = service.validate_file(path)  # refuses invalid files and changed versions
+    entity = f"{kind}:{doc['id']}@{doc['version']}"
+    if central.store.scalar("SELECT 1 FROM events WHERE device_id = ? AND type = 'catalog.imported'"
+                            " AND entity_id = ?", (central.server_id, entity)):
+        return ImportResult(kind, doc["id"], doc["version"], doc["title"], imported=False)
+    return service._import(kind, doc, False, "central")  # record it even if the version is known
+
+
+def export_receipt(central: Central, device_id: str, path: Path) -> Receipt:
+    device = find_device(central, device_id)
+    receipt = central.build_receipt(device.device_id, {})
+    write_receipt_file(central, receipt, path)
+    return receipt
+
+
+def inspections(central: Central, today: date | None = None) -> list[InspectionReport]:
+    conn = central.store.conn
+    day = (today or central.clock.now().date()).isoformat()
+    activity = {r[0]: (int(r[1]), tuple(sorted(str(r[2]).split(",")))) for r in conn.execute(
+        "SELECT inspection_id, count(*), group_concat(DISTINCT device_id) FROM event_inspections"
+        " GROUP BY inspection_id")}
+    missing = dict(conn.execute(
+        "SELECT r.inspection_id, count(DISTINCT r.sha256) FROM blob_refs r LEFT JOIN blobs b"
+        " ON b.sha256 = r.sha256 AND b.state = 'ok' WHERE b.sha256 IS NULL GROUP BY r.inspection_id"))
+    remediation = {r[0]: (int(r[1]), int(r[2]), r[3]) for r in conn.execute(
+        "SELECT inspection_id, count(*), sum(deadline < ?), min(deadline) FROM requirements"
+        " WHERE removed = 0 AND status IN (?, ?) GROUP BY inspection_id", (day, *OPEN_REQUIREMENT))}
+    out = []
+    for row in conn.execute(
+            "SELECT i.id, i.title, i.decision_no, coalesce(u.name, ''), i.status FROM inspections i"
+            " LEFT JOIN units u ON u.id = i.unit_id ORDER BY i.decision_date DESC, i.id"):
+        count, devs = activity.get(row[0], (0, ()))
+        lacking = int(missing.get(row[0], 0))
+        open_count, overdue, deadline = remediation.get(row[0], (0, 0, None))
+        out.append(InspectionReport(row[0], row[1], row[2], row[3], row[4], devs, count, lacking,
+                                    lacking == 0, open_count, overdue, deadline))
+    return out

@@ -1,0 +1,188 @@
+"""`inspector central …`: run and administer the central server (`--data-dir` = server directory)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from inspector.central import admin
+from inspector.central.auth import create_token
+from inspector.central.bundles import import_bundle, write_receipt_file
+from inspector.central.server import Central
+from inspector.cli.common import print_json, print_table
+from inspector.domain import STATUSES
+from inspector.store.audit import verify_store
+from inspector.text import ui_date, ui_datetime
+
+CENTRAL_DIR_ENV = "INSPECTOR_CENTRAL_DIR"
+
+
+def central_dir(args: argparse.Namespace) -> Path:
+    value = getattr(args, "data_dir", None) or os.environ.get(CENTRAL_DIR_ENV)
+    if value:
+        return Path(value).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("InspectorCentral", "Inspector", roaming=False))
+
+
+@contextlib.contextmanager
+def open_central(args: argparse.Namespace) -> Iterator[Central]:
+    central = Central(central_dir(args))
+    try:
+        yield central
+    finally:
+        central.close()
+
+
+def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
+    c = sub.add_parser("central", parents=[common], help="máy chủ trung tâm (chạy và quản trị)")
+    csub = c.add_subparsers(dest="central_command", metavar="LỆNH", required=True)
+    serve = csub.add_parser("serve", parents=[common], help="chạy máy chủ đồng bộ")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.set_defaults(handler=_serve)
+    tok = csub.add_parser("enroll-token", parents=[common], help="cấp mã đăng ký thiết bị (dùng một lần, 24 giờ)")
+    tok.add_argument("--team", required=True, metavar="ĐOÀN")
+    tok.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="đưa địa chỉ máy chủ vào mã QR")
+    tok.add_argument("--no-qr", action="store_true", help="không in mã QR")
+    tok.set_defaults(handler=_token)
+    dev = csub.add_parser("devices", parents=[common], help="các thiết bị đã đăng ký")
+    dev.add_argument("--json", action="store_true", help="in dạng JSON")
+    dev.set_defaults(handler=_devices)
+    rev = csub.add_parser("revoke", parents=[common], help="thu hồi quyền đồng bộ của một thiết bị")
+    rev.add_argument("device", metavar="THIẾT_BỊ")
+    rev.add_argument("--reason", default="", metavar="LÝ_DO")
+    rev.set_defaults(handler=_revoke)
+    ins = csub.add_parser("inspections", parents=[common],
+                          help="các đợt kiểm tra: đủ dữ liệu chưa, yêu cầu khắc phục, quá hạn")
+    ins.add_argument("--json", action="store_true", help="in dạng JSON")
+    ins.set_defaults(handler=_inspections)
+    imp = csub.add_parser("import-bundle", parents=[common], help="nhập gói dữ liệu từ USB, ghi biên nhận")
+    imp.add_argument("file", type=Path, metavar="TỆP")
+    imp.add_argument("-o", "--receipt", type=Path, default=None, metavar="BIÊN_NHẬN",
+                     help="tệp biên nhận (mặc định: cạnh tệp gói, đuôi .receipt.inspb)")
+    imp.set_defaults(handler=_import_bundle)
+    pub = csub.add_parser("publish-catalog", parents=[common],
+                          help="công bố danh mục hoặc bộ câu hỏi cho các thiết bị")
+    pub.add_argument("file", type=Path, metavar="TỆP")
+    pub.set_defaults(handler=_publish)
+    exr = csub.add_parser("export-receipt", parents=[common], help="ghi biên nhận cho một thiết bị")
+    exr.add_argument("--device", required=True, metavar="THIẾT_BỊ")
+    exr.add_argument("-o", "--output", required=True, type=Path, metavar="TỆP")
+    exr.set_defaults(handler=_export_receipt)
+    ver = csub.add_parser("verify", parents=[common], help="kiểm tra chuỗi sự kiện và các bảng của máy chủ")
+    ver.set_defaults(handler=_verify)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from inspector.central.app import serve
+
+    directory = central_dir(args)
+    print(f"Máy chủ trung tâm: dữ liệu tại {directory}; lắng nghe http://{args.host}:{args.port}"
+          " (Ctrl+C để dừng).", flush=True)
+    serve(directory, args.host, args.port)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        token = create_token(central.store, args.team.strip(), central.clock)
+    print(f"Mã đăng ký cho đoàn “{token.team}” (dùng một lần, hết hạn"
+          f" {ui_datetime(token.expires_at.isoformat().replace('+00:00', 'Z'))}):")
+    print(f"    {token.token}")
+    if not args.no_qr:
+        import segno
+
+        content = token.token if not args.server else f"inspector-enroll:{args.server}#{token.token}"
+        buffer = io.StringIO()
+        segno.make(content, error="m").terminal(out=buffer, compact=True)
+        print(buffer.getvalue())
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        rows = admin.devices(central)
+    if args.json:
+        print_json([{**d.__dict__, "public_key": d.public_key.hex(), "x25519_public": d.x25519_public.hex()}
+                    for d in rows])
+        return 0
+    print_table(["Thiết bị", "Tên", "Đoàn", "Kỷ nguyên", "Trạng thái", "Đăng ký", "Lần cuối"],
+                [[d.device_id, d.label, d.team, d.epoch, "hoạt động" if d.active else "đã thu hồi",
+                  ui_datetime(d.enrolled_at), ui_datetime(d.last_seen) if d.last_seen else ""] for d in rows])
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        device = admin.revoke(central, args.device, args.reason)
+    print(f"Đã thu hồi thiết bị {device.device_id} ({device.label}). Các thiết bị khác sẽ nhận"
+          " thông tin này ở lần đồng bộ tới.")
+    return 0
+
+
+def _inspections(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        rows = admin.inspections(central)
+    if args.json:
+        print_json([r.__dict__ for r in rows])
+        return 0
+    print_table(["Đơn vị", "Số QĐ", "Trạng thái", "Thiết bị", "Sự kiện", "Thiếu minh chứng", "Đủ",
+                 "YC mở", "Quá hạn", "Hạn gần nhất"],
+                [[r.unit_name, r.decision_no, STATUSES.get(r.status, r.status), len(r.devices),
+                  r.events, r.missing_evidence, "có" if r.complete else "chưa", r.open_requirements,
+                  r.overdue_requirements,
+                  ui_date(r.next_deadline) if r.next_deadline else ""] for r in rows])
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    target = args.receipt or path.with_name(path.name.removesuffix(".inspb") + ".receipt.inspb")
+    with open_central(args) as central:
+        result = import_bundle(central, path)
+        write_receipt_file(central, result.receipt, target)
+    if result.imported:
+        print(f"Đã nhập gói {result.bundle_id} của thiết bị {result.device_id[:12]}…:"
+              f" {result.events_inserted} sự kiện mới, {result.blobs_stored} tệp minh chứng.")
+    else:
+        print(f"Gói {result.bundle_id} đã được nhập trước đó; không thay đổi gì.")
+    print(f"Biên nhận: {target} — chép vào USB và nhập trên máy gửi bằng “inspector bundle import”.")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        result = admin.publish_catalog(central, args.file)
+    label = "danh mục" if result.kind == "catalog" else "bộ câu hỏi"
+    if result.imported:
+        print(f"Đã công bố {label} “{result.id}” phiên bản {result.version}; các thiết bị nhận được ở"
+              " lần đồng bộ tới.")
+    else:
+        print(f"{label.capitalize()} “{result.id}” phiên bản {result.version} đã được công bố; không"
+              " thay đổi gì.")
+    return 0
+
+
+def _export_receipt(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        receipt = admin.export_receipt(central, args.device, args.output)
+    print(f"Đã ghi biên nhận cho thiết bị {receipt.device_id[:12]}… vào {args.output}.")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        report = verify_store(central.store, scratch_dir=central.vault.tmp)
+        integrity = central.store.scalar("PRAGMA integrity_check")
+    for p in report.chain_problems + report.projection_problems:
+        print(p.render())
+    ok = report.ok and integrity == "ok"
+    print(f"{'Hợp lệ' if ok else 'KHÔNG hợp lệ'}: {report.event_count} sự kiện; kiểm tra tệp: {integrity}.")
+    return 0 if ok else 1

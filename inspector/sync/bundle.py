@@ -1,0 +1,497 @@
+"""The bundle file: a framed, signed, encrypted stream (never a zip or tar archive).
+
+    HEADER    "INSPBNDL\\0" | u16 format version | u16 flags (0)
+    MANIFEST  u32 length (≤ 16 MiB) | canonical JSON (readable: ids, counts, hashes; no content)
+    SIG       64 bytes: Ed25519 by the source over "inspector.bundle.v1\\0" + SHA-256(MANIFEST)
+    PAYLOAD   chunks: u32 length | AES-256-GCM ciphertext of ≤ chunk_size plaintext bytes;
+              nonce = 0x00000000 | u64 chunk index; AAD = bundle_id | u64 index | final flag
+    TRAILER   "END\\0" | SHA-256(MANIFEST) | u64 total file length
+
+The plaintext payload is the event batch (`wire.encode_batch`) followed by one record per blob:
+"B" | raw SHA-256 (32) | u64 size | bytes. The per-bundle data key is wrapped for every recipient
+with X25519 + HKDF-SHA256 + AES-256-GCM; wrapped keys sit in the (signed) manifest.
+Readers check sizes and the trailer first, then the manifest hash and signature, and only then
+decrypt; every chunk is authenticated, and the final-chunk flag makes truncation detectable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from inspector import canonical
+from inspector.sync.keys import Signer, is_hex, verify_ed25519, x25519_public_from
+from inspector.sync.wire import WireError, is_timestamp, parse_json
+
+MAGIC = b"INSPBNDL\x00"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct(">9sHH")
+_U32 = struct.Struct(">I")
+_BLOB_HEAD = struct.Struct(">c32sQ")
+TRAILER_MAGIC = b"END\x00"
+_TRAILER = struct.Struct(">4s32sQ")
+SIG_LEN = 64
+SIG_DOMAIN = b"inspector.bundle.v1\x00"
+ENCRYPTION_ALG = "x25519-hkdf-sha256+aes-256-gcm"
+CHUNK_SIZE = 1024 * 1024
+TAG = 16
+
+MAX_FILE = 50 * 1024**3
+MAX_MANIFEST = 16 * 1024 * 1024
+MAX_BLOBS = 1_000_000
+MAX_RECIPIENTS = 16
+MAX_EVENTS_BYTES = 256 * 1024 * 1024
+KINDS = ("device-to-server", "device-to-peer", "receipt")
+
+
+def fixed_overhead(manifest_len: int, chunks: int) -> int:
+    return _HEADER.size + _U32.size + manifest_len + SIG_LEN + chunks * (_U32.size + TAG) + _TRAILER.size
+
+
+def bad(message: str, **params: Any) -> WireError:
+    return WireError(message, hint="Xuất lại gói từ máy gửi rồi chép lại vào USB.", code="bundle",
+                     **params)
+
+
+@dataclass(frozen=True)
+class BlobSource:
+    sha256: str
+    size: int
+    open: Callable[[], BinaryIO]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything readable without a key, already checked: sizes, trailer, manifest, signature shape."""
+
+    path: Path
+    manifest: dict[str, Any]
+    manifest_bytes: bytes
+    manifest_sha256: str
+    signature: bytes
+    payload_offset: int
+    file_size: int
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["kind"])
+
+    @property
+    def source_device(self) -> str:
+        return str(self.manifest["source"]["device"])
+
+    def signature_valid(self, public_key: bytes) -> bool:
+        return verify_ed25519(public_key, self.signature, SIG_DOMAIN + bytes.fromhex(self.manifest_sha256))
+
+
+# -- key wrapping -------------------------------------------------------------------------------
+def _kek(shared: bytes, ephemeral: bytes, recipient: bytes, bundle_id: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                info=b"inspector/bundle-kek/v1" + bundle_id.encode()).derive(shared)
+
+
+def wrap_key(data_key: bytes, bundle_id: str, recipients: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    wrapped = []
+    for recipient_id, public in recipients:
+        kek = _kek(eph.exchange(x25519_public_from(public)), eph_pub, public, bundle_id)
+        nonce = os.urandom(12)
+        wrapped.append({"id": recipient_id,
+                        "wrap": (nonce + AESGCM(kek).encrypt(nonce, data_key, bundle_id.encode())).hex()})
+    return {"alg": ENCRYPTION_ALG, "ephemeral": eph_pub.hex(), "chunk_size": CHUNK_SIZE,
+            "recipients": wrapped}
+
+
+def unwrap_key(manifest: dict[str, Any], recipient: Signer) -> bytes:
+    enc = manifest["encryption"]
+    if enc is None:
+        raise bad("Gói này không có dữ liệu mã hóa.")
+    mine = [r for r in enc["recipients"] if r["id"] == recipient.device_id]
+    if not mine:
+        raise WireError("Gói này không được gửi cho máy này nên không mở được.", code="audience",
+                        hint="Kiểm tra lại: gói xuất cho máy chủ trung tâm chỉ nhập được ở máy chủ.")
+    eph_pub = bytes.fromhex(enc["ephemeral"])
+    own = recipient.x25519_private()
+    own_pub = own.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    blob = bytes.fromhex(mine[0]["wrap"])
+    kek = _kek(own.exchange(x25519_public_from(eph_pub)), eph_pub, own_pub, manifest["bundle_id"])
+    try:
+        return AESGCM(kek).decrypt(blob[:12], blob[12:], manifest["bundle_id"].encode())
+    except InvalidTag as exc:
+        raise bad("Không giải mã được khóa của gói (gói hỏng hoặc không dành cho máy này).") from exc
+
+
+def _nonce(index: int) -> bytes:
+    return b"\x00\x00\x00\x00" + index.to_bytes(8, "big")
+
+
+def _aad(bundle_id: str, index: int, final: bool) -> bytes:
+    return bundle_id.encode() + index.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
+
+
+# -- writing ------------------------------------------------------------------------------------
+def payload_size(events_bytes: int, blobs: Sequence[BlobSource]) -> int:
+    return events_bytes + sum(_BLOB_HEAD.size + b.size for b in blobs)
+
+
+def _plaintext(events: bytes, blobs: Sequence[BlobSource]) -> Iterator[bytes]:
+    yield events
+    for blob in blobs:
+        yield _BLOB_HEAD.pack(b"B", bytes.fromhex(blob.sha256), blob.size)
+        digest = hashlib.sha256()
+        seen = 0
+        with blob.open() as fh:
+            while seen < blob.size and (piece := fh.read(min(CHUNK_SIZE, blob.size - seen))):
+                digest.update(piece)
+                seen += len(piece)
+                yield piece
+        if seen != blob.size or digest.hexdigest() != blob.sha256:
+            raise WireError("Tệp minh chứng {sha}… trong máy không khớp mã băm; gói không được tạo.",
+                            hint="Chạy “inspector evidence verify” để kiểm tra kho minh chứng.",
+                            code="corrupt", sha=blob.sha256[:12])
+
+
+def _chunks(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)
+
+
+def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_key: bytes | None,
+                 events: bytes, blobs: Sequence[BlobSource],
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Write a complete bundle to `out`; returns the total length. The manifest must be final."""
+    manifest_bytes = canonical.encode(manifest)
+    if len(manifest_bytes) > MAX_MANIFEST:
+        raise WireError("Phần mô tả của gói quá lớn; hãy đồng bộ hoặc xuất gói thường xuyên hơn.")
+    digest = hashlib.sha256(manifest_bytes).digest()
+    total = 0
+
+    def put(data: bytes) -> None:
+        nonlocal total
+        out.write(data)
+        total += len(data)
+
+    put(_HEADER.pack(MAGIC, FORMAT_VERSION, 0))
+    put(_U32.pack(len(manifest_bytes)) + manifest_bytes)
+    put(signer.sign(SIG_DOMAIN + digest))
+    chunks = manifest["chunks"]
+    if chunks:
+        assert data_key is not None
+        aead = AESGCM(data_key)
+        bundle_id = manifest["bundle_id"]
+        written = 0
+        for index, chunk in enumerate(_chunks(_plaintext(events, blobs), manifest["encryption"]["chunk_size"])):
+            sealed = aead.encrypt(_nonce(index), chunk, _aad(bundle_id, index, index == chunks - 1))
+            put(_U32.pack(len(sealed)) + sealed)
+            written += 1
+            if progress is not None:
+                progress(len(chunk))
+        if written != chunks:
+            raise WireError("Dữ liệu thay đổi trong lúc xuất gói; hãy xuất lại.")
+    out.write(_TRAILER.pack(TRAILER_MAGIC, digest, total + _TRAILER.size))
+    return total + _TRAILER.size
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _check_manifest(m: Any) -> None:
+    """Shape and bounds of a manifest. Names in it are data: none ever becomes a file path."""
+    ok = isinstance(m, dict) and m.get("format") == "inspector.bundle" and m.get("version") == 1
+    ok = ok and set(m) == {"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
+                           "encryption", "event_ranges", "event_count", "events_bytes",
+                           "events_sha256", "blobs", "payload_bytes", "chunks", "receipt"}
+    if not ok:
+        raise bad("Phần mô tả của gói không đúng định dạng.")
+    src, enc = m["source"], m["encryption"]
+    ok = (is_hex(m["bundle_id"], 32) and m["kind"] in KINDS and is_timestamp(m["created_at"])
+          and isinstance(src, dict)
+          and set(src) == {"device", "epoch", "public_key"} and is_hex(src["device"], 32)
+          and _int(src["epoch"], 1) and is_hex(src["public_key"], 64)
+          and isinstance(m["audience"], list) and 0 < len(m["audience"]) <= MAX_RECIPIENTS
+          and all(is_hex(a, 32) for a in m["audience"])
+          and isinstance(m["event_ranges"], list) and len(m["event_ranges"]) <= 1000
+          and _int(m["event_count"]) and _int(m["events_bytes"], 0, MAX_EVENTS_BYTES)
+          and (is_hex(m["events_sha256"], 64)) and isinstance(m["blobs"], list)
+          and len(m["blobs"]) <= MAX_BLOBS and _int(m["payload_bytes"]) and _int(m["chunks"])
+          and (m["receipt"] is None or isinstance(m["receipt"], dict)))
+    if not ok:
+        raise bad("Phần mô tả của gói có trường không hợp lệ.")
+    for r in m["event_ranges"]:
+        if not (isinstance(r, dict) and set(r) == {"device", "epoch", "from", "to", "head_hash"}
+                and is_hex(r["device"], 32) and _int(r["epoch"], 1) and _int(r["from"], 1)
+                and _int(r["to"], r["from"]) and is_hex(r["head_hash"], 64)):
+            raise bad("Phần mô tả của gói có đoạn sự kiện không hợp lệ.")
+    seen: set[str] = set()
+    for b in m["blobs"]:
+        if not (isinstance(b, dict) and set(b) == {"sha256", "size"} and is_hex(b["sha256"], 64)
+                and _int(b["size"]) and b["sha256"] not in seen):
+            raise bad("Phần mô tả của gói có tệp minh chứng không hợp lệ.")
+        seen.add(b["sha256"])
+    if enc is None:
+        if m["chunks"] or m["payload_bytes"]:
+            raise bad("Gói khai báo dữ liệu nhưng không có khóa mã hóa.")
+    elif not (isinstance(enc, dict) and set(enc) == {"alg", "ephemeral", "chunk_size", "recipients"}
+              and enc["alg"] == ENCRYPTION_ALG and is_hex(enc["ephemeral"], 64)
+              and _int(enc["chunk_size"], 1024, 8 * CHUNK_SIZE) and isinstance(enc["recipients"], list)
+              and 0 < len(enc["recipients"]) <= MAX_RECIPIENTS
+              and all(isinstance(r, dict) and set(r) == {"id", "wrap"} and is_hex(r["id"], 32)
+                      and is_hex(r["wrap"], 120) for r in enc["recipients"])):
+        raise bad("Phần mã hóa của gói không hợp lệ.")
+    expected_payload = m["events_bytes"] + sum(_BLOB_HEAD.size + b["size"] for b in m["blobs"])
+    chunk = enc["chunk_size"] if enc else CHUNK_SIZE
+    if m["payload_bytes"] != expected_payload or m["chunks"] != math.ceil(expected_payload / chunk):
+        raise bad("Kích thước dữ liệu khai báo trong gói không nhất quán.")
+
+
+def _int(value: Any, minimum: int = 0, maximum: int = 2**62) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
+
+
+def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
+    """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing."""
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_file:
+                raise bad("Gói quá lớn ({size} byte; giới hạn {limit}).", size=size, limit=max_file)
+            if size < _HEADER.size + _U32.size + SIG_LEN + _TRAILER.size:
+                raise bad("Gói không đầy đủ (tệp bị cắt ngắn).")
+            fh.seek(size - _TRAILER.size)
+            end_magic, manifest_hash, total = _TRAILER.unpack(fh.read(_TRAILER.size))
+            if end_magic != TRAILER_MAGIC or total != size:
+                raise bad("Gói không đầy đủ (thiếu phần kết thúc; có thể USB bị rút khi đang ghi).")
+            fh.seek(0)
+            magic, version, flags = _HEADER.unpack(fh.read(_HEADER.size))
+            if magic != MAGIC:
+                raise bad("Tệp này không phải gói dữ liệu Inspector.")
+            if version != FORMAT_VERSION or flags != 0:
+                raise WireError("Gói được tạo bởi phiên bản phần mềm khác (định dạng {v}).",
+                                hint="Cập nhật phần mềm lên phiên bản mới nhất.", code="upgrade",
+                                v=version)
+            (length,) = _U32.unpack(fh.read(_U32.size))
+            if length > MAX_MANIFEST or length > size - fixed_overhead(0, 0):
+                raise bad("Phần mô tả của gói vượt giới hạn kích thước.")
+            manifest_bytes = fh.read(length)
+            signature = fh.read(SIG_LEN)
+    except OSError as exc:
+        raise WireError("Không đọc được tệp gói {path}: {reason}.", hint="Kiểm tra USB rồi thử lại.",
+                        path=str(path), reason=exc.strerror or str(exc)) from exc
+    if hashlib.sha256(manifest_bytes).digest() != manifest_hash:
+        raise bad("Phần mô tả của gói đã bị thay đổi hoặc hỏng (mã băm không khớp).")
+    manifest = parse_json(manifest_bytes, what="mô tả gói")
+    try:
+        canonical_form = canonical.encode(manifest)
+    except Exception as exc:  # a non-canonical manifest is not one we wrote
+        raise bad("Phần mô tả của gói không ở dạng chuẩn.") from exc
+    if canonical_form != manifest_bytes:
+        raise bad("Phần mô tả của gói không ở dạng chuẩn.")
+    _check_manifest(manifest)
+    if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"]:
+        raise bad("Kích thước gói không khớp phần mô tả (gói không đầy đủ hoặc bị sửa).")
+    return Envelope(path, manifest, manifest_bytes, manifest_hash.hex(), signature,
+                    _HEADER.size + _U32.size + length + SIG_LEN, size)
+
+
+class PayloadStream:
+    """Decrypted payload as a byte stream, authenticated chunk by chunk."""
+
+    def __init__(self, env: Envelope, data_key: bytes) -> None:
+        self.env = env
+        self._fh = env.path.open("rb")
+        self._fh.seek(env.payload_offset)
+        self._aead = AESGCM(data_key)
+        self._index = 0
+        self._buffer = b""
+        self._pos = 0
+        self.consumed = 0
+        enc = env.manifest["encryption"]
+        self._chunk = int(enc["chunk_size"]) if enc else CHUNK_SIZE
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> PayloadStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _next_chunk(self) -> None:
+        chunks = self.env.manifest["chunks"]
+        if self._index >= chunks:
+            raise bad("Dữ liệu của gói ngắn hơn khai báo.")
+        head = self._fh.read(_U32.size)
+        if len(head) != _U32.size:
+            raise bad("Gói không đầy đủ (dữ liệu bị cắt).")
+        (length,) = _U32.unpack(head)
+        if length > self._chunk + TAG or length <= TAG:
+            raise bad("Khối dữ liệu {n} của gói có độ dài không hợp lệ.", n=self._index)
+        sealed = self._fh.read(length)
+        final = self._index == chunks - 1
+        try:
+            plain = self._aead.decrypt(_nonce(self._index), sealed,
+                                       _aad(self.env.manifest["bundle_id"], self._index, final))
+        except InvalidTag as exc:
+            raise bad("Khối dữ liệu {n} của gói đã bị thay đổi hoặc hỏng.", n=self._index) from exc
+        if not final and len(plain) != self._chunk:
+            raise bad("Khối dữ liệu {n} của gói có độ dài không hợp lệ.", n=self._index)
+        self._index += 1
+        self._buffer = self._buffer[self._pos:] + plain
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        """Exactly n bytes (or a WireError)."""
+        out = bytearray()
+        while len(out) < n:
+            if self._pos >= len(self._buffer):
+                self._next_chunk()
+            take = min(n - len(out), len(self._buffer) - self._pos)
+            out += self._buffer[self._pos:self._pos + take]
+            self._pos += take
+        self.consumed += n
+        return bytes(out)
+
+    def finish(self) -> None:
+        if (self._pos != len(self._buffer) or self._index != self.env.manifest["chunks"]
+                or self.consumed != self.env.manifest["payload_bytes"]):
+            raise bad("Dữ liệu của gói dài hơn khai báo.")
+
+
+BlobSink = Callable[[str, int, Iterator[bytes]], None]
+
+
+def read_payload(env: Envelope, data_key: bytes, on_blob: BlobSink) -> bytes:
+    """Decrypt the payload: returns the event batch bytes (hash-checked); each blob's bytes are
+    streamed to `on_blob(sha256, size, pieces)`, and its hash is checked after the sink consumed it."""
+    m = env.manifest
+    with PayloadStream(env, data_key) as stream:
+        events = stream.read(m["events_bytes"]) if m["events_bytes"] else b""
+        if hashlib.sha256(events).hexdigest() != m["events_sha256"]:
+            raise bad("Phần sự kiện của gói không khớp mã băm khai báo.")
+        for declared in m["blobs"]:
+            tag, raw_sha, size = _BLOB_HEAD.unpack(stream.read(_BLOB_HEAD.size))
+            if tag != b"B" or raw_sha.hex() != declared["sha256"] or size != declared["size"]:
+                raise bad("Tệp minh chứng trong gói không khớp phần mô tả.")
+            digest = hashlib.sha256()
+
+            def pieces(remaining: int = size, digest: Any = digest) -> Iterator[bytes]:
+                while remaining:
+                    piece = stream.read(min(CHUNK_SIZE, remaining))
+                    remaining -= len(piece)
+                    digest.update(piece)
+                    yield piece
+
+            flow = pieces()
+            on_blob(declared["sha256"], size, flow)
+            for _ in flow:  # whatever the sink left unread still has to be authenticated
+                pass
+            if digest.hexdigest() != declared["sha256"]:
+                raise bad("Tệp minh chứng {sha}… trong gói không khớp mã băm.", sha=declared["sha256"][:12])
+        stream.finish()
+    return events
+
+
+def drain(sha256: str, size: int, pieces: Iterator[bytes]) -> None:
+    """A blob sink that only reads (the hash is checked by read_payload)."""
+    for _ in pieces:
+        pass
+
+
+class PiecesReader:
+    """A file-like view of a piece iterator (to feed Vault.put_stream)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._rest = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._rest) < n:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            self._rest += piece
+        if n < 0:
+            out, self._rest = self._rest, b""
+        else:
+            out, self._rest = self._rest[:n], self._rest[n:]
+        return out
+
+
+# -- assembling and writing files ---------------------------------------------------------------
+def new_manifest(*, bundle_id: str, kind: str, created_at: str, source: Signer, epoch: int,
+                 audience: Sequence[str], encryption: dict[str, Any] | None,
+                 ranges: Sequence[dict[str, Any]], event_count: int, events: bytes,
+                 blobs: Sequence[BlobSource], receipt: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload = payload_size(len(events), blobs) if encryption else 0
+    chunk = encryption["chunk_size"] if encryption else CHUNK_SIZE
+    return {
+        "format": "inspector.bundle", "version": FORMAT_VERSION, "bundle_id": bundle_id,
+        "kind": kind, "created_at": created_at,
+        "source": {"device": source.device_id, "epoch": epoch, "public_key": source.public_key.hex()},
+        "audience": list(audience), "encryption": encryption, "event_ranges": list(ranges),
+        "event_count": event_count, "events_bytes": len(events) if encryption else 0,
+        "events_sha256": hashlib.sha256(events if encryption else b"").hexdigest(),
+        "blobs": [{"sha256": b.sha256, "size": b.size} for b in blobs] if encryption else [],
+        "payload_bytes": payload, "chunks": math.ceil(payload / chunk), "receipt": receipt,
+    }
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "posix":
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_file(final: Path, manifest: dict[str, Any], signer: Signer, data_key: bytes | None,
+               events: bytes, blobs: Sequence[BlobSource],
+               progress: Callable[[int], None] | None = None) -> int:
+    """Write `<final>.part`, flush it to the device, then rename: never a half bundle under the
+    final name (a stick pulled out mid-write leaves the older bundle, or a detectable .part)."""
+    part = final.with_name(final.name + ".part")
+    try:
+        with part.open("wb") as fh:
+            total = write_bundle(fh, manifest, signer, data_key, events, blobs, progress)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, final)
+        _fsync_dir(final.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        from inspector.store.db import translate_os_error
+
+        user = translate_os_error(exc)
+        if user is not None:
+            raise WireError("Không ghi được gói vào {path}: ổ đĩa hoặc USB đã đầy hoặc không cho ghi.",
+                            hint="Giải phóng dung lượng hoặc dùng USB khác rồi xuất lại.",
+                            code="storage", path=str(final)) from exc
+        raise WireError("Không ghi được gói vào {path}: {reason}.", code="storage",
+                        hint="Kiểm tra USB (đã cắm chắc, không bị khóa ghi) rồi xuất lại.",
+                        path=str(final), reason=exc.strerror or str(exc)) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
+    return total

@@ -1,0 +1,121 @@
+"""The sync use cases as the UI and the CLI call them (`Services.sync`).
+
+Long operations (`sync`, `export_bundle`) take a progress callback and a cancel event and are
+meant for a worker thread: from another thread than the one that opened the workspace, build a
+client with `SyncClient.open(data_dir)` (its own database connection) instead of `client()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inspector.services.context import ServiceContext
+from inspector.store.device import load_device
+from inspector.sync import state
+from inspector.sync.conflicts import Disagreement, EditConflict, disagreements, edit_conflicts
+
+if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, not at start-up
+    from inspector.sync.client import Enrollment, Progress, SyncClient, SyncResult
+    from inspector.sync.transfer import BundleSummary, BundleTransfer, ExportResult, ImportOutcome
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    enrolled: bool
+    server_url: str | None
+    server_id: str | None
+    team: str | None
+    device_id: str
+    epoch: int
+    last_receipt_at: str | None
+    unsent_events: int
+    unsent_blobs: int
+    fork: bool  # the server and this database diverged: stop recording, re-enroll
+
+
+class SyncService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def reload_device(self) -> None:
+        """After (re-)enrollment the device may have a new epoch: new events go to the new chain."""
+        device = load_device(self.ctx.store)
+        if device is not None and device != self.ctx.device:
+            self.ctx.device = device
+            self.ctx.journal.device = device
+
+    def client(self, server_url: str | None = None, **options: object) -> SyncClient:
+        from inspector.sync.client import SyncClient
+
+        return SyncClient(self.ctx.store, self.ctx.vault, self.ctx.device, self.ctx.clock,
+                          url=server_url, **options)  # type: ignore[arg-type]
+
+    def enroll(self, server_url: str, token: str, label: str | None = None) -> Enrollment:
+        result = self.client().enroll(server_url, token, label)
+        self.reload_device()
+        return result
+
+    def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None,
+             server_url: str | None = None, **options: object) -> SyncResult:
+        return self.client(server_url, **options).sync(progress, cancel)
+
+    def link(self) -> state.ServerLink | None:
+        return state.load_link(self.ctx.store.conn)
+
+    def recording_blocked(self) -> bool:
+        """True while an unresolved fork is open: new edits would only deepen the divergence."""
+        link = self.link()
+        return bool(link and link.fork_open)
+
+    def overview(self) -> SyncOverview:
+        conn = self.ctx.store.conn
+        link = self.link()
+        receipt = state.latest_receipt(conn)
+        return SyncOverview(link is not None, link.url if link else None,
+                            link.server_id if link else None, link.team if link else None,
+                            self.ctx.device.device_id, self.ctx.device.epoch,
+                            receipt.issued_at if receipt else None,
+                            len(state.unsent_events(conn, link)), len(state.unsent_blobs(conn)),
+                            bool(link and link.fork_open))
+
+    def inspection_statuses(self) -> dict[str, state.InspectionSyncStatus]:
+        return state.inspection_statuses(self.ctx.store.conn, self.ctx.device, self.link())
+
+    def inspection_status(self, inspection_id: str) -> state.InspectionSyncStatus:
+        found = self.inspection_statuses().get(inspection_id)
+        if found is None:
+            from inspector.errors import NotFoundError
+
+            raise NotFoundError("Không tìm thấy đợt kiểm tra “{id}”.", id=inspection_id)
+        return found
+
+    def transfer(self) -> BundleTransfer:
+        from inspector.sync.transfer import BundleTransfer
+
+        return BundleTransfer(self.ctx.store, self.ctx.vault, self.ctx.device, self.ctx.clock)
+
+    def export_bundle(self, path: Path, *, for_device: str | None = None,
+                      progress: Callable[[int], None] | None = None,
+                      cancel: threading.Event | None = None) -> ExportResult:
+        transfer = self.transfer()
+        if progress is None:
+            return transfer.export(path, for_device=for_device, cancel=cancel)
+        return transfer.export(path, for_device=for_device, progress=progress, cancel=cancel)
+
+    def inspect_bundle(self, path: Path) -> BundleSummary:
+        return self.transfer().inspect(path)
+
+    def import_bundle(self, path: Path) -> ImportOutcome:
+        """A receipt from the server, or a team member's bundle (peer merge on the leader's laptop)."""
+        return self.transfer().import_file(path)
+
+    def conflicts(self, inspection_id: str | None = None) -> list[EditConflict]:
+        return edit_conflicts(self.ctx.store.conn, inspection_id)
+
+    def disagreements(self, inspection_id: str | None = None) -> list[Disagreement]:
+        return disagreements(self.ctx.store.conn, inspection_id)
+
