@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector.workspace import Services, Workspace
+
 # Offscreen Qt with a realistic 1920×1080 screen (the default 800×600 clamps window geometry).
 _SCREEN = Path(__file__).with_name("offscreen-screen.json")
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
-
-from inspector.workspace import Services, Workspace
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
-from inspector.paths import resolve_data_dir
+from inspector.paths import resolve_data_dir, resources_dir
 from inspector.workspace import Workspace
 from ui.context import AppContext
 from ui.dialogs.progress import follow
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Inspector")
     app.setOrganizationName("Inspector")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "inspector-256.png")))
     apply_theme(app)
     data_dir = resolve_data_dir(args.data_dir)
     holder: list[QWidget] = []

@@ -37,6 +37,11 @@ class TaskContext:
     def cancelled(self) -> bool:
         return self._handle.cancel_event.is_set()
 
+    @property
+    def cancel_event(self) -> threading.Event:
+        """For core calls that take a cancel event (sync, bundle export)."""
+        return self._handle.cancel_event
+
     def check(self) -> None:
         if self.cancelled:
             raise Cancelled()

@@ -37,6 +37,9 @@ QProgressBar::chunk { background: #2e7d32; border-radius: 3px; }
 QTableView, QTreeView { background: white; alternate-background-color: #f9fafb; gridline-color: #e5e7eb; }
 QHeaderView::section { background: #f3f4f6; border: none; border-bottom: 1px solid #e5e7eb; padding: 4px 6px; }
 QPushButton { padding: 5px 12px; }
+QPushButton#primary { background: #1f4e79; color: white; border: none; border-radius: 4px; }
+QPushButton#primary:hover { background: #2a6199; }
+QPushButton#primary:disabled { background: #c7ced8; color: #f3f4f6; }
 """
 
 

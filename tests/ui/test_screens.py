@@ -58,9 +58,11 @@ def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_
     window.navigation.setCurrentRow(2)
     _save(window, screenshot_dir / "06-bien-ban-ket-luan.png")
     window.navigation.setCurrentRow(3)
-    _save(window, screenshot_dir / "07-don-vi-can-bo.png")
+    _save(window, screenshot_dir / "07-dong-bo.png")
     window.navigation.setCurrentRow(4)
-    _save(window, screenshot_dir / "07b-danh-muc.png")
+    _save(window, screenshot_dir / "07b-don-vi-can-bo.png")
+    window.navigation.setCurrentRow(5)
+    _save(window, screenshot_dir / "07c-danh-muc.png")
 
     dialog = InspectionDialog(ctx, ctx.services.inspections.get(recorded.id), window)
     qtbot.addWidget(dialog)

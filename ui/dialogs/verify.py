@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from inspector.errors import UserError
+from inspector.i18n import Translator
 from inspector.services.documents import FileCheck
 from ui.context import AppContext
 
@@ -20,35 +21,42 @@ def _time(moment: Any) -> str:
     return moment.strftime("%d/%m/%Y %H:%M:%S") if moment else "—"
 
 
-def report_html(check: FileCheck, name: str, has_trust: bool) -> str:
+def report_html(tr: Translator, check: FileCheck, name: str, has_trust: bool) -> str:
     r = check.report
-    yes = {True: "<span style='color:#1e5631'>có</span>", False: "<b style='color:#b91c1c'>KHÔNG</b>"}
-    verdict = ("<p style='color:#1e5631;font-size:13pt'><b>Mọi chữ ký đều nguyên vẹn và hợp lệ.</b></p>" if r.ok
-               else "<p style='color:#b91c1c;font-size:13pt'><b>KHÔNG HỢP LỆ</b>: tệp đã bị thay đổi sau khi ký,"
-                    " có chữ ký không hợp lệ, hoặc không có chữ ký số nào.</p>")
+    yes = {True: "<span style='color:#1e5631'>" + escape(tr("có")) + "</span>",
+           False: "<b style='color:#b91c1c'>" + escape(tr("KHÔNG")) + "</b>"}
+    if r.ok:
+        verdict = "<p style='color:#1e5631;font-size:13pt'><b>{}</b></p>".format(
+            escape(tr("Mọi chữ ký đều nguyên vẹn và hợp lệ.")))
+    else:
+        verdict = "<p style='color:#b91c1c;font-size:13pt'><b>{}</b></p>".format(escape(tr(
+            "KHÔNG HỢP LỆ: tệp đã bị thay đổi sau khi ký, có chữ ký không hợp lệ, hoặc không có chữ ký số nào.")))
     parts = [f"<h3>{escape(name)}</h3>", verdict, f"<p style='color:#6b7280'>SHA-256: {check.sha256}</p>"]
     for n, s in enumerate(r.signatures, start=1):
-        problems = "".join(f"<li>{escape(p)}</li>" for p in s.problems)
-        parts.append(
-            f"<h4>Chữ ký {n}: {escape(s.signer_name or '(không đọc được)')}</h4><table cellpadding='2'>"
-            f"<tr><td>Nguyên vẹn</td><td>{yes[s.intact]}</td></tr><tr><td>Hợp lệ</td><td>{yes[s.valid]}</td></tr>"
-            f"<tr><td>Tin cậy</td><td>{yes[s.trusted]}</td></tr>"
-            f"<tr><td>Thời điểm ký (máy người ký tự khai)</td><td>{_time(s.claimed_time)}</td></tr>"
-            f"<tr><td>Thời điểm có dấu thời gian chứng thực</td><td>{_time(s.proven_time)}</td></tr>"
-            f"<tr><td>Phạm vi</td><td>{escape(s.coverage.label)}</td></tr></table>"
-            + (f"<ul>{problems}</ul>" if problems else ""))
+        rows = ((tr("Nguyên vẹn"), yes[s.intact]), (tr("Hợp lệ"), yes[s.valid]), (tr("Tin cậy"), yes[s.trusted]),
+                (tr("Thời điểm ký (máy người ký tự khai)"), _time(s.claimed_time)),
+                (tr("Thời điểm có dấu thời gian chứng thực"), _time(s.proven_time)),
+                (tr("Phạm vi"), escape(tr(s.coverage.label))))
+        heading = tr("Chữ ký {n}: {signer}").format(n=n, signer=s.signer_name or tr("(không đọc được)"))
+        parts.append(f"<h4>{escape(heading)}</h4><table cellpadding='2'>"
+                     + "".join(f"<tr><td>{escape(label)}</td><td>{value}</td></tr>" for label, value in rows)
+                     + "</table>")
+        if s.problems:
+            parts.append("<ul>" + "".join(f"<li>{escape(tr(p))}</li>" for p in s.problems) + "</ul>")
     for t in r.timestamps:
-        parts.append(f"<p>Dấu thời gian: {_time(t.time)} — {escape(t.tsa_name)} — hợp lệ: {yes[t.valid]}</p>")
-    parts += [f"<p>{escape(p)}</p>" for p in r.problems]
-    if check.matches:
-        for m in check.matches:
-            state = "đã niêm phong" if m.sealed else "chưa niêm phong"
-            parts.append(f"<p>Khớp với {KINDS[m.kind]} của đợt kiểm tra <code>{m.inspection_id}</code> ({state}).</p>")
-    else:
-        parts.append("<p>Tệp không trùng với văn bản nào trong kho dữ liệu của máy này.</p>")
+        parts.append("<p>" + escape(tr("Dấu thời gian: {time} — {tsa} — hợp lệ: {valid}").format(
+            time=_time(t.time), tsa=t.tsa_name, valid=tr("có") if t.valid else tr("KHÔNG"))) + "</p>")
+    parts += [f"<p>{escape(tr(p))}</p>" for p in r.problems]
+    for m in check.matches:
+        state = tr("đã niêm phong") if m.sealed else tr("chưa niêm phong")
+        parts.append("<p>" + escape(tr("Khớp với {kind} của đợt kiểm tra {id} ({state}).").format(
+            kind=tr(KINDS[m.kind]), id=m.inspection_id, state=state)) + "</p>")
+    if not check.matches:
+        parts.append("<p>" + escape(tr("Tệp không trùng với văn bản nào trong kho dữ liệu của máy này.")) + "</p>")
     if not has_trust:
-        parts.append("<p style='color:#7a5a00'>Chưa chọn thư mục chứng thư gốc tin cậy (Cài đặt): chưa kết luận"
-                     " được về độ tin cậy của người ký.</p>")
+        parts.append("<p style='color:#7a5a00'>" + escape(tr(
+            "Chưa chọn thư mục chứng thư gốc tin cậy (Cài đặt): chưa kết luận được về độ tin cậy của người ký."))
+                     + "</p>")
     return "".join(parts)
 
 
@@ -61,7 +69,7 @@ class VerifyDialog(QDialog):
         layout = QVBoxLayout(self)
         self.browser = QTextBrowser()
         self.browser.setAccessibleName(ctx.tr("Kết quả kiểm tra chữ ký"))
-        self.browser.setHtml(report_html(check, name, has_trust))
+        self.browser.setHtml(report_html(ctx.tr, check, name, has_trust))
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

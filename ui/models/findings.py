@@ -147,7 +147,9 @@ class FindingsModel(QAbstractItemModel):
         return any((f := self.finding(item_code, s.id)) is None or f.level is None for s in self.subjects)
 
     # -- updates ----------------------------------------------------------------------------
-    def set_cell(self, item_code: str, subject_id: SubjectId, finding: Finding | None, *, pending: bool) -> None:
+    def set_cell(self, item_code: str, subject_id: SubjectId, finding: Finding | None, *, pending: bool,
+                 exclusive: bool = False) -> None:
+        """Show `finding` in the cell; `exclusive` drops the cell's other findings (a settled cell)."""
         key = (item_code, subject_id)
         before = self.finding(item_code, subject_id)
         was = before is not None and before.level is not None
@@ -157,7 +159,7 @@ class FindingsModel(QAbstractItemModel):
         if finding is None:
             self.cells.pop(key, None)
         else:
-            others = [f for f in self.cells.get(key, []) if f.id != finding.id]
+            others = [] if exclusive else [f for f in self.cells.get(key, []) if f.id != finding.id]
             self.cells[key] = [finding, *others]
         if pending:
             self.pending.add(key)

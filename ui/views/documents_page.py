@@ -308,7 +308,7 @@ class DocumentsPage(QWidget):
         save = QPushButton(icon("saved"), tr("Lưu thông tin"))
         preview = QPushButton(icon("pdf"), tr("Xem trước"))
         sign = QPushButton(icon("sign", "white"), tr("Ký biên bản…") if kind == "minutes" else tr("Ký kết luận…"))
-        sign.setStyleSheet("QPushButton { background: #1f4e79; color: white; border-radius: 4px; }")
+        sign.setObjectName("primary")
         save.clicked.connect(lambda: self.save(kind))
         preview.clicked.connect(lambda: self.preview(kind))
         sign.clicked.connect(lambda: self.sign(kind))
@@ -359,7 +359,7 @@ class DocumentsPage(QWidget):
         for d in self._documents:
             n = self.issued.rowCount()
             self.issued.insertRow(n)
-            signers = ", ".join(f"{x.signer_name} ({'ký tay' if x.method == 'drawn' else 'ký số'})"
+            signers = ", ".join(f"{x.signer_name} ({tr('ký tay') if x.method == 'drawn' else tr('ký số')})"
                                 for x in d.signatures)
             for col, value in enumerate((tr(KIND_LABELS[d.kind]), str(d.revision),
                                          tr("đã ký đủ") if d.status == "signed" else tr("đang ký"), signers,

@@ -152,7 +152,7 @@ class InspectionsPage(QWidget):
 
         buttons = QHBoxLayout()
         self.new_button = QPushButton(icon("new", "white"), tr("Tạo đợt kiểm tra"))
-        self.new_button.setStyleSheet("QPushButton { background: #1f4e79; color: white; border-radius: 4px; }")
+        self.new_button.setObjectName("primary")
         self.new_button.setToolTip(tr("Chuẩn bị một đợt kiểm tra mới (Ctrl+N)"))
         self.open_button = QPushButton(icon("open"), tr("Mở để ghi nhận"))
         self.open_button.setToolTip(tr("Mở đợt kiểm tra đã chọn để ghi nhận kết quả (Enter)"))

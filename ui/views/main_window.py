@@ -30,8 +30,9 @@ if TYPE_CHECKING:  # the other pages and dialogs are imported when first opened 
     from ui.views.documents_page import DocumentsPage
     from ui.views.recording_page import RecordingPage
     from ui.views.registry_page import RegistryPage
+    from ui.views.sync_page import SyncPage
 
-PAGES = ("inspections", "recording", "documents", "registry", "catalog")
+PAGES = ("inspections", "recording", "documents", "sync", "registry", "catalog")
 
 
 class MainWindow(QMainWindow):
@@ -55,8 +56,9 @@ class MainWindow(QMainWindow):
                 ("inspections", tr("Các đợt kiểm tra"), "Ctrl+1"),
                 ("recording", tr("Ghi nhận"), "Ctrl+2"),
                 ("documents", tr("Biên bản, kết luận"), "Ctrl+3"),
-                ("registry", tr("Đơn vị và cán bộ"), "Ctrl+4"),
-                ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+5")):
+                ("sync", tr("Đồng bộ"), "Ctrl+4"),
+                ("registry", tr("Đơn vị và cán bộ"), "Ctrl+5"),
+                ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+6")):
             item = QListWidgetItem(icon(key, "#e5e7eb"), title)
             item.setToolTip(f"{title} ({shortcut})")
             self.navigation.addItem(item)
@@ -97,6 +99,11 @@ class MainWindow(QMainWindow):
 
                 page = DocumentsPage(self.ctx)
                 page.set_inspection(self.current_inspection)
+            elif key == "sync":
+                from ui.views.sync_page import SyncPage
+
+                page = SyncPage(self.ctx)
+                page.open_cell_requested.connect(self.open_inspection)
             elif key == "registry":
                 from ui.views.registry_page import RegistryPage
 
@@ -121,6 +128,10 @@ class MainWindow(QMainWindow):
     @property
     def documents_page(self) -> DocumentsPage:
         return self._page("documents")  # type: ignore[return-value]
+
+    @property
+    def sync_page(self) -> SyncPage:
+        return self._page("sync")  # type: ignore[return-value]
 
     @property
     def registry_page(self) -> RegistryPage:
@@ -172,7 +183,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self._action(tr("Sửa thông tin đợt kiểm tra đang mở…"), self._on_edit_current, "Ctrl+E",
                                          "edit"))
         view_menu = bar.addMenu(tr("&Xem"))
-        for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Biên bản, kết luận"),
+        for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Biên bản, kết luận"), tr("Đồng bộ"),
                                    tr("Đơn vị và cán bộ"), tr("Danh mục, bộ câu hỏi"))):
             view_menu.addAction(self._action(title, lambda _=False, row=n: self.navigation.setCurrentRow(row),
                                              f"Ctrl+{n + 1}", PAGES[n]))
@@ -261,7 +272,7 @@ class MainWindow(QMainWindow):
         tr = self.ctx.tr
         QMessageBox.information(self, tr("Phím tắt"), "\n".join((
             tr("Ctrl+N: đợt kiểm tra mới · Ctrl+E: sửa thông tin đợt đang mở"),
-            tr("Ctrl+1…5: chuyển màn hình · Ctrl+F: tìm kiếm · Ctrl+Shift+V: kiểm tra chữ ký tệp PDF"),
+            tr("Ctrl+1…6: chuyển màn hình · Ctrl+F: tìm kiếm · Ctrl+Shift+V: kiểm tra chữ ký tệp PDF"),
             tr("Trong ma trận: 0, 1, 2, 3 chọn mức và xuống dòng · Delete: chưa đánh giá"),
             tr("Enter: ghi chú (Ctrl+Enter để lưu) · mũi tên, Tab, Shift+Tab: di chuyển"),
             tr("Ctrl+Z: hoàn tác · Ctrl+Y hoặc Ctrl+Shift+Z: làm lại"))))

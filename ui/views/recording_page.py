@@ -69,6 +69,7 @@ class RecordingPage(QWidget):
         self.ctx = ctx
         tr = ctx.tr
         self.inspection: Inspection | None = None
+        self.fork_blocked = False  # this laptop and the server diverged: recording waits for re-enrollment
         self.undo_stack = undo_stack
         layout = QVBoxLayout(self)
 
@@ -162,11 +163,13 @@ class RecordingPage(QWidget):
         self.finish_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.finish(i)))
         self.times_button.clicked.connect(self._on_times_clicked)
         ctx.changes.inspection_changed.connect(self._on_inspection_changed_elsewhere)
+        ctx.changes.inspections_changed.connect(self._on_sync_state_maybe_changed)
         self._update_header()
 
     # -- opening ----------------------------------------------------------------------------
     def open_inspection(self, inspection_id: str) -> None:
         self.inspection_panel.flush()
+        self.fork_blocked = self.ctx.services.sync.recording_blocked()
         snap = self.ctx.services.findings.open(inspection_id)
         self.inspection = snap.inspection
         try:
@@ -207,7 +210,7 @@ class RecordingPage(QWidget):
 
     @property
     def editable(self) -> bool:
-        return self.inspection is not None and self.inspection.editable
+        return self.inspection is not None and self.inspection.editable and not self.fork_blocked
 
     # -- header -----------------------------------------------------------------------------
     def _update_header(self) -> None:
@@ -237,7 +240,12 @@ class RecordingPage(QWidget):
         self.progress.setValue(min(done, total))
         self.progress.setFormat(tr("Đã đánh giá {done}/{total} ô ({pct}%)").format(
             done=done, total=total, pct=round(100 * done / total) if total else 0))
-        if not self.editable:
+        if self.fork_blocked:
+            self.banner.setText(tr("Dữ liệu trên máy này không còn khớp với dữ liệu máy chủ đã nhận (máy có thể đã được"
+                                   " khôi phục từ bản sao cũ hoặc sao chép từ máy khác). Đã tạm khóa ghi nhận để không"
+                                   " làm lệch thêm; dữ liệu hiện có vẫn giữ nguyên. Xin mã đăng ký mới ở văn phòng và"
+                                   " đăng ký lại ở trang Đồng bộ (Ctrl+4)."))
+        elif not self.editable:
             self.banner.setText(tr("Đợt kiểm tra ở trạng thái “{status}”: chỉ xem, không sửa được.").format(
                 status=tr(STATUSES[s.status])) + (" " + tr("Tạo bản đính chính để sửa.")
                                                     if s.status in ("sealed", "concluded", "closed") else ""))
@@ -296,12 +304,20 @@ class RecordingPage(QWidget):
                 self.model.set_cell(item_code, subject_id, current, pending=False)
                 self._update_header()
 
+        if len(self.model.cells.get((item_code, subject_id), ())) > 1:
+            # Team members recorded different findings here: the leader's choice settles the cell.
+            chosen_level = new_level
+            chosen_note = new_note
+            self.ctx.write(lambda s: s.findings.resolve(inspection_id, item_code, subject_id, level=chosen_level,
+                                                        note=chosen_note), done, failed)
+            return
         self.ctx.write(lambda s: s.findings.record(inspection_id, item_code, subject_id, **kwargs), done, failed)
 
     def _apply_change(self, change: FindingChange) -> None:
         finding = Finding(change.finding_id, change.item_code, change.subject_id, change.level, change.note,
                           self.ctx.services.ctx.identity.name, "", change.event_hash, "")
-        self.model.set_cell(change.item_code, change.subject_id, finding, pending=False)
+        # A committed change leaves one finding in the cell (a disagreement it resolved is gone).
+        self.model.set_cell(change.item_code, change.subject_id, finding, pending=False, exclusive=True)
         self._update_header()
         cell = self.model.cell_at(self.view.currentIndex())
         if cell is not None and (cell[0].code, cell[1].id) == (change.item_code, change.subject_id):
@@ -433,6 +449,11 @@ class RecordingPage(QWidget):
     def _on_mode_changed(self, _index: int) -> None:
         self.model.set_focus_subject(self.mode.currentData())
         self._after_model_reset()
+
+    def _on_sync_state_maybe_changed(self) -> None:
+        """A sync or an enrollment may open or close a fork: recording follows at once."""
+        if self.inspection is not None and self.ctx.services.sync.recording_blocked() != self.fork_blocked:
+            self.open_inspection(self.inspection.id)
 
     def _on_inspection_changed_elsewhere(self, inspection_id: str) -> None:
         if self.inspection is not None and self.inspection.id == inspection_id:
