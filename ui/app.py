@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("Inspector")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "inspector-256.png")))
+    app.setDesktopFileName("inspector")  # matches packaging/linux/inspector.desktop (taskbar icon on Wayland)
     apply_theme(app)
     data_dir = resolve_data_dir(args.data_dir)
     holder: list[QWidget] = []
