@@ -32,7 +32,7 @@ class StoredBlob:
     already_present: bool
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Make a rename durable on POSIX; Windows has no directory fsync (the hash check covers it)."""
     if os.name != "posix":
         return
@@ -98,7 +98,7 @@ class Vault:
                 return StoredBlob(sha, size, already_present=True)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return StoredBlob(sha, size, already_present=False)
         except OSError as exc:
             with contextlib.suppress(OSError):

@@ -21,6 +21,7 @@ from inspector.sync.bundle import (
     new_manifest,
     read_envelope,
     read_payload,
+    record_import,
     unwrap_key,
     write_file,
 )
@@ -100,13 +101,7 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
     now = central.now()
     with foreign_transaction(central.store) as conn:
         inserted = central.accept(conn, batch, source)
-        for sha, size in stored:
-            conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at)"
-                         " VALUES (?,?, 'ok', ?, ?) ON CONFLICT (sha256) DO UPDATE SET state = 'ok',"
-                         " verified_at = excluded.verified_at", (sha, size, now, now))
-        conn.execute("INSERT INTO imported_bundles (bundle_id, kind, source_device, manifest_sha256,"
-                     " imported_at) VALUES (?,?,?,?,?)",
-                     (m["bundle_id"], env.kind, source.device_id, env.manifest_sha256, now))
+        record_import(conn, env, stored, now)
     chains = {r.chain: r.head.seq for r in batch.ranges}
     receipt = central.build_receipt(source.device_id, chains, m["bundle_id"])
     return BundleImport(m["bundle_id"], source.device_id, True, inserted, len(stored), receipt)

@@ -25,7 +25,7 @@ from inspector.errors import StorageError
 from inspector.store.db import Store, translate_os_error
 from inspector.sync.httpsig import digest_matches
 from inspector.sync.keys import is_hex
-from inspector.vault import CHUNK, Vault
+from inspector.vault import CHUNK, Vault, fsync_dir
 
 MAX_BLOB = 4 * 1024**3
 MAX_CHUNK = 16 * 1024 * 1024
@@ -71,15 +71,6 @@ class ChunkResult:
     offset: int
     size: int
     complete: bool
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class Uploads:
@@ -218,7 +209,7 @@ class Uploads:
             final = self.vault.path_for(ticket.sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(ticket.path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         except OSError as exc:
             raise storage_error(exc) from exc
         return True

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import math
 import os
+import sqlite3
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from inspector import canonical
 from inspector.sync.keys import Signer, is_hex, verify_ed25519, x25519_public_from
 from inspector.sync.wire import WireError, is_timestamp, parse_json
+from inspector.vault import fsync_dir
 
 MAGIC = b"INSPBNDL\x00"
 FORMAT_VERSION = 1
@@ -455,13 +457,15 @@ def new_manifest(*, bundle_id: str, kind: str, created_at: str, source: Signer, 
     }
 
 
-def _fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def record_import(conn: sqlite3.Connection, env: Envelope, stored: Sequence[tuple[str, int]], now: str) -> None:
+    """Inside the import's transaction: the blobs now held (verified), and the bundle as imported."""
+    for sha, size in stored:
+        conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at)"
+                     " VALUES (?,?, 'ok', ?, ?) ON CONFLICT (sha256) DO UPDATE SET state = 'ok',"
+                     " verified_at = excluded.verified_at", (sha, size, now, now))
+    conn.execute("INSERT INTO imported_bundles (bundle_id, kind, source_device, manifest_sha256, imported_at)"
+                 " VALUES (?,?,?,?,?)",
+                 (env.manifest["bundle_id"], env.kind, env.source_device, env.manifest_sha256, now))
 
 
 def write_file(final: Path, manifest: dict[str, Any], signer: Signer, data_key: bytes | None,
@@ -476,7 +480,7 @@ def write_file(final: Path, manifest: dict[str, Any], signer: Signer, data_key: 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             part.unlink()

@@ -30,6 +30,7 @@ from inspector.sync.bundle import (
     new_manifest,
     read_envelope,
     read_payload,
+    record_import,
     unwrap_key,
     wrap_key,
     write_file,
@@ -286,12 +287,6 @@ class BundleTransfer:
         with foreign_transaction(self.store) as conn:
             result = ingest(conn, batch, keys=keys, server_id=server_id)
             state.store_heads(conn, batch.ranges)
-            for sha, size in stored:
-                conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at)"
-                             " VALUES (?,?, 'ok', ?, ?) ON CONFLICT (sha256) DO UPDATE SET state = 'ok',"
-                             " verified_at = excluded.verified_at", (sha, size, now, now))
-            conn.execute("INSERT INTO imported_bundles (bundle_id, kind, source_device, manifest_sha256,"
-                         " imported_at) VALUES (?,?,?,?,?)",
-                         (m["bundle_id"], env.kind, env.source_device, env.manifest_sha256, now))
+            record_import(conn, env, stored, now)
         return ImportOutcome(env.kind, m["bundle_id"], env.source_device, True, result.count,
                              len(stored), None)

@@ -47,11 +47,16 @@ def app_ctx(tmp_path: Path) -> Iterator[AppContext]:
     close_context(ctx)
 
 
-@pytest.fixture
-def window(app_ctx: AppContext, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(app_ctx)
+def show_window(ctx: AppContext, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The main window on `ctx`, shown at a laptop's size and exposed."""
+    win = MainWindow(ctx)
     qtbot.addWidget(win)
     win.resize(1440, 900)
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture
+def window(app_ctx: AppContext, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
+    return show_window(app_ctx, qtbot)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from inspector.demo import load_demo
 from inspector.i18n import _fields
 from inspector.workspace import Workspace
-from tests.ui.conftest import close_context, open_context
+from tests.ui.conftest import close_context, open_context, show_window
 from ui.context import AppContext
 from ui.views.main_window import MainWindow
 
@@ -396,12 +396,7 @@ def english_ctx(tmp_path: Path) -> Iterator[AppContext]:
 
 @pytest.fixture
 def english_window(english_ctx: AppContext, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(english_ctx)
-    qtbot.addWidget(win)
-    win.resize(1440, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_window(english_ctx, qtbot)
 
 
 def _visible_texts(win: MainWindow) -> list[str]:
