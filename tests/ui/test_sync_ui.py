@@ -68,7 +68,8 @@ def test_enroll_sync_and_export_from_the_sync_screen(window: MainWindow, qtbot, 
         assert bundle.is_file() and not list(bundle.parent.glob("*.tmp*"))
 
 
-def test_recording_is_locked_while_the_laptop_and_server_diverge(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_recording_is_locked_while_the_laptop_and_server_diverge(window: MainWindow, qtbot,  # type: ignore[no-untyped-def]
+                                                                 screenshot_dir: Path) -> None:
     ctx = window.ctx
     insp = make_inspection(ctx.services, subjects=2)
     window.open_inspection(insp.id)
@@ -82,6 +83,8 @@ def test_recording_is_locked_while_the_laptop_and_server_diverge(window: MainWin
                                                {"device": ctx.services.ctx.device.device_id, "epoch": 1, "seq": 3}))
     ctx.changes.inspections_changed.emit()
     assert not page.editable and page.banner.isVisible() and "đăng ký lại" in page.banner.text()
+    QApplication.processEvents()
+    window.grab().save(str(screenshot_dir / "02b-ghi-nhan-tam-khoa.png"))
     before = ctx.services.findings.progress(insp.id)
     page.view.setFocus()
     qtbot.keyClicks(page.view, "2")
