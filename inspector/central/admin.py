@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,35 @@ class InspectionReport:
     open_requirements: int
     overdue_requirements: int
     next_deadline: str | None
+
+
+@dataclass(frozen=True)
+class QuarantinedEvent:
+    """A change the server refused because it contradicts what it already holds for that device
+    (a restored backup, a cloned laptop): kept here for the office to compare, never applied."""
+
+    device_id: str
+    epoch: int
+    seq: int
+    type: str
+    inspection_id: str | None
+    author_name: str
+    at: str
+    source: str
+    received_at: str
+
+
+def quarantined(central: Central) -> list[QuarantinedEvent]:
+    out = []
+    for device, epoch, seq, wire, source, received in central.store.conn.execute(
+            "SELECT device_id, epoch, seq, reason, source, received_at FROM quarantine"
+            " ORDER BY device_id, epoch, seq"):
+        event = json.loads(wire)
+        payload = event.get("payload") or {}
+        out.append(QuarantinedEvent(device, int(epoch), int(seq), str(event.get("type", "")),
+                                    payload.get("inspection_id"), str((event.get("author") or {}).get("name", "")),
+                                    str(event.get("at", "")), source, received))
+    return out
 
 
 def devices(central: Central) -> list[DeviceRecord]:

@@ -59,6 +59,10 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     rev.add_argument("device", metavar="THIẾT_BỊ")
     rev.add_argument("--reason", default="", metavar="LÝ_DO")
     rev.set_defaults(handler=_revoke)
+    qua = csub.add_parser("quarantine", parents=[common],
+                          help="các thay đổi bị từ chối vì thiết bị lệch với máy chủ (giữ để đối chiếu)")
+    qua.add_argument("--json", action="store_true", help="in dạng JSON")
+    qua.set_defaults(handler=_quarantine)
     ins = csub.add_parser("inspections", parents=[common],
                           help="các đợt kiểm tra: đủ dữ liệu chưa, yêu cầu khắc phục, quá hạn")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
@@ -116,6 +120,21 @@ def _devices(args: argparse.Namespace) -> int:
     print_table(["Thiết bị", "Tên", "Đoàn", "Kỷ nguyên", "Trạng thái", "Đăng ký", "Lần cuối"],
                 [[d.device_id, d.label, d.team, d.epoch, "hoạt động" if d.active else "đã thu hồi",
                   ui_datetime(d.enrolled_at), ui_datetime(d.last_seen) if d.last_seen else ""] for d in rows])
+    return 0
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        rows = admin.quarantined(central)
+    if args.json:
+        print_json([r.__dict__ for r in rows])
+        return 0
+    if not rows:
+        print("Không có thay đổi nào bị giữ lại.")
+        return 0
+    print_table(["Thiết bị", "Kỷ nguyên", "Số", "Loại", "Đợt kiểm tra", "Người ghi", "Lúc ghi", "Nhận từ", "Lúc nhận"],
+                [[r.device_id[:12], r.epoch, r.seq, r.type, (r.inspection_id or "")[:13], r.author_name,
+                  ui_datetime(r.at), r.source[:24], ui_datetime(r.received_at)] for r in rows])
     return 0
 
 

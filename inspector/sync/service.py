@@ -35,6 +35,7 @@ class SyncOverview:
     unsent_events: int
     unsent_blobs: int
     fork: bool  # the server and this database diverged: stop recording, re-enroll
+    stranded_events: int = 0  # changes on the refused branch: kept here, in the server's quarantine
 
 
 class SyncService:
@@ -80,7 +81,7 @@ class SyncService:
                             self.ctx.device.device_id, self.ctx.device.epoch,
                             receipt.issued_at if receipt else None,
                             len(state.unsent_events(conn, link)), len(state.unsent_blobs(conn)),
-                            bool(link and link.fork_open))
+                            bool(link and link.fork_open), len(state.stranded_events(conn, link)))
 
     def inspection_statuses(self) -> dict[str, state.InspectionSyncStatus]:
         return state.inspection_statuses(self.ctx.store.conn, self.ctx.device, self.link())

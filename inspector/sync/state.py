@@ -53,6 +53,7 @@ class InspectionSyncStatus:
     unsent_events: int
     missing_blobs: int  # on the server (last receipt) or not yet uploaded from here
     last_receipt_at: str | None
+    stranded: int = 0  # changes on a chain the server refused as a fork (held in its quarantine)
 
     @property
     def label(self) -> str:
@@ -175,6 +176,15 @@ def unsent_events(conn: sqlite3.Connection, link: ServerLink | None) -> list[Eve
     return out
 
 
+def stranded_events(conn: sqlite3.Connection, link: ServerLink | None) -> list[Event]:
+    """Events of the forked chain beyond what the server acknowledged: never sent again, never
+    acknowledged. The server keeps the branch it refused in quarantine; here they keep the
+    inspections they touch from ever showing as complete on the server."""
+    if link is None or link.forked_chain is None:
+        return []
+    return chain_events(conn, link.forked_chain, acks(conn).get(link.forked_chain, (0, ""))[0])
+
+
 def store_receipt(conn: sqlite3.Connection, receipt: Receipt, signature: bytes, via: str, now: str) -> None:
     conn.execute("INSERT INTO sync_receipts (receipt_id, issued_at, received_at, via, body, signature)"
                  " VALUES (?,?,?,?,?,?) ON CONFLICT (receipt_id) DO NOTHING",
@@ -195,6 +205,11 @@ def inspection_statuses(conn: sqlite3.Connection, device: DeviceIdentity,
         inspection = inspection_of(conn, event)
         if inspection is not None:
             unsent[inspection] = unsent.get(inspection, 0) + 1
+    stranded: dict[str, int] = {}
+    for event in stranded_events(conn, link):
+        inspection = inspection_of(conn, event)
+        if inspection is not None:
+            stranded[inspection] = stranded.get(inspection, 0) + 1
     pending = set(unsent_blobs(conn))
     local_missing: dict[str, int] = {}
     for sha, inspection in conn.execute(
@@ -215,11 +230,13 @@ def inspection_statuses(conn: sqlite3.Connection, device: DeviceIdentity,
         missing = local_missing.get(inspection_id, 0) + (state_.missing_blobs if state_ else 0)
         if count >= total and state_ is None:
             state = LOCAL
-        elif state_ is not None and state_.complete and count == 0 and not local_missing.get(inspection_id):
+        elif (state_ is not None and state_.complete and count == 0 and not local_missing.get(inspection_id)
+              and not stranded.get(inspection_id)):
             state = COMPLETE
         else:
             state = PARTIAL
-        out[inspection_id] = InspectionSyncStatus(inspection_id, state, count, missing, at)
+        out[inspection_id] = InspectionSyncStatus(inspection_id, state, count, missing, at,
+                                                  stranded.get(inspection_id, 0))
     return out
 
 

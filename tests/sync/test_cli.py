@@ -72,6 +72,10 @@ def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert code == 0 and "Đã công bố" in out
         code, out, _ = _run(capsys, "conflicts", "--data-dir", dev_dir)
         assert code == 0 and "Không có xung đột" in out
+        code, out, _ = _run(capsys, "central", "quarantine", "--data-dir", srv_dir)
+        assert code == 0 and "Không có thay đổi nào bị giữ lại" in out
+        code, out, _ = _run(capsys, "central", "quarantine", "--json", "--data-dir", srv_dir)
+        assert code == 0 and json.loads(out) == []
         code, out, _ = _run(capsys, "central", "verify", "--data-dir", srv_dir)
         assert code == 0 and "Hợp lệ" in out
         code, out, _ = _run(capsys, "central", "revoke", device_id[:8], "--data-dir", srv_dir)

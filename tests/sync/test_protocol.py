@@ -201,6 +201,14 @@ def test_fork_is_refused_quarantined_and_never_overwrites(server: LiveServer, tm
     ws.services.sync.sync()
     assert device_events(server.data_dir / "central.db", device_id)[:len(held)] == held
     _verify(server, ws)
+    # The 10 changes made on the refused branch are not on the server: the inspection never
+    # reads "complete", the device says how many, and the office sees them in quarantine.
+    assert ws.services.sync.overview().stranded_events == 10
+    status = ws.services.sync.inspection_status(insp.id)
+    assert status.state == "partial" and status.stranded == 10
+    held_back = server.call(admin.quarantined)
+    assert {(q.type, q.inspection_id) for q in held_back} == {("finding.set", insp.id)}
+    assert len(held_back) >= 1 and all(q.device_id == device_id and q.epoch == 1 for q in held_back)
 
 
 def test_upload_needs_a_referencing_event_first(server: LiveServer, make_device: DeviceFactory) -> None:

@@ -152,6 +152,12 @@ class SyncPage(QWidget):
         else:
             text = tr("Thiết bị chưa đăng ký với máy chủ. Nhập địa chỉ máy chủ và mã đăng ký do văn phòng cấp; khi"
                       " không có mạng, dùng “Xuất gói dữ liệu ra USB”.")
+        if o.stranded_events and not o.fork:
+            text += "<br>" + tr(
+                "<b style='color:#b45309'>{n} thay đổi ghi trên bản dữ liệu đã bị máy chủ từ chối (lúc máy lệch với"
+                " máy chủ) không gửi lại được: máy chủ giữ chúng ở khu cách ly, máy này vẫn giữ nguyên. Các đợt"
+                " kiểm tra liên quan không được coi là đủ trên máy chủ; báo văn phòng trung tâm để đối chiếu.</b>"
+            ).format(n=o.stranded_events)
         self.status.setText(text)
         self.enroll_box.setVisible(not o.enrolled or o.fork)
         self.sync_button.setEnabled(o.enrolled and not o.fork and self.handle is None)
