@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Final
@@ -13,7 +12,7 @@ from inspector.errors import NotFoundError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
 from inspector.services.inspections import InspectionService
-from inspector.store.events import iter_events
+from inspector.store.events import iter_events, leaf_revisions
 from inspector.text import clean
 
 MAX_NOTE = 4000
@@ -128,7 +127,7 @@ class FindingService:
                 "note": new_note,
                 "parent": current["head_hash"] if current else None,
             }
-            leaves = self._leaves(conn, finding_id) if current else []
+            leaves = leaf_revisions(conn, finding_id) if current else []
             if len(leaves) > 1:  # concurrent edits merged from team members: this edit settles them
                 payload["parents"] = leaves
             event = self.ctx.record(conn, "finding.set", finding_id, payload)
@@ -136,19 +135,6 @@ class FindingService:
                                     (inspection_id,)).fetchone()[0]
         return FindingChange(FindingId(finding_id), inspection_id, item_code, SubjectId(subject_id),
                              new_level, new_note, prev_level, prev_note, event.seq, event.hash, assessed)
-
-    @staticmethod
-    def _leaves(conn: sqlite3.Connection, finding_id: str) -> list[str]:
-        """Revisions of a finding that no later revision names as its parent (2+ = an edit conflict)."""
-        rows = conn.execute("SELECT hash, payload FROM events WHERE entity_id = ? ORDER BY hlc, device_id, seq",
-                            (finding_id,)).fetchall()
-        named: set[str] = set()
-        for _hash, text in rows:
-            payload = json.loads(text)
-            if payload.get("parent"):
-                named.add(payload["parent"])
-            named.update(payload.get("parents") or ())
-        return [h for h, _ in rows if h not in named]
 
     def resolve(self, inspection_id: str, item_code: str, subject_id: str, *, level: int | None,
                 note: str) -> FindingChange:
@@ -171,11 +157,11 @@ class FindingService:
             keep, others = rows[0], rows[1:]
             event = self.ctx.record(conn, "finding.set", keep[0], {
                 "inspection_id": inspection_id, "item_code": item_code, "subject_id": subject_id,
-                "level": level, "note": clean_note, "parent": keep[3], "parents": self._leaves(conn, keep[0]),
+                "level": level, "note": clean_note, "parent": keep[3], "parents": leaf_revisions(conn, keep[0]),
                 "resolves": [r[0] for r in others]})
             for other in others:
                 self.ctx.record(conn, "finding.removed", other[0], {
-                    "inspection_id": inspection_id, "parent": other[3], "parents": self._leaves(conn, other[0]),
+                    "inspection_id": inspection_id, "parent": other[3], "parents": leaf_revisions(conn, other[0]),
                     "reason": "resolved"})
             assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
                                     (inspection_id,)).fetchone()[0]

@@ -173,6 +173,23 @@ def make_event(
     return Event(**{**draft.__dict__, "hash": draft.computed_hash()})
 
 
+# Revisions of one finding form a graph: each `finding.set` / `finding.removed` names the revision
+# it edited (`parent`, or `parents` when it settles several). A leaf is a revision nobody names;
+# two leaves are an edit conflict (two laptops edited the same revision).
+REVISION_TYPES = "('finding.set', 'finding.removed')"
+IS_LEAF = f"""NOT EXISTS (
+    SELECT 1 FROM events c WHERE c.entity_id = e.entity_id AND c.type IN {REVISION_TYPES}
+      AND (json_extract(c.payload, '$.parent') = e.hash
+           OR EXISTS (SELECT 1 FROM json_each(c.payload, '$.parents') p WHERE p.value = e.hash)))"""
+
+
+def leaf_revisions(conn: sqlite3.Connection, entity_id: str) -> list[str]:
+    """Hashes of the leaf revisions of one finding, in log order."""
+    return [r[0] for r in conn.execute(
+        f"SELECT e.hash FROM events e WHERE e.entity_id = ? AND e.type IN {REVISION_TYPES} AND {IS_LEAF}"
+        " ORDER BY e.hlc, e.device_id, e.epoch, e.seq", (entity_id,))]
+
+
 def iter_events(conn: sqlite3.Connection, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[Event]:
     """Events in projection order: hybrid clock, then device, then sequence."""
     sql = f"SELECT {EVENT_COLUMNS} FROM events {where} ORDER BY hlc, device_id, epoch, seq"

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-_FINDING_TYPES = "('finding.set', 'finding.removed')"
+from inspector.store.events import IS_LEAF, REVISION_TYPES
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,7 @@ def edit_conflicts(conn: sqlite3.Connection, inspection_id: str | None = None) -
     rows = conn.execute(
         f"""SELECT e.entity_id, e.hash, e.device_id, e.author_name, e.at, e.type, e.payload
             FROM events e
-            WHERE e.type IN {_FINDING_TYPES}{where}
-              AND NOT EXISTS (
-                SELECT 1 FROM events c WHERE c.entity_id = e.entity_id AND c.type IN {_FINDING_TYPES}
-                  AND (json_extract(c.payload, '$.parent') = e.hash
-                       OR EXISTS (SELECT 1 FROM json_each(c.payload, '$.parents') p
-                                  WHERE p.value = e.hash)))
+            WHERE e.type IN {REVISION_TYPES}{where} AND {IS_LEAF}
             ORDER BY e.entity_id, e.hlc, e.device_id, e.epoch, e.seq""",
         {"i": inspection_id}).fetchall()
     by_finding: dict[str, list[tuple[Revision, dict[str, object]]]] = {}
