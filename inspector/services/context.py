@@ -10,6 +10,7 @@ from typing import Any
 from inspector.catalog.model import Catalog, Checklist
 from inspector.clock import Clock
 from inspector.errors import NotFoundError
+from inspector.ops import NOTHING, Changes
 from inspector.store.db import Store
 from inspector.store.device import DeviceIdentity
 from inspector.store.events import Author, Event
@@ -38,9 +39,18 @@ class ServiceContext:
     identity: Identity
     journal: Journal = field(init=False)
     _catalogs: dict[tuple[str, str, int], Catalog | Checklist] = field(default_factory=dict)
+    _touched: Changes = field(default=NOTHING)
 
     def __post_init__(self) -> None:
         self.journal = Journal(self.device, self.clock)
+
+    def touch(self, changes: Changes) -> None:
+        """Mark a change that is not an event (settings, sync bookkeeping) for the current write."""
+        self._touched = self._touched | changes
+
+    def take_touched(self) -> Changes:
+        touched, self._touched = self._touched, NOTHING
+        return touched
 
     def record(self, conn: sqlite3.Connection, type: str, entity_id: str, payload: dict[str, Any]) -> Event:
         return self.journal.record(conn, self.identity.author(), type, entity_id, payload)
