@@ -42,11 +42,17 @@ def _apply_pragmas(conn: sqlite3.Connection, *, durable: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def connect(path: Path, *, durable: bool = True) -> sqlite3.Connection:
-    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None)."""
+def connect(path: Path, *, durable: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None).
+
+    `read_only` connections (the app's read pool) refuse every write: `PRAGMA query_only`.
+    """
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=True)
         _apply_pragmas(conn, durable=durable)
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
         conn.create_function("inspector_fold", 1, fold, deterministic=True)
     except sqlite3.DatabaseError as exc:
         raise StorageError(
@@ -153,8 +159,11 @@ class Store:
         self.conn.close()
 
 
-def open_store(path: Path) -> Store:
-    """The factory: open (creating if needed) and migrate the local database at `path`."""
+def open_store(path: Path, *, read_only: bool = False) -> Store:
+    """The factory: open (creating if needed) and migrate the local database at `path`.
+
+    A `read_only` store is opened on a database the writer has already created and migrated.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -163,9 +172,12 @@ def open_store(path: Path) -> Store:
             hint="Chọn thư mục khác bằng --data-dir.",
             path=str(path.parent),
         ) from exc
-    conn = connect(path)
+    if read_only and not path.exists():
+        raise BugError("a read-only store was opened before the writer created the database")
+    conn = connect(path, read_only=read_only)
     store = Store(path, conn)
-    migrate(store)
+    if not read_only:
+        migrate(store)
     return store
 
 
