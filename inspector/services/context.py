@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.catalog.model import Catalog, Checklist
+from inspector.changes import NOTHING, Changes
 from inspector.clock import Clock
 from inspector.errors import NotFoundError
-from inspector.ops import NOTHING, Changes
 from inspector.store.db import Store
 from inspector.store.device import DeviceIdentity
 from inspector.store.events import Author, Event

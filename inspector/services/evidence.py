@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,31 +251,38 @@ class EvidenceService:
             raise UserError("Không ghi được tệp {path}: {reason}.", hint="Chọn thư mục khác có quyền ghi.",
                             path=str(target), reason=exc.strerror or "lỗi ghi tệp") from exc
 
-    def verify_all(self) -> VerifyReport:
-        """Re-hash every referenced file; mark mismatches as corrupt and missing ones as missing."""
+    def verify_all(self, mark: Callable[[list[tuple[str, int, str]]], None] | None = None) -> VerifyReport:
+        """Re-hash every referenced file; mark mismatches as corrupt and missing ones as missing.
+
+        Hashing is slow and only reads; the marks are one short write (`mark_checked`), which a
+        caller on a read-only connection (the app's pool) sends to the writer through `mark`.
+        """
         rows = self.ctx.store.query("SELECT DISTINCT sha256, size FROM evidence")
         bad: list[tuple[str, str]] = []
-        now = to_rfc3339(self.ctx.clock.now())
-        results: list[tuple[str, str]] = []
+        results: list[tuple[str, int, str]] = []
         for r in rows:
             path = self.ctx.vault.path_for(r["sha256"])
             if not path.is_file():
                 bad.append((r["sha256"], "thiếu tệp"))
-                results.append((r["sha256"], "missing"))
+                results.append((r["sha256"], r["size"], "missing"))
             elif not self.ctx.vault.verify(r["sha256"], r["size"]):
                 bad.append((r["sha256"], "nội dung không khớp mã băm"))
-                results.append((r["sha256"], "corrupt"))
+                results.append((r["sha256"], r["size"], "corrupt"))
             else:
-                results.append((r["sha256"], "ok"))
-        size_of = {r["sha256"]: r["size"] for r in rows}
+                results.append((r["sha256"], r["size"], "ok"))
+        (mark or self.mark_checked)(results)
+        return VerifyReport(len(rows), bad)
+
+    def mark_checked(self, results: Sequence[tuple[str, int, str]]) -> None:
+        """Record what a check found for each file (sha256, size, ok/missing/corrupt)."""
+        now = to_rfc3339(self.ctx.clock.now())
         with self.ctx.store.transaction() as conn:
-            for sha, state in results:
+            for sha, size, state in results:
                 conn.execute(
                     "INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?,?,?,?)"
                     " ON CONFLICT (sha256) DO UPDATE SET state = excluded.state,"
                     " verified_at = excluded.verified_at",
-                    (sha, size_of[sha], state, now, now))
-        return VerifyReport(len(rows), bad)
+                    (sha, size, state, now, now))
 
     def collect_garbage(self, older_than_s: float = 7 * 86400) -> list[str]:
         referenced = {r["sha256"] for r in self.ctx.store.query("SELECT DISTINCT sha256 FROM evidence")}

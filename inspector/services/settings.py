@@ -8,10 +8,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.changes import Changes
 from inspector.errors import UserError
 from inspector.i18n import LANGUAGES
 from inspector.ids import uuid7
-from inspector.ops import Changes
 from inspector.services.context import Identity, ServiceContext
 from inspector.store.db import Store
 from inspector.text import clean
