@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from inspector.sync.service import SyncService
 
 DB_NAME = "inspector.db"
+__all__ = ["DB_NAME", "AuditReport", "Services", "Workspace", "build_services"]
 
 
 @dataclass

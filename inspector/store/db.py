@@ -87,9 +87,10 @@ def translate_os_error(exc: BaseException) -> StorageError | None:
 class Store:
     """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.path = path
         self.conn = conn
+        self.read_only = read_only  # the app's read pool: a write here is a bug, said at once
         self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
         self._depth = 0
         self._batch = False
@@ -114,6 +115,8 @@ class Store:
         if self._batch:
             yield self.conn
             return
+        if self.read_only:
+            raise BugError("a write was attempted on a read-only connection: writes run on the writer")
         if self._depth:
             raise BugError("nested Store.transaction(): one user action must be one transaction")
         self._depth = 1
@@ -175,7 +178,7 @@ def open_store(path: Path, *, read_only: bool = False) -> Store:
     if read_only and not path.exists():
         raise BugError("a read-only store was opened before the writer created the database")
     conn = connect(path, read_only=read_only)
-    store = Store(path, conn)
+    store = Store(path, conn, read_only=read_only)
     if not read_only:
         migrate(store)
     return store
