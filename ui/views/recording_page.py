@@ -478,10 +478,9 @@ class RecordingPage(QWidget):
     def _on_times_clicked(self) -> None:
         if self.inspection is None:
             return
-        dialog = TimesDialog(self.ctx.tr, self.inspection.actual_start, self.inspection.actual_end, self)
-        if dialog.exec():
-            start, end = dialog.values()
-            self._lifecycle(lambda s, i: s.inspections.set_times(i, start, end))
+        dialog = TimesDialog(self.ctx, self.inspection, self)
+        if dialog.exec() and isinstance(dialog.saved, Inspection):
+            self._on_lifecycle_done(dialog.saved)
 
     def _on_mode_changed(self, _index: int) -> None:
         self.model.set_focus_subject(self.mode.currentData())
