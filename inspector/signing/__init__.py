@@ -17,7 +17,7 @@ from inspector.signing.appearance import AppearanceSpec
 from inspector.signing.binding import Binding, check_binding, check_usable, names_match
 from inspector.signing.certs import CertificateInfo
 from inspector.signing.fields import FieldSpec, FieldState, prepare_fields, signature_fields
-from inspector.signing.identity import PinError, SignerSource
+from inspector.signing.identity import PinError, SignerSource, TokenInfo
 from inspector.signing.modules import DetectedModule, detect_pkcs11_modules
 from inspector.signing.sign import SignResult, sign_pdf
 from inspector.signing.sources import (
@@ -59,6 +59,7 @@ __all__ = [
     "SignerSource",
     "TimestampReport",
     "TimestampResult",
+    "TokenInfo",
     "Verdict",
     "VerificationReport",
     "add_document_timestamp",

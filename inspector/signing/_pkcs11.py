@@ -7,7 +7,6 @@ are public objects), so the user sees whose certificate is on the token before t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from inspector.errors import UserError
 from inspector.signing.certs import CertificateInfo
-from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource
+from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource, TokenInfo
 
 _TOKEN_HINT = "Cắm lại token, chờ vài giây rồi thử lại; kiểm tra đúng tên token trong phần Cài đặt."
 
@@ -36,18 +35,6 @@ def _load_module(module_path: str) -> Any:
         raise UserError("Không nạp được thư viện PKCS#11 “{path}”.",
                         hint="Thư viện có thể hỏng hoặc không đúng kiến trúc (32/64-bit); "
                              "cài lại trình điều khiển của token.", path=module_path) from exc
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """One token present in a slot of a PKCS#11 module (what the user picks from)."""
-
-    slot: int
-    label: str
-    manufacturer: str
-    model: str
-    serial: str
-    pin_pad: bool  # the token has its own PIN pad (protected authentication path)
 
 
 def _tokens(lib: Any) -> list[tuple[int, Any]]:

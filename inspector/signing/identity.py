@@ -6,6 +6,7 @@ Kept apart from `sources` (PKCS#12) and `_pkcs11` (tokens) so neither imports th
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,18 @@ from inspector.errors import UserError
 from inspector.signing.certs import CertificateInfo
 
 PIN_ATTEMPTS = 3  # Vietnamese CA tokens (SafeNet, Bit4id, Feitian rebrands) lock after 3 wrong PINs
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """One token present in a slot of a PKCS#11 module (what the user picks from)."""
+
+    slot: int
+    label: str
+    manufacturer: str
+    model: str
+    serial: str
+    pin_pad: bool  # the token has its own PIN pad (protected authentication path)
 
 
 class PinError(UserError):

@@ -9,7 +9,7 @@ not valid at the signing time. That way the user learns *why* a token or file ca
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
@@ -24,12 +24,9 @@ from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from inspector.errors import StorageError, UserError
 from inspector.signing.certs import CertificateInfo
-from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource
+from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource, TokenInfo
 
-if TYPE_CHECKING:
-    from inspector.signing._pkcs11 import TokenInfo
-
-__all__ = ["PIN_ATTEMPTS", "PinError", "SignerSource", "list_tokens", "load_pkcs12", "open_pkcs11",
+__all__ = ["PIN_ATTEMPTS", "PinError", "SignerSource", "TokenInfo", "list_tokens", "load_pkcs12", "open_pkcs11",
            "pkcs12_certificate", "token_certificate"]
 
 class _KeptKeySigner(SimpleSigner):
