@@ -14,7 +14,7 @@ from inspector.documents.model import ConclusionDocument, RequirementRow
 from inspector.text import document_date
 
 KEEP_WITH_SIGNATURE = 2
-MIN_TABLE_START = 150.0  # pt: heading + intro + table heading + one row
+MIN_TABLE_START = 240.0  # pt: heading + intro + table heading + the two rows kept together
 
 
 def _ended(story: list[Flowable], kit: Kit, paragraphs: list[str], last: bool) -> None:

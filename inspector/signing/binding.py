@@ -2,8 +2,10 @@
 
 The stamp prints "Ký bởi: <certificate holder>" above the printed name of the slot's person, so
 a certificate of somebody else would make the document say two different things. Names are
-compared the way people write them: NFC, spaces collapsed, case and tone marks ignored
-("NGUYEN VAN HUNG" on a certificate matches "Nguyễn Văn Hùng" in the registry). A mismatch can
+compared the way people write them: NFC, spaces collapsed, case ignored, and where the tone mark
+sits ignored ("Thuỷ" = "Thủy"). A name written without any diacritics (some CAs issue
+"NGUYEN VAN HUNG") matches on the fully folded form (`inspector.text.fold`); two names that both
+carry diacritics must agree on them, so "Hùng" does not pass for "Hưng". A mismatch can
 only go ahead with a typed reason (someone signs on behalf of the person named), which the caller
 records and `verify` shows. Expired, not-yet-valid and non-signing certificates are refused.
 """
@@ -22,13 +24,36 @@ MIN_REASON = 10
 MAX_REASON = 500
 
 
+_TONES = frozenset({"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"})  # huyền, sắc, ngã, hỏi, nặng
+
+
 def name_key(name: str) -> str:
-    """The comparison key of a person's name: NFC, single spaces, no case, no tone marks."""
+    """The loose key of a person's name: NFC, single spaces, no case, no diacritics at all."""
     return fold(" ".join(unicodedata.normalize("NFC", name).split()))
 
 
+def _syllables(name: str) -> tuple[tuple[str, str], ...]:
+    """Per word: the letters with their vowel marks (ă â ê ô ơ ư đ) and the word's tone mark,
+    wherever it was placed, so "oà"/"òa" and "uỷ"/"ủy" give the same key."""
+    out = []
+    for word in unicodedata.normalize("NFC", name).casefold().split():
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(sorted({c for c in decomposed if c in _TONES}))
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        out.append((base, tones))
+    return tuple(out)
+
+
+def _unmarked(name: str) -> bool:
+    return name_key(name) == " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
 def names_match(holder: str, expected: str) -> bool:
-    return bool(name_key(expected)) and name_key(holder) == name_key(expected)
+    if not name_key(expected) or not name_key(holder):
+        return False
+    if _unmarked(holder) or _unmarked(expected):  # one side has no diacritics at all
+        return name_key(holder) == name_key(expected)
+    return _syllables(holder) == _syllables(expected)
 
 
 @dataclass(frozen=True)
