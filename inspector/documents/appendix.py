@@ -98,7 +98,8 @@ def matrix_tables(kit: Kit, matrix: LevelMatrix, width: float) -> list[Flowable]
     not_assessed = nfc(label("matrix_not_assessed"))
     shades = [colors.Color(s, s, s) for s in a.matrix_level_shades]
     legend_font = replace(a.matrix_font, italic=True)
-    out: list[Flowable] = []
+    # The legend comes first: after the last rows it could be left alone on a page.
+    out: list[Flowable] = [kit.para(label("matrix_legend"), legend_font, after=4)]
     for part, subjects in enumerate(chunks, 1):
         if len(chunks) > 1:
             caption = label("matrix_part", part=part, parts=len(chunks), first=subjects[0] + 1,
@@ -129,7 +130,7 @@ def matrix_tables(kit: Kit, matrix: LevelMatrix, width: float) -> list[Flowable]
             rows.append(row)
         widths = [a.matrix_code, text_width] + [col] * len(subjects)
         table = kit.table(rows, widths, commands, font=a.matrix_level_font, repeat_rows=1, align="LEFT")
-        out += [table, kit.para(label("matrix_legend"), legend_font, before=4)]
+        out.append(table)
     return out
 
 
