@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from inspector.services.inspections import InspectionQuery
-from tests.signing.pki import PASSPHRASE, make_pki
+from tests.signing.pki import PASSPHRASE, make_pki, make_signer
 from tests.ui.helpers import when_modal
 from ui.dialogs.pdf_preview import PdfPreviewDialog
 from ui.dialogs.signing import DrawDialog, SigningDialog
@@ -53,7 +53,10 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
 
     pki = make_pki()
     p12 = tmp_path / "truong-doan.p12"
-    p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
+    team = ctx.services.inspections.get(target.id).team
+    assert team is not None
+    leader_name = next(m.full_name for m in team.members if m.role == "leader")
+    p12.write_bytes(make_signer(pki, leader_name).pkcs12(PASSPHRASE))  # the leader's own certificate
     dialog = SigningDialog(ctx, target.id, "minutes", window)
     qtbot.addWidget(dialog)
     rows = {row.role: row for row in dialog.rows}
