@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
@@ -14,7 +14,6 @@ from inspector.clock import to_rfc3339
 from inspector.documents import RenderedDocument, render_conclusion, render_minutes
 from inspector.errors import NotFoundError, RefusedError, UserError
 from inspector.issuers import clean_abbreviation
-from inspector.ops import Committer
 from inspector.services.context import ServiceContext
 from inspector.services.document_content import (
     ConclusionDetails,
@@ -46,6 +45,9 @@ from inspector.signing import CertificateInfo, TimestampResult, add_document_tim
 from inspector.text import clean, parse_date
 
 # Values the app and the CLI use together with this service, importable from one place.
+if TYPE_CHECKING:
+    from inspector.ops import Committer
+
 __all__ = ["ConclusionDetails", "DocumentRecord", "DocumentReview", "DocumentService", "FileCheck", "MinutesDetails",
            "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "SignerPlan"]
 
