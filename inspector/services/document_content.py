@@ -65,10 +65,10 @@ class MinutesDetails:
 
     number: str = ""
     place_name: str = "Hà Nội"
-    unit_representatives: tuple[tuple[str, ...], ...] = ()
-    other_participants: tuple[tuple[str, ...], ...] = ()
+    unit_representatives: tuple[tuple[str, str] | tuple[str, str, str], ...] = ()
+    other_participants: tuple[tuple[str, str, str] | tuple[str, str, str, str], ...] = ()
     copies: int = 2
-    refusals: tuple[tuple[str, ...], ...] = ()
+    refusals: tuple[tuple[str, str], ...] = ()
     with_secretary: bool = True
     recipients: tuple[str, ...] = ()
     strengths: str = ""
@@ -104,7 +104,7 @@ class ConclusionDetails:
     report_date: str = ""
 
 
-def _person_rows(raw: str, keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+def _person_rows(raw: str, keys: tuple[str, ...]) -> tuple[Any, ...]:
     rows = []
     for p in json.loads(raw):
         values = [str(p.get(k, "")) for k in keys]

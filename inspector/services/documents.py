@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -24,6 +25,7 @@ from inspector.services.document_content import (
     conclusion_details,
     evidence_entries,
     minutes_details,
+    summary_of_findings,
 )
 from inspector.services.document_corrections import copy_as_correction
 from inspector.services.document_issue import DocumentIssuer, PreparedIssue, SignerPlan
@@ -41,15 +43,22 @@ from inspector.services.inspections import InspectionService
 from inspector.services.registry import RegistryService
 from inspector.services.requirements import RequirementService
 from inspector.services.signing_identities import Pkcs11Credential, Pkcs12Credential
-from inspector.signing import CertificateInfo, TimestampResult, add_document_timestamp, verify_pdf
+from inspector.signing import (
+    CertificateInfo,
+    PinError,
+    TimestampResult,
+    add_document_timestamp,
+    load_trust_roots,
+    verify_pdf,
+)
 from inspector.text import clean, parse_date
 
-# Values the app and the CLI use together with this service, importable from one place.
 if TYPE_CHECKING:
     from inspector.ops import Committer
 
+# Values the app and the CLI use together with this service, importable from one place.
 __all__ = ["ConclusionDetails", "DocumentRecord", "DocumentReview", "DocumentService", "FileCheck", "MinutesDetails",
-           "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "SignerPlan"]
+           "PinError", "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "SignerPlan"]
 
 _HONORIFICS = ("", "Ông", "Bà")
 
@@ -290,3 +299,14 @@ class DocumentService:
         return copy_as_correction(self.ctx, self.inspections, self.findings, self.evidence, self.requirements,
                                   inspection_id)
 
+    def file_bytes(self, document_id: str) -> bytes:
+        """The current file of an issued document (its latest signed revision)."""
+        return self.ctx.vault.read_bytes(self.document(document_id).sha256)
+
+    def findings_summary(self, inspection_id: str) -> str:
+        """The conclusion's automatic summary of the findings, as prose."""
+        return summary_of_findings(self.content(inspection_id))
+
+    def check_file_trusting(self, pdf: bytes, trust_dir: str) -> FileCheck:
+        """`check_file` against the trust roots in a folder (none: trust not checked)."""
+        return self.check_file(pdf, load_trust_roots(Path(trust_dir)) if trust_dir else [])
