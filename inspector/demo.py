@@ -123,8 +123,9 @@ class DemoBuilder:
                                                  honorific=honorific))
             # A Party team (set up by the Standing Board of the City Party Committee: Party documents)
             # and a State team (set up by the City People's Committee: Decree 30 documents).
-            party_team = reg.add_team("Đoàn kiểm tra số 1 của Thành ủy", issuing_body="ĐOÀN KIỂM TRA",
-                                      superior_body="THÀNH ỦY HÀ NỘI", issuing_abbr="ĐKT", superior_abbr="TU",
+            # Body names as running text writes them; document headers upper-case them.
+            party_team = reg.add_team("Đoàn kiểm tra số 1 của Thành ủy", issuing_body="Đoàn kiểm tra",
+                                      superior_body="Thành ủy Hà Nội", issuing_abbr="ĐKT", superior_abbr="TU",
                                       members=[
                 MemberSpec(inspectors[0].id, "leader"), MemberSpec(inspectors[1].id, "deputy"),
                 MemberSpec(inspectors[2].id, "member"), MemberSpec(inspectors[3].id, "secretary")])
@@ -203,8 +204,8 @@ class DemoBuilder:
             name, honorific = _person(rng)
             person = reg.add_person(name, position=pos, unit_id=snv.id, holds_leadership=lead, honorific=honorific)
             members.append(MemberSpec(person.id, role))
-        return reg.add_team("Đoàn kiểm tra công vụ số 2", issuing_body="ĐOÀN KIỂM TRA CÔNG VỤ",
-                            superior_body="UBND THÀNH PHỐ HÀ NỘI", issuing_abbr="ĐKTCV", superior_abbr="UBND",
+        return reg.add_team("Đoàn kiểm tra công vụ số 2", issuing_body="Đoàn kiểm tra công vụ",
+                            superior_body="UBND thành phố Hà Nội", issuing_abbr="ĐKTCV", superior_abbr="UBND",
                             members=members)
 
     def _record(self, inspection_id: str, items: tuple[ChecklistItem, ...], subjects: tuple[Subject, ...], share: float,

@@ -10,7 +10,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from inspector.documents.blocks import Kit, end_mark, split_paragraphs
 from inspector.documents.model import MinutesDocument, SignatureBlock
 
-KEEP_WITH_SIGNATURES = 2  # body flowables kept on the signatures' page, so they never stand alone
+KEEP_WITH_SIGNATURES = 3  # the closing paragraphs (refusal, page count, copies) stay with the signatures
 PAGES_PROBE = 0  # renders "00": digits share one width, so the probe lays out like the real text
 
 

@@ -217,7 +217,9 @@ class RegistryService:
     def add_team(self, name: str, *, issuing_body: str = "", superior_body: str = "",
                  members: Sequence[MemberSpec] = (), issuing_abbr: str = "", superior_abbr: str = "") -> Team:
         """`superior_body` is the body that set the team up and will issue the conclusion; the two
-        abbreviations are the symbols its documents carry ("ĐKT", "TU"), written without tone marks."""
+        abbreviations are the symbols its documents carry ("ĐKT", "TU"), written without tone marks.
+        Write body names as running text does ("Thành ủy Hà Nội"): document headers upper-case them,
+        while distribution lists and sentences use them as written."""
         fields = self._team_fields(name, issuing_body, superior_body, members, issuing_abbr, superior_abbr)
         team_id = uuid7()
         with self.ctx.store.transaction() as conn:

@@ -180,6 +180,7 @@ def minutes(regime: Regime = "state", *, items: int = 5, subjects: int = 4, phot
                     "Lưu: VT, ĐKT" if regime == "state" else "Lưu Văn phòng Thành ủy"),
         matrix=matrix(items, subjects) if items and subjects else None,
         evidence=evidence(photos),
+        page_count_line="Biên bản gồm {pages} trang (không kể phụ lục).",
         info=PdfInfo(created=CREATED, document_id="minutes-test-0001"),
     )
 

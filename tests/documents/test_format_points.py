@@ -65,8 +65,8 @@ def _inspection(s: Services, regime: str) -> str:
     secretary = reg.add_person("Dương Minh Mai", position="Chuyên viên", honorific="Ông")
     if regime == "party":
         # No abbreviation typed for the body that set the team up: the usual one is offered.
-        team = reg.add_team("Đoàn kiểm tra số 3", issuing_body="ĐOÀN KIỂM TRA",
-                            superior_body="ỦY BAN KIỂM TRA THÀNH ỦY HÀ NỘI", issuing_abbr="ĐKT",
+        team = reg.add_team("Đoàn kiểm tra số 3", issuing_body="Đoàn kiểm tra",
+                            superior_body="Ủy ban Kiểm tra Thành ủy Hà Nội", issuing_abbr="ĐKT",
                             members=[MemberSpec(leader.id, "leader"), MemberSpec(secretary.id, "secretary")])
         issuer = "Ủy ban Kiểm tra Thành ủy Hà Nội"
     else:
@@ -173,7 +173,7 @@ def test_regime_follows_the_issuing_body_and_distribution_list_its_form(rendered
     recipients = _left_column(rendered.conclusion, containing="Nơi nhận:", width_mm=70)
     recipients = recipients[recipients.index("Nơi nhận:"):]
     assert "- Ủy ban nhân dân phường Cửa Nam (để thực hiện);" in recipients
-    assert ("- Lưu Văn phòng ỦY BAN KIỂM TRA THÀNH ỦY HÀ NỘI." in recipients if rendered.regime == "party"
+    assert ("- Lưu Văn phòng Ủy ban Kiểm tra Thành ủy Hà Nội." in recipients if rendered.regime == "party"
             else "- Lưu: VT, UBND." in recipients)
 
 
