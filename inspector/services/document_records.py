@@ -64,7 +64,8 @@ def read_document(store: Store, document_id: str) -> DocumentRecord:
     row = store.one("SELECT * FROM documents WHERE id = ?", (document_id,))
     if row is None:
         raise NotFoundError("Không tìm thấy văn bản “{id}”.", id=document_id)
-    sigs = store.query("SELECT * FROM signatures WHERE document_id = ? ORDER BY created_at, id", (document_id,))
+    # rowid: the order the signatures were recorded in (uuid7 ids of one millisecond are not ordered)
+    sigs = store.query("SELECT * FROM signatures WHERE document_id = ? ORDER BY created_at, rowid", (document_id,))
     return DocumentRecord(row["id"], row["inspection_id"], row["kind"], row["revision"], row["current_sha256"],
                           row["status"], tuple(f["name"] for f in json.loads(row["fields"])),
                           tuple(_signature(s) for s in sigs))
@@ -89,7 +90,7 @@ def matches_of(store: Store, sha256: str) -> tuple[StoreMatch, ...]:
     out = []
     for r in rows:
         overridden = store.query("SELECT * FROM signatures WHERE document_id = ? AND override_reason != ''"
-                                 " ORDER BY created_at, id", (r["id"],))
+                                 " ORDER BY created_at, rowid", (r["id"],))
         out.append(StoreMatch(r["inspection_id"], r["kind"], bool(r["sealed"]), r["how"],
                               tuple(_signature(s) for s in overridden)))
     return tuple(out)
