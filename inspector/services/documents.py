@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +59,21 @@ if TYPE_CHECKING:
 
 # Values the app and the CLI use together with this service, importable from one place.
 __all__ = ["ConclusionDetails", "DocumentRecord", "DocumentReview", "DocumentService", "FileCheck", "MinutesDetails",
-           "PinError", "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "SignerPlan"]
+           "PinError", "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "PreparedTimestamp", "SignerPlan"]
 
 _HONORIFICS = ("", "Ông", "Bà")
+
+
+@dataclass(frozen=True)
+class PreparedTimestamp:
+    """A document timestamp fetched from the TSA and already in the vault, not yet recorded."""
+
+    document_id: str
+    inspection_id: str
+    base_sha256: str  # the file it stamps: the commit refuses if the document moved on
+    sha256: str
+    size: int
+    result: TimestampResult
 
 
 def _honorific(value: str, label: str) -> str:
@@ -258,19 +271,35 @@ class DocumentService:
             return self.commit_issue(prepared)
         return committer(lambda s: s.documents.commit_issue(prepared))
 
-    def timestamp(self, document_id: str, tsa_url: str) -> TimestampResult:
-        """Add a document timestamp when online: proof of existence, signatures stay valid."""
+    def prepare_timestamp(self, document_id: str, tsa_url: str) -> PreparedTimestamp:
+        """Ask the TSA for a document timestamp (network, slow, read-only): the bytes go to the vault."""
         doc = self.document(document_id)
         result = add_document_timestamp(self.ctx.vault.read_bytes(doc.sha256), tsa_url)
         blob = self.ctx.vault.put_bytes(result.pdf)
+        return PreparedTimestamp(doc.id, doc.inspection_id, doc.sha256, blob.sha256, blob.size, result)
+
+    def commit_timestamp(self, prepared: PreparedTimestamp) -> TimestampResult:
+        """Record it in one short transaction; refused if the document changed since the request."""
+        p = prepared
         with self.ctx.store.transaction() as conn:
+            row = conn.execute("SELECT current_sha256 FROM documents WHERE id = ?", (p.document_id,)).fetchone()
+            if row is None or row[0] != p.base_sha256:
+                raise RefusedError("Văn bản đã thay đổi trong lúc chờ dấu thời gian; dấu thời gian chưa được lưu.",
+                                   hint="Lấy dấu thời gian lại cho bản mới nhất.")
             now = to_rfc3339(self.ctx.clock.now())
             conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?, 'ok', ?, ?)"
-                         " ON CONFLICT (sha256) DO NOTHING", (blob.sha256, blob.size, now, now))
-            self.ctx.record(conn, "document.timestamped", document_id, {
-                "inspection_id": doc.inspection_id, "sha256": blob.sha256, "time": to_rfc3339(result.time),
-                "tsa": result.tsa_name})
-        return result
+                         " ON CONFLICT (sha256) DO NOTHING", (p.sha256, p.size, now, now))
+            self.ctx.record(conn, "document.timestamped", p.document_id, {
+                "inspection_id": p.inspection_id, "sha256": p.sha256, "time": to_rfc3339(p.result.time),
+                "tsa": p.result.tsa_name})
+        return p.result
+
+    def timestamp(self, document_id: str, tsa_url: str, *, committer: Committer | None = None) -> TimestampResult:
+        """Add a document timestamp when online: proof of existence, signatures stay valid."""
+        prepared = self.prepare_timestamp(document_id, tsa_url)
+        if committer is None:
+            return self.commit_timestamp(prepared)
+        return committer(lambda s: s.documents.commit_timestamp(prepared))
 
     # -- reading ------------------------------------------------------------------------------
     def document(self, document_id: str) -> DocumentRecord:

@@ -251,3 +251,23 @@ def test_a_later_signature_on_an_issued_document(ws: Workspace, pki: Pki, p12_pa
     report = s.documents.check_file(s.ctx.vault.read_bytes(after.sha256), [pki.root.cert]).report
     assert report.verdict is Verdict.VALID_TRUSTED and len(report.signatures) == 2
     assert s.verify_events().ok
+
+
+def test_a_timestamp_is_fetched_off_the_writer_and_refused_if_the_file_moved_on(  # type: ignore[no-untyped-def]
+        ws: Workspace, pki: Pki, p12_path: Path, tmp_path: Path, tsa) -> None:
+    from tests.signing.pki import make_signer
+
+    s = ws.services
+    inspection_id = recorded(s)
+    doc = s.documents.issue(inspection_id, "minutes", [leader_plan(p12_path)])
+    stamped = s.documents.prepare_timestamp(doc.id, tsa.url)  # the network call, nothing recorded yet
+    assert s.documents.document(doc.id).sha256 == doc.sha256
+    rep_p12 = tmp_path / "rep.p12"
+    rep_p12.write_bytes(make_signer(pki, "Phạm Văn Bình").pkcs12(PASSPHRASE))
+    s.documents.commit_issue(s.documents.prepare_countersign(
+        doc.id, SignerPlan("unit_rep", credential=Pkcs12Credential(rep_p12, PASSPHRASE))))
+    with pytest.raises(RefusedError, match="dấu thời gian chưa được lưu"):
+        s.documents.commit_timestamp(stamped)
+    result = s.documents.timestamp(doc.id, tsa.url, committer=inline_committer(s))
+    after = s.documents.check_file(s.documents.file_bytes(doc.id), [pki.root.cert]).report
+    assert result.time is not None and len(after.timestamps) == 1 and after.verdict is Verdict.VALID_TRUSTED
