@@ -43,7 +43,18 @@ from inspector.services.findings import FindingService
 from inspector.services.inspections import InspectionService
 from inspector.services.registry import RegistryService
 from inspector.services.requirements import RequirementService
-from inspector.services.signing_identities import Pkcs11Credential, Pkcs12Credential
+from inspector.services.signing_identities import (
+    Credential,
+    DetectedModule,
+    Pkcs11Credential,
+    Pkcs12Credential,
+    SigningIdentity,
+    TokenInfo,
+    credential_certificate,
+    detected_modules,
+    last_signing_identity,
+    tokens,
+)
 from inspector.signing import (
     CertificateInfo,
     PinError,
@@ -58,8 +69,9 @@ if TYPE_CHECKING:
     from inspector.ops import Committer
 
 # Values the app and the CLI use together with this service, importable from one place.
-__all__ = ["ConclusionDetails", "DocumentRecord", "DocumentReview", "DocumentService", "FileCheck", "MinutesDetails",
-           "PinError", "Pkcs11Credential", "Pkcs12Credential", "PreparedIssue", "PreparedTimestamp", "SignerPlan"]
+__all__ = ["CertificateInfo", "ConclusionDetails", "DetectedModule", "DocumentRecord", "DocumentReview",
+           "DocumentService", "FileCheck", "MinutesDetails", "PinError", "Pkcs11Credential", "Pkcs12Credential",
+           "PreparedIssue", "PreparedTimestamp", "SignerPlan", "SigningIdentity", "TokenInfo"]
 
 _HONORIFICS = ("", "Ông", "Bà")
 
@@ -300,6 +312,24 @@ class DocumentService:
         if committer is None:
             return self.commit_timestamp(prepared)
         return committer(lambda s: s.documents.commit_timestamp(prepared))
+
+    # -- signing identities (no secret is ever stored) ----------------------------------------
+    def signing_certificate(self, credential: Credential) -> CertificateInfo:
+        """Holder, issuer, serial, validity and key usage of what would sign (a token's certificate
+        is read without its PIN; a PKCS#12 file needs its password)."""
+        return credential_certificate(credential)
+
+    def token_libraries(self) -> list[DetectedModule]:
+        """PKCS#11 libraries of Vietnamese CA token drivers found in their usual places."""
+        return detected_modules()
+
+    def tokens(self, module: str) -> list[TokenInfo]:
+        """Tokens plugged in behind a PKCS#11 library: slot, label, maker, serial, PIN pad."""
+        return tokens(module)
+
+    def last_signing_identity(self, person_name: str) -> SigningIdentity | None:
+        """The file or token this person signed with last on this laptop (recorded at each commit)."""
+        return last_signing_identity(self.ctx.store, person_name)
 
     # -- reading ------------------------------------------------------------------------------
     def document(self, document_id: str) -> DocumentRecord:

@@ -32,6 +32,10 @@ from inspector.signing import (
 from inspector.signing.binding import name_key
 from inspector.store.db import Store
 
+__all__ = ["CertificateInfo", "Credential", "DetectedModule", "Pkcs11Credential", "Pkcs12Credential", "SigningIdentity",
+           "TokenInfo", "credential_certificate", "detected_modules", "last_signing_identity", "open_credential",
+           "remember_signing_identity", "tokens"]
+
 SETTING_PREFIX = "signing_identity:"
 
 

@@ -68,7 +68,8 @@ def test_minutes_signed_by_hand_and_pkcs12_seal_the_inspection(ws: Workspace, pk
     s = ws.services
     inspection_id = recorded(s)
     review = s.documents.review(inspection_id, "minutes",
-                                certificates={"leader": credential_certificate(Pkcs12Credential(p12_path, PASSPHRASE))})
+                                certificates={"leader": s.documents.signing_certificate(
+                                    Pkcs12Credential(p12_path, PASSPHRASE))})
     assert review.ready and review.not_assessed == 0 and not review.needs_reason
     (leader,) = [c for c in review.signers if c.role == "leader"]
     assert leader.expected_name == SIGNER_NAME and leader.problem is None and leader.certificate is not None
@@ -83,7 +84,7 @@ def test_minutes_signed_by_hand_and_pkcs12_seal_the_inspection(ws: Workspace, pk
     assert check.verdict is Verdict.VALID_TRUSTED and check.report.signatures[0].signer_name == SIGNER_NAME
     assert [(m.inspection_id, m.sealed, m.how, m.overrides) for m in check.matches] == [
         (inspection_id, True, "current", ())]
-    identity = last_signing_identity(s.ctx.store, SIGNER_NAME.upper())  # remembered per person, no secret
+    identity = s.documents.last_signing_identity(SIGNER_NAME.upper())  # remembered per person, no secret
     assert identity is not None and identity.kind == "pkcs12" and identity.path == str(p12_path)
     assert PASSPHRASE not in repr(identity)
     subject = insp.subjects[0].id
@@ -216,6 +217,9 @@ def test_pkcs11_leader_then_conclusion_and_timestamp(ws: Workspace, pki: Pki, so
     assert minutes.signatures[-1].method == "pkcs11"
     remembered = last_signing_identity(s.ctx.store, SIGNER_NAME)
     assert remembered is not None and remembered.kind == "pkcs11" and remembered.module == softhsm_token.module
+    (plugged,) = s.documents.tokens(softhsm_token.module)
+    assert plugged.label == softhsm_token.label
+    assert all(m.path and m.vendor for m in s.documents.token_libraries())
     s.requirements.add(inspection_id, RequirementSpec("Kiểm điểm trách nhiệm", "UBND phường", "2026-12-31",
                                                       "2027-01-05"))
     s.documents.set_conclusion_details(inspection_id, ConclusionDetails(
