@@ -130,6 +130,12 @@ class SignerRow(QGroupBox):
         self.method.addItem(tr("Tệp chứng thư số (.p12, .pfx)"), "pkcs12")
         self.method.addItem(tr("USB token (PKCS#11)"), "pkcs11")
         form.addRow(tr("Chữ ký số"), self.method)
+        where = QLabel(tr("Chữ ký số của người ký: tệp .p12/.pfx hoặc USB token do tổ chức cung cấp dịch vụ chứng thực"
+                          " chữ ký số (VNPT-CA, Viettel-CA, BkavCA, FPT-CA…) cấp cho chính người đó; máy nhớ lần ký"
+                          " trước, không bao giờ lưu mật khẩu hay mã PIN."))
+        where.setWordWrap(True)
+        where.setObjectName("hint")
+        form.addRow(where)
 
         p12 = QWidget()
         p12_form = QFormLayout(p12)
