@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from inspector.durable import fsync_dir as fsync_dir  # re-exported: uploads and bundles use it
+from inspector.durable import make_dirs
 from inspector.errors import StorageError, UserError
 from inspector.store.db import translate_os_error
 
@@ -30,17 +32,6 @@ class StoredBlob:
     sha256: str
     size: int
     already_present: bool
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable on POSIX; Windows has no directory fsync (the hash check covers it)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def hash_file(path: Path) -> tuple[str, int]:
@@ -58,7 +49,7 @@ class Vault:
         self.root = root
         self.tmp = root / "tmp"
         self.max_size = max_size
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.tmp)
 
     def path_for(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -96,7 +87,7 @@ class Vault:
             if final.is_file() and self.verify(sha, size):
                 tmp.unlink()
                 return StoredBlob(sha, size, already_present=True)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(final.parent)
             os.replace(tmp, final)
             fsync_dir(final.parent)
             return StoredBlob(sha, size, already_present=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.clock import Clock, SystemClock
+from inspector.durable import make_dirs
 from inspector.errors import StorageError
 from inspector.services.catalogs import CatalogService
 from inspector.services.context import ServiceContext
@@ -73,7 +74,7 @@ class Workspace:
     def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True) -> Workspace:
         clock = clock or SystemClock()
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            make_dirs(data_dir)
         except OSError as exc:
             raise translate_os_error(exc) or StorageError(
                 "Không tạo được thư mục dữ liệu {path}: {reason}.",

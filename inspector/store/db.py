@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from inspector.durable import fsync_dir, make_dirs
 from inspector.errors import BugError, StorageError
 from inspector.store.migrations import migrate
 from inspector.text import fold
@@ -156,16 +157,19 @@ class Store:
 def open_store(path: Path) -> Store:
     """The factory: open (creating if needed) and migrate the local database at `path`."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
     except OSError as exc:
         raise translate_os_error(exc) or StorageError(
             "Không tạo được thư mục dữ liệu {path}.",
             hint="Chọn thư mục khác bằng --data-dir.",
             path=str(path.parent),
         ) from exc
+    created = not path.exists()
     conn = connect(path)
     store = Store(path, conn)
     migrate(store)
+    if created:  # SQLite syncs the directory for its journal files, never for the database's own name
+        fsync_dir(path.parent)
     return store
 
 
