@@ -7,9 +7,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.at_rest import DB_NAME, open_data_dir, sealed_vault
 from inspector.clock import Clock, SystemClock
 from inspector.durable import make_dirs
 from inspector.errors import StorageError
+from inspector.keys import DataKeys, Unlocker
 from inspector.services.catalogs import CatalogService
 from inspector.services.context import ServiceContext
 from inspector.services.evidence import EvidenceService
@@ -21,13 +23,12 @@ from inspector.services.settings import SettingsService, load_identity
 from inspector.store.audit import AuditReport, verify_store
 from inspector.store.db import Store, open_store, translate_os_error
 from inspector.store.device import ensure_device
-from inspector.vault import Vault
 
 if TYPE_CHECKING:
     from inspector.services.documents import DocumentService
     from inspector.sync.service import SyncService
 
-DB_NAME = "inspector.db"
+__all__ = ["DB_NAME", "Services", "Workspace", "build_services"]
 
 
 @dataclass
@@ -63,15 +64,25 @@ class Services:
 
 
 class Workspace:
-    """One data directory: the database, the evidence vault, and this device's identity."""
+    """One data directory: the database, the evidence vault, and this device's identity.
 
-    def __init__(self, data_dir: Path, store: Store, services: Services) -> None:
+    Everything in it is encrypted (`inspector.at_rest`). `keys` are the unlocked raw keys: pass
+    them to every further `open` of the same directory in this process (threads, the read pool)
+    so the passphrase is asked and derived once. `recovery_key` is set only on the open that
+    created the keys: show it to the user once.
+    """
+
+    def __init__(self, data_dir: Path, store: Store, services: Services, keys: DataKeys,
+                 recovery_key: str | None = None) -> None:
         self.data_dir = data_dir
         self.store = store
         self.services = services
+        self.keys = keys
+        self.recovery_key = recovery_key
 
     @classmethod
-    def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True) -> Workspace:
+    def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True,
+             keys: DataKeys | None = None, unlocker: Unlocker | None = None) -> Workspace:
         clock = clock or SystemClock()
         try:
             make_dirs(data_dir)
@@ -80,11 +91,15 @@ class Workspace:
                 "Không tạo được thư mục dữ liệu {path}: {reason}.",
                 hint="Chọn thư mục khác bằng --data-dir hoặc biến INSPECTOR_DATA_DIR.",
                 path=str(data_dir), reason=exc.strerror or str(exc)) from exc
-        store = open_store(data_dir / DB_NAME)
+        recovery_key = None
+        if keys is None:
+            unlocked = open_data_dir(data_dir, unlocker or Unlocker.from_environment())
+            keys, recovery_key = unlocked.keys, unlocked.recovery_key
+        store = open_store(data_dir / DB_NAME, key=keys.db)
         try:
             device = ensure_device(store, clock)
             identity = load_identity(store)
-            vault = Vault(data_dir / "vault")
+            vault = sealed_vault(data_dir, keys)
             ctx = ServiceContext(store=store, vault=vault, device=device, clock=clock, identity=identity)
             services = build_services(ctx)
             if install_builtins:
@@ -92,7 +107,7 @@ class Workspace:
         except BaseException:
             store.close()
             raise
-        return cls(data_dir, store, services)
+        return cls(data_dir, store, services, keys, recovery_key)
 
     def close(self) -> None:
         self.store.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,20 @@ from inspector.workspace import Services, Workspace
 _SCREEN = Path(__file__).with_name("offscreen-screen.json")
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
+
+
+# Data directories are encrypted; their key goes to the OS key store. CI has none (no Secret
+# Service), so the tests use a file-backed keyring (tests/keyring_file.py), through the
+# environment so that subprocesses (CLI, crash and power-loss children) find it too.
+_KEYRING_DIR = Path(tempfile.mkdtemp(prefix="inspector-test-keyring-"))
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_file.FileKeyring"
+os.environ["INSPECTOR_TEST_KEYRING"] = str(_KEYRING_DIR / "keyring.json")
+for _name in ("INSPECTOR_PASSPHRASE", "INSPECTOR_RECOVERY_KEY", "INSPECTOR_KEY_STORE"):
+    os.environ.pop(_name, None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_KEYRING_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

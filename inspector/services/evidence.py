@@ -177,8 +177,9 @@ class EvidenceService:
             self.ctx.record(conn, "evidence.removed", evidence_id,
                             {"inspection_id": ref.inspection_id, "reason": why})
 
-    def path(self, ref: EvidenceRef) -> Path:
-        return self.ctx.vault.path_for(ref.sha256)
+    def read(self, ref: EvidenceRef) -> bytes:
+        """The file's content (the vault keeps it encrypted; this checks it against its SHA-256)."""
+        return self.ctx.vault.read_bytes(ref.sha256)
 
     def verify_all(self) -> VerifyReport:
         """Re-hash every referenced file; mark mismatches as corrupt and missing ones as missing."""
@@ -187,8 +188,7 @@ class EvidenceService:
         now = to_rfc3339(self.ctx.clock.now())
         results: list[tuple[str, str]] = []
         for r in rows:
-            path = self.ctx.vault.path_for(r["sha256"])
-            if not path.is_file():
+            if not self.ctx.vault.has(r["sha256"]):
                 bad.append((r["sha256"], "thiếu tệp"))
                 results.append((r["sha256"], "missing"))
             elif not self.ctx.vault.verify(r["sha256"], r["size"]):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.domain import EvidenceRef
+from inspector.errors import UserError
 from inspector.text import ui_datetime
 from ui.context import AppContext
 from ui.icons import icon
@@ -41,7 +41,7 @@ def export_for_viewing(ctx: AppContext, ref: EvidenceRef) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_name(ref.file_name)
     if not target.exists():
-        shutil.copyfile(ctx.services.evidence.path(ref), target)
+        target.write_bytes(ctx.services.evidence.read(ref))  # decrypted: only for the viewer the user asked for
     return target
 
 
@@ -131,7 +131,14 @@ class EvidencePanel(QWidget):
             return cached
         result = icon("pdf") if ref.media_type == "application/pdf" else icon("attach")
         if ref.media_type.startswith("image/"):
-            reader = QImageReader(str(self.ctx.services.evidence.path(ref)))
+            try:
+                data = self.ctx.services.evidence.read(ref)  # the vault is encrypted: decode from memory
+            except UserError:
+                data = b""
+            buffer = QBuffer()
+            buffer.setData(QByteArray(data))
+            buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+            reader = QImageReader(buffer)
             reader.setAutoTransform(True)
             size = reader.size()
             if size.isValid():
