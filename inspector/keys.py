@@ -101,6 +101,22 @@ def parse_recovery(text: str) -> bytes:
     return base64.b32decode(cleaned)
 
 
+def recovery_sheet(data_dir: Path, recovery_key: str) -> str:
+    """The text to show once and print: what the recovery key opens and how to use it."""
+    return "\n".join([
+        "=" * 64,
+        "KHÓA KHÔI PHỤC DỮ LIỆU INSPECTOR (chỉ hiện một lần — hãy in hoặc chép lại ngay)",
+        f"Thư mục dữ liệu: {data_dir}",
+        "",
+        f"    {recovery_key}",
+        "",
+        "Dữ liệu trên máy được mã hóa. Khi mất mật khẩu hoặc tài khoản người dùng của máy,",
+        "khóa này mở lại được dữ liệu: inspector keys recover (hoặc biến INSPECTOR_RECOVERY_KEY).",
+        "Cất bản in ở nơi an toàn, tách khỏi máy tính. Ai có khóa này đọc được dữ liệu.",
+        "=" * 64,
+    ])
+
+
 # -- slots --------------------------------------------------------------------------------------
 def _aad(data_id: str, kind: str) -> bytes:
     return f"inspector.keys/v1|{data_id}|{kind}".encode()
