@@ -163,10 +163,11 @@ class SealedReader(io.RawIOBase):
 
 
 class SealedVault(Vault):
-    def __init__(self, root: Path, keys: DataKeys, max_size: int = DEFAULT_MAX_SIZE) -> None:
+    def __init__(self, root: Path, keys: DataKeys, max_size: int = DEFAULT_MAX_SIZE, *,
+                 read_only: bool = False) -> None:
         self._vault_key = keys.vault
         self._name_key = keys.names
-        super().__init__(root, max_size)
+        super().__init__(root, max_size, read_only=read_only)
 
     def name_for(self, sha256: str) -> str:
         return hmac.new(self._name_key, check_sha(sha256).encode("ascii"), hashlib.sha256).hexdigest()

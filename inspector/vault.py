@@ -79,11 +79,12 @@ class _Sink:
 
 
 class Vault:
-    def __init__(self, root: Path, max_size: int = DEFAULT_MAX_SIZE) -> None:
+    def __init__(self, root: Path, max_size: int = DEFAULT_MAX_SIZE, *, read_only: bool = False) -> None:
         self.root = root
         self.tmp = root / "tmp"
         self.max_size = max_size
-        make_dirs(self.tmp)
+        if not read_only:  # a read-only view (a backup being checked) writes nothing
+            make_dirs(self.tmp)
 
     # -- naming and format (overridden by SealedVault) -----------------------------------------
     def name_for(self, sha256: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from inspector.workspace import Services, Workspace
+from tests.keyring_file import use_file_keyring
 
 # Offscreen Qt with a realistic 1920×1080 screen (the default 800×600 clamps window geometry).
 _SCREEN = Path(__file__).with_name("offscreen-screen.json")
@@ -22,10 +23,7 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 # Service), so the tests use a file-backed keyring (tests/keyring_file.py), through the
 # environment so that subprocesses (CLI, crash and power-loss children) find it too.
 _KEYRING_DIR = Path(tempfile.mkdtemp(prefix="inspector-test-keyring-"))
-os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_file.FileKeyring"
-os.environ["INSPECTOR_TEST_KEYRING"] = str(_KEYRING_DIR / "keyring.json")
-for _name in ("INSPECTOR_PASSPHRASE", "INSPECTOR_RECOVERY_KEY", "INSPECTOR_KEY_STORE"):
-    os.environ.pop(_name, None)
+use_file_keyring(_KEYRING_DIR)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -13,6 +13,15 @@ from pathlib import Path
 from keyring.backend import KeyringBackend
 
 PATH_ENV = "INSPECTOR_TEST_KEYRING"
+BACKEND = "tests.keyring_file.FileKeyring"
+
+
+def use_file_keyring(directory: Path) -> None:
+    """Select this backend for this process and its children (tests and benchmarks only)."""
+    os.environ["PYTHON_KEYRING_BACKEND"] = BACKEND
+    os.environ[PATH_ENV] = str(directory / "keyring.json")
+    for name in ("INSPECTOR_PASSPHRASE", "INSPECTOR_RECOVERY_KEY", "INSPECTOR_KEY_STORE"):
+        os.environ.pop(name, None)
 
 
 class FileKeyring(KeyringBackend):

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from inspector.cli import (
+    backup_cmds,
     catalog_cmds,
     central_cmds,
     demo_cmd,
@@ -23,7 +24,7 @@ from inspector.errors import UserError
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 COMMAND_MODULES = (catalog_cmds, inspection_cmds, events_cmds, demo_cmd, document_cmds, sync_cmds, central_cmds,
-                   keys_cmds)
+                   keys_cmds, backup_cmds)
 
 
 class _Parser(argparse.ArgumentParser):
