@@ -166,6 +166,7 @@ def check_central(path: Path, promises: Promises, where: str, *, full: bool) -> 
         central.close()
 
 
+@pytest.mark.slow
 @pytest.mark.powerloss
 def test_power_cuts_at_random_moments_lose_nothing_committed(tmp_path: Path, powerfs_binary: Path) -> None:
     seed = int(os.environ.get("INSPECTOR_POWERLOSS_SEED", str(random.randrange(1 << 30))))
