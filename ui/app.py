@@ -7,14 +7,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
+from inspector.keys import Unlocker, recovery_sheet
 from inspector.paths import resolve_data_dir, resources_dir
 from inspector.workspace import Workspace
 from ui.context import AppContext
@@ -42,15 +43,37 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | None = None,
                   window: list[QWidget] | None = None) -> AppContext:
     """Open the data directory and build everything the windows need (also used by tests)."""
-    workspace = Workspace.open(data_dir, clock=clock)
+    workspace = Workspace.open(data_dir, clock=clock,
+                               unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
+    if workspace.recovery_key and interactive:
+        _show_recovery_key(data_dir, workspace.recovery_key)
     tr = Translator(workspace.services.settings.language())
     holder = window if window is not None else []
     presenter = ErrorPresenter(tr, data_dir / "logs", lambda: holder[0] if holder else None, interactive=interactive)
-    workers = Workers(data_dir, clock, default_error=presenter.show)
+    workers = Workers(data_dir, clock, default_error=presenter.show, keys=workspace.keys)
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, workspace=workspace, workers=workers, tr=tr, settings=settings,
                       errors=presenter)
+
+
+def _ask_passphrase(why: str, confirm: bool) -> str | None:
+    """The data directory's passphrase, asked once at start (no OS key store, or chosen so)."""
+    text, ok = QInputDialog.getText(None, "Inspector", why + ":", QLineEdit.EchoMode.Password)
+    if not ok:
+        return None
+    if confirm:
+        again, ok = QInputDialog.getText(None, "Inspector", "Nhập lại mật khẩu:", QLineEdit.EchoMode.Password)
+        if not ok or again != text:
+            return None
+    return text
+
+
+def _show_recovery_key(data_dir: Path, recovery_key: str) -> None:
+    """Shown once, when the keys are created: the user prints or copies it (the text is selectable)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
 
 
 def offer_demo(ctx: AppContext, parent: QWidget) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
@@ -21,6 +21,9 @@ from inspector.workspace import Services, Workspace
 T = TypeVar("T")
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
+
+if TYPE_CHECKING:
+    from inspector.keys import DataKeys
 
 
 class Cancelled(Exception):
@@ -80,9 +83,10 @@ class _Bridge(QObject):
 class _ThreadServices:
     """One Workspace per worker thread: SQLite connections stay in the thread that opened them."""
 
-    def __init__(self, data_dir: Path, clock: Clock | None) -> None:
+    def __init__(self, data_dir: Path, clock: Clock | None, keys: DataKeys | None = None) -> None:
         self.data_dir = data_dir
         self.clock = clock
+        self.keys = keys  # the data directory's keys, unlocked once at start (no passphrase per thread)
         self._local = threading.local()
         self._all: list[Workspace] = []
         self._lock = threading.Lock()
@@ -90,7 +94,7 @@ class _ThreadServices:
     def get(self) -> Services:
         ws = getattr(self._local, "workspace", None)
         if ws is None:
-            ws = Workspace.open(self.data_dir, clock=self.clock, install_builtins=False)
+            ws = Workspace.open(self.data_dir, clock=self.clock, install_builtins=False, keys=self.keys)
             self._local.workspace = ws
             with self._lock:
                 self._all.append(ws)
@@ -103,8 +107,9 @@ class _ThreadServices:
 
 
 class _Executor:
-    def __init__(self, name: str, workers: int, data_dir: Path, clock: Clock | None) -> None:
-        self._services = _ThreadServices(data_dir, clock)
+    def __init__(self, name: str, workers: int, data_dir: Path, clock: Clock | None,
+                 keys: DataKeys | None = None) -> None:
+        self._services = _ThreadServices(data_dir, clock, keys)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._bridge = _Bridge()
         self._pending = 0
@@ -151,10 +156,10 @@ class Workers:
     """The app's background machinery: `write()` for database changes, `run()` for long tasks."""
 
     def __init__(self, data_dir: Path, clock: Clock | None = None, *,
-                 default_error: Failed | None = None) -> None:
+                 default_error: Failed | None = None, keys: DataKeys | None = None) -> None:
         self._default_error = default_error
-        self._writer = _Executor("inspector-writer", 1, data_dir, clock)
-        self._pool = _Executor("inspector-task", 2, data_dir, clock)
+        self._writer = _Executor("inspector-writer", 1, data_dir, clock, keys)
+        self._pool = _Executor("inspector-task", 2, data_dir, clock, keys)
         self._closed = False
 
     def write(self, fn: Callable[[Services], T], on_done: Done | None = None,
