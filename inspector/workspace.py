@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from inspector.at_rest import DB_NAME, open_data_dir, sealed_vault
 from inspector.clock import Clock, SystemClock
 from inspector.durable import make_dirs
-from inspector.errors import StorageError
+from inspector.errors import BugError, StorageError
 from inspector.keys import DataKeys, Unlocker
 from inspector.services.catalogs import CatalogService
-from inspector.services.context import ServiceContext
+from inspector.services.context import ServiceContext, Session
 from inspector.services.evidence import EvidenceService
 from inspector.services.findings import FindingService
 from inspector.services.inspections import InspectionService
@@ -43,6 +43,10 @@ class Services:
     findings: FindingService
     evidence: EvidenceService
     requirements: RequirementService
+
+    @property
+    def session(self) -> Session:
+        return self.ctx.session
 
     def verify_events(self) -> AuditReport:
         return verify_store(self.ctx.store, scratch_dir=self.ctx.vault.tmp)
@@ -82,8 +86,17 @@ class Workspace:
 
     @classmethod
     def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True,
+             session: Session | None = None, read_only: bool = False,
              keys: DataKeys | None = None, unlocker: Unlocker | None = None) -> Workspace:
+        """Open the data directory. Threads of one app share one `session` (identity, device)
+        and the `keys` unlocked by the first open (the passphrase is asked and derived once).
+
+        `read_only` workspaces (the app's read pool) open `PRAGMA query_only` connections on a
+        database the writer has already created; they need the writer's session and keys.
+        """
         clock = clock or SystemClock()
+        if read_only and session is None:
+            raise BugError("a read-only workspace shares the writer's session")
         try:
             make_dirs(data_dir)
         except OSError as exc:
@@ -93,16 +106,18 @@ class Workspace:
                 path=str(data_dir), reason=exc.strerror or str(exc)) from exc
         recovery_key = None
         if keys is None:
+            if read_only:
+                raise BugError("a read-only workspace uses the writer's keys")
             unlocked = open_data_dir(data_dir, unlocker or Unlocker.from_environment())
             keys, recovery_key = unlocked.keys, unlocked.recovery_key
-        store = open_store(data_dir / DB_NAME, key=keys.db)
+        store = open_store(data_dir / DB_NAME, key=keys.db, read_only=read_only)
         try:
-            device = ensure_device(store, clock)
-            identity = load_identity(store)
+            if session is None:
+                session = Session(load_identity(store), ensure_device(store, clock))
             vault = sealed_vault(data_dir, keys)
-            ctx = ServiceContext(store=store, vault=vault, device=device, clock=clock, identity=identity)
+            ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock)
             services = build_services(ctx)
-            if install_builtins:
+            if install_builtins and not read_only:
                 services.catalogs.install_builtins()
         except BaseException:
             store.close()
@@ -122,13 +137,14 @@ class Workspace:
 def build_services(ctx: ServiceContext) -> Services:
     registry = RegistryService(ctx)
     inspections = InspectionService(ctx, registry)
+    findings = FindingService(ctx, inspections)
     return Services(
         ctx=ctx,
-        settings=SettingsService(ctx.store, ctx.identity),
+        settings=SettingsService(ctx),
         catalogs=CatalogService(ctx),
         registry=registry,
         inspections=inspections,
-        findings=FindingService(ctx, inspections),
-        evidence=EvidenceService(ctx, inspections),
+        findings=findings,
+        evidence=EvidenceService(ctx, inspections, findings),
         requirements=RequirementService(ctx, inspections, registry),
     )

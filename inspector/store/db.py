@@ -79,16 +79,25 @@ def _apply_key(conn: sqlite3.Connection, key: bytes, path: Path) -> None:
         ) from exc
 
 
-def connect(path: Path, *, durable: bool = True, key: bytes | None = None) -> sqlite3.Connection:
-    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None)."""
+def connect(path: Path, *, durable: bool = True, read_only: bool = False,
+            key: bytes | None = None) -> sqlite3.Connection:
+    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None).
+
+    `read_only` connections (the app's read pool) refuse every write: `PRAGMA query_only`.
+    `key`: SQLCipher's raw key (the laptop's encrypted store); None opens plain SQLite.
+    """
     try:
         if key is None:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=True)
         else:
             conn = cast(sqlite3.Connection, sqlcipher.connect(str(path), isolation_level=None,
-                                                              timeout=BUSY_TIMEOUT_MS / 1000))
+                                                              timeout=BUSY_TIMEOUT_MS / 1000,
+                                                              check_same_thread=True))
             _apply_key(conn, key, path)
         _apply_pragmas(conn, durable=durable)
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
         conn.create_function("inspector_fold", 1, fold, deterministic=True)
     except DatabaseErrors as exc:
         raise StorageError(
@@ -196,8 +205,11 @@ class Store:
         self.conn.close()
 
 
-def open_store(path: Path, *, key: bytes | None = None) -> Store:
-    """The factory: open (creating if needed) and migrate the database at `path` (encrypted with `key`)."""
+def open_store(path: Path, *, key: bytes | None = None, read_only: bool = False) -> Store:
+    """The factory: open (creating if needed) and migrate the database at `path` (encrypted with `key`).
+
+    A `read_only` store is opened on a database the writer has already created and migrated.
+    """
     try:
         make_dirs(path.parent)
     except OSError as exc:
@@ -206,10 +218,13 @@ def open_store(path: Path, *, key: bytes | None = None) -> Store:
             hint="Chọn thư mục khác bằng --data-dir.",
             path=str(path.parent),
         ) from exc
+    if read_only and not path.exists():
+        raise BugError("a read-only store was opened before the writer created the database")
     created = not path.exists()
-    conn = connect(path, key=key)
+    conn = connect(path, read_only=read_only, key=key)
     store = Store(path, conn, key)
-    migrate(conn)
+    if not read_only:
+        migrate(conn)
     if created:  # SQLite syncs the directory for its journal files, never for the database's own name
         fsync_dir(path.parent)
     return store

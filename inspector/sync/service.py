@@ -46,8 +46,7 @@ class SyncService:
         """After (re-)enrollment the device may have a new epoch: new events go to the new chain."""
         device = load_device(self.ctx.store)
         if device is not None and device != self.ctx.device:
-            self.ctx.device = device
-            self.ctx.journal.device = device
+            self.ctx.device = device  # replaces the shared session's device: every thread sees it
 
     def client(self, server_url: str | None = None, **options: object) -> SyncClient:
         from inspector.sync.client import SyncClient

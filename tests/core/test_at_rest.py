@@ -20,7 +20,7 @@ from PIL import Image
 from inspector.clock import SystemClock
 from inspector.errors import UserError
 from inspector.keys import KEY_FILE, KeyFile, Unlocker
-from inspector.services.context import ServiceContext
+from inspector.services.context import ServiceContext, Session
 from inspector.services.settings import load_identity
 from inspector.store.db import is_plain_sqlite, open_store
 from inspector.store.device import ensure_device
@@ -72,8 +72,8 @@ def make_plain_data_dir(data_dir: Path) -> list[str]:
     """A data directory as versions before encryption wrote it: plain SQLite, plain vault."""
     store = open_store(data_dir / "inspector.db")
     clock = SystemClock()
-    ctx = ServiceContext(store=store, vault=Vault(data_dir / "vault"), device=ensure_device(store, clock),
-                         clock=clock, identity=load_identity(store))
+    ctx = ServiceContext(store=store, vault=Vault(data_dir / "vault"),
+                         session=Session(load_identity(store), ensure_device(store, clock)), clock=clock)
     s = build_services(ctx)
     s.catalogs.install_builtins()
     _record(s)
