@@ -11,7 +11,7 @@ from inspector.at_rest import DB_NAME, open_data_dir, sealed_vault
 from inspector.clock import Clock, SystemClock
 from inspector.durable import make_dirs
 from inspector.errors import BugError, StorageError
-from inspector.keys import DataKeys, Unlocker
+from inspector.keys import DataKeys, Unlocked, Unlocker
 from inspector.services.catalogs import CatalogService
 from inspector.services.context import ServiceContext, Session
 from inspector.services.evidence import EvidenceService
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from inspector.services.documents import DocumentService
     from inspector.sync.service import SyncService
 
-__all__ = ["DB_NAME", "Services", "Workspace", "build_services"]
+__all__ = ["DB_NAME", "AuditReport", "Services", "Unlocker", "Workspace", "build_services", "unlock"]
 
 
 @dataclass
@@ -132,6 +132,16 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def unlock(data_dir: Path, unlocker: Unlocker | None = None) -> Unlocked:
+    """The keys of a data directory (created, and older plain data encrypted, when needed).
+
+    Call once per process (the passphrase is asked and derived here) and pass `keys` to every
+    `Workspace.open` of the same directory; show `recovery_key` when it is set (keys just made).
+    """
+    make_dirs(data_dir)
+    return open_data_dir(data_dir, unlocker or Unlocker.from_environment())
 
 
 def build_services(ctx: ServiceContext) -> Services:

@@ -132,10 +132,12 @@ def translate_os_error(exc: BaseException) -> StorageError | None:
 class Store:
     """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, key: bytes | None = None) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, key: bytes | None = None, *,
+                 read_only: bool = False) -> None:
         self.path = path
         self.conn = conn
         self.key = key  # SQLCipher's raw key (None: plain); scratch copies of this store use it too
+        self.read_only = read_only  # the app's read pool: a write here is a bug, said at once
         self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
         self._depth = 0
         self._batch = False
@@ -160,6 +162,8 @@ class Store:
         if self._batch:
             yield self.conn
             return
+        if self.read_only:
+            raise BugError("a write was attempted on a read-only connection: writes run on the writer")
         if self._depth:
             raise BugError("nested Store.transaction(): one user action must be one transaction")
         self._depth = 1
@@ -222,7 +226,7 @@ def open_store(path: Path, *, key: bytes | None = None, read_only: bool = False)
         raise BugError("a read-only store was opened before the writer created the database")
     created = not path.exists()
     conn = connect(path, read_only=read_only, key=key)
-    store = Store(path, conn, key)
+    store = Store(path, conn, key, read_only=read_only)
     if not read_only:
         migrate(conn)
     if created:  # SQLite syncs the directory for its journal files, never for the database's own name

@@ -19,7 +19,7 @@ import httpx
 
 from inspector import canonical
 from inspector.clock import Clock, SystemClock, to_rfc3339
-from inspector.errors import UserError
+from inspector.errors import CancelledByUser, UserError
 from inspector.keys import DataKeys
 from inspector.store.db import Store, open_store
 from inspector.store.device import DeviceIdentity, ensure_device, load_device
@@ -36,7 +36,7 @@ from inspector.vault import Vault
 Progress = Callable[["SyncProgress"], None]
 
 
-class SyncCancelled(UserError):
+class SyncCancelled(CancelledByUser):
     def __init__(self) -> None:
         super().__init__("Đã dừng đồng bộ theo yêu cầu; phần đã gửi được máy chủ giữ lại.",
                          hint="Chạy đồng bộ lại để tiếp tục từ chỗ đã dừng.")

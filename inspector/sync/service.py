@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.changes import Changes
 from inspector.services.context import ServiceContext
 from inspector.store.device import load_device
 from inspector.sync import state
 from inspector.sync.conflicts import Disagreement, EditConflict, disagreements, edit_conflicts
+from inspector.sync.state import InspectionSyncStatus
 
 if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, not at start-up
     from inspector.sync.client import Enrollment, Progress, SyncClient, SyncResult
     from inspector.sync.transfer import BundleSummary, BundleTransfer, ExportResult, ImportOutcome
+
+
+__all__ = ["Disagreement", "EditConflict", "InspectionSyncStatus", "SyncOverview", "SyncService"]
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,14 @@ class SyncService:
                           url=server_url, **options)  # type: ignore[arg-type]
 
     def enroll(self, server_url: str, token: str, label: str | None = None) -> Enrollment:
+        self.ctx.touch(Changes(sync=True))
         result = self.client().enroll(server_url, token, label)
         self.reload_device()
         return result
 
     def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None,
              server_url: str | None = None, **options: object) -> SyncResult:
+        self.ctx.touch(Changes(sync=True))  # receipts, acknowledgements, link state (not events)
         return self.client(server_url, **options).sync(progress, cancel)
 
     def link(self) -> state.ServerLink | None:
@@ -82,10 +89,10 @@ class SyncService:
                             len(state.unsent_events(conn, link)), len(state.unsent_blobs(conn)),
                             bool(link and link.fork_open), len(state.stranded_events(conn, link)))
 
-    def inspection_statuses(self) -> dict[str, state.InspectionSyncStatus]:
+    def inspection_statuses(self) -> dict[str, InspectionSyncStatus]:
         return state.inspection_statuses(self.ctx.store.conn, self.ctx.device, self.link())
 
-    def inspection_status(self, inspection_id: str) -> state.InspectionSyncStatus:
+    def inspection_status(self, inspection_id: str) -> InspectionSyncStatus:
         found = self.inspection_statuses().get(inspection_id)
         if found is None:
             from inspector.errors import NotFoundError
@@ -102,6 +109,7 @@ class SyncService:
                       progress: Callable[[int], None] | None = None,
                       cancel: threading.Event | None = None) -> ExportResult:
         transfer = self.transfer()
+        self.ctx.touch(Changes(sync=True))
         if progress is None:
             return transfer.export(path, for_device=for_device, cancel=cancel)
         return transfer.export(path, for_device=for_device, progress=progress, cancel=cancel)
@@ -111,6 +119,7 @@ class SyncService:
 
     def import_bundle(self, path: Path) -> ImportOutcome:
         """A receipt from the server, or a team member's bundle (peer merge on the leader's laptop)."""
+        self.ctx.touch(Changes(sync=True))
         return self.transfer().import_file(path)
 
     def conflicts(self, inspection_id: str | None = None) -> list[EditConflict]:

@@ -70,16 +70,17 @@ class RequirementDialog(QDialog):
     def save(self) -> None:
         spec = RequirementSpec(self.content.toPlainText(), self.responsible.text(),
                                self.deadline.date().toString("yyyy-MM-dd"), self.report.date().toString("yyyy-MM-dd"))
-        existing, inspection_id, status = self.requirement, self.inspection_id, self.status.currentData()
-
-        def job(s):  # type: ignore[no-untyped-def]
-            if existing is None:
-                return s.requirements.add(inspection_id, spec)
-            updated = s.requirements.update(existing.id, spec)
-            return s.requirements.set_status(existing.id, status) if status != updated.status else updated
+        existing_id = self.requirement.id if self.requirement else None
+        inspection_id, status = self.inspection_id, self.status.currentData()
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UserError):
                 self.error.setText(exc.render(self.ctx.tr))
 
-        self.ctx.write(job, lambda _r: self.accept(), failed, show_errors=False)
+        self.ctx.ops.write(lambda s: s.requirements.save(inspection_id, existing_id, spec, status),
+                           lambda _r: self.accept(), failed, show_errors=False, owner=self)
+
+
+def open_requirement_dialog(ctx: AppContext, inspection_id: str, requirement: Requirement | None,
+                            parent: QWidget) -> None:
+    RequirementDialog(ctx, inspection_id, requirement, parent).exec()

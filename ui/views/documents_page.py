@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.domain import REQUIREMENT_STATUSES, Requirement
+from inspector.changes import Changes
+from inspector.domain import REQUIREMENT_STATUSES, Inspection, Requirement
 from inspector.services.document_content import ConclusionDetails, MinutesDetails
 from inspector.services.documents import DocumentRecord
 from inspector.text import ui_date, ui_datetime
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
 from ui.widgets.rows import RowsEditor
@@ -243,7 +248,27 @@ class ConclusionForm(QWidget):
         )
 
 
+@dataclass(frozen=True)
+class DocumentsState:
+    """What the page shows of one inspection, read in one query."""
+
+    inspection: Inspection
+    minutes: MinutesDetails
+    conclusion: ConclusionDetails
+    requirements: list[Requirement]
+    documents: list[DocumentRecord]
+
+
+def _read_state(s: Services, inspection_id: str) -> DocumentsState:
+    return DocumentsState(s.inspections.get(inspection_id), s.documents.minutes_details(inspection_id),
+                          s.documents.conclusion_details(inspection_id), s.requirements.of_inspection(inspection_id),
+                          s.documents.documents(inspection_id))
+
+
 class DocumentsPage(QWidget):
+    correction_created = Signal(str)  # the new version's inspection id: the main window opens it
+    loaded = Signal()                 # the page shows the store's current state (tests wait on it)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -296,7 +321,8 @@ class DocumentsPage(QWidget):
         self.conclusion.edit_requirement.clicked.connect(
             lambda: self._edit_requirement(self.conclusion.selected_requirement()))
         self.conclusion.remove_requirement.clicked.connect(self._on_remove_requirement)
-        ctx.changes.inspection_changed.connect(self._on_inspection_changed)
+        self._documents: list[DocumentRecord] = []
+        ctx.ops.changed.connect(self._on_changed)
         self.setEnabled(False)
 
     def _with_buttons(self, form: QWidget, kind: str) -> QWidget:
@@ -326,16 +352,24 @@ class DocumentsPage(QWidget):
         self.setEnabled(inspection_id is not None)
         self.reload()
 
-    def _on_inspection_changed(self, inspection_id: str) -> None:
-        if inspection_id == self.inspection_id:
+    def _on_changed(self, changes: Changes, initiator: object) -> None:
+        if initiator is not self and changes.touches_inspection(self.inspection_id):
             self.reload()
+
+    def flush(self) -> None:
+        """Before the window closes (the forms save on request today)."""
 
     def reload(self) -> None:
         if self.inspection_id is None:
             return
+        inspection_id = self.inspection_id
+        self.ctx.ops.query(lambda s: _read_state(s, inspection_id), self._show, owner=self)
+
+    def _show(self, state: DocumentsState) -> None:
+        if state.inspection.id != self.inspection_id:
+            return
         tr = self.ctx.tr
-        s = self.ctx.services
-        insp = s.inspections.get(self.inspection_id)
+        insp = state.inspection
         self.title.setText(f"{insp.summary.unit_name} — {tr('Quyết định số')} {insp.summary.decision_no}")
         sealed = insp.status in ("sealed", "concluded", "closed")
         states = {
@@ -345,16 +379,15 @@ class DocumentsPage(QWidget):
         }
         self.state.setText(states.get(insp.status, tr("Chưa ký biên bản.")).format(time=ui_datetime(insp.sealed_at))
                            + (" " + tr("Đã có bản đính chính thay thế.") if insp.superseded_by else ""))
-        self.minutes.load(s.documents.minutes_details(self.inspection_id))
-        self.conclusion.load(s.documents.conclusion_details(self.inspection_id),
-                             s.requirements.of_inspection(self.inspection_id))
+        self.minutes.load(state.minutes)
+        self.conclusion.load(state.conclusion, state.requirements)
         self.minutes.setEnabled(insp.editable)
         self.minutes_save_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         self.minutes_sign_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         can_conclude = insp.status == "sealed" and not insp.superseded_by
         self.conclusion_sign_button.setEnabled(can_conclude)  # type: ignore[attr-defined]
         self.correct_button.setEnabled(sealed and not insp.superseded_by)
-        self._documents = s.documents.documents(self.inspection_id)
+        self._documents = state.documents
         self.issued.setRowCount(0)
         for d in self._documents:
             n = self.issued.rowCount()
@@ -365,29 +398,25 @@ class DocumentsPage(QWidget):
                                          tr("đã ký đủ") if d.status == "signed" else tr("đang ký"), signers,
                                          d.sha256[:16] + "…")):
                 self.issued.setItem(n, col, QTableWidgetItem(value))
+        self.loaded.emit()
 
     def selected_document(self) -> DocumentRecord | None:
         row = self.issued.currentRow()
-        docs = getattr(self, "_documents", [])
-        return docs[row] if 0 <= row < len(docs) else None
+        return self._documents[row] if 0 <= row < len(self._documents) else None
 
     # -- actions ----------------------------------------------------------------------------
-    def save(self, kind: str, after: object = None) -> None:
+    def save(self, kind: str, after: Callable[[], None] | None = None) -> None:
         if self.inspection_id is None:
             return
         inspection_id = self.inspection_id
+        job: Callable[[Services], object]
         if kind == "minutes":
             details_m = self.minutes.details()
             job = lambda s: s.documents.set_minutes_details(inspection_id, details_m)  # noqa: E731
         else:
             details_c = self.conclusion.details()
             job = lambda s: s.documents.set_conclusion_details(inspection_id, details_c)  # noqa: E731
-
-        def done(_r: object) -> None:
-            if callable(after):
-                after()
-
-        self.ctx.write(job, done)
+        self.ctx.ops.write(job, (lambda _r: after()) if after is not None else None, initiator=self, owner=self)
 
     def preview(self, kind: str) -> None:
         self.save(kind, after=lambda: self._preview_saved(kind))
@@ -396,6 +425,8 @@ class DocumentsPage(QWidget):
         from ui.dialogs.pdf_preview import PdfPreviewDialog
 
         inspection_id = self.inspection_id
+        if inspection_id is None:
+            return
         tr = self.ctx.tr
 
         def done(pdf: bytes) -> None:
@@ -404,40 +435,34 @@ class DocumentsPage(QWidget):
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.show()
 
-        self.ctx.workers.run(lambda s, _t: s.documents.preview(inspection_id, kind).pdf, done)
+        self.ctx.ops.task(lambda s, _t: s.documents.preview(inspection_id, kind).pdf, done, owner=self)
 
     def sign(self, kind: str) -> None:
         self.save(kind, after=lambda: self._sign_saved(kind))
 
     def _sign_saved(self, kind: str) -> None:
-        from ui.dialogs.signing import SigningDialog
+        from ui.dialogs.signing import open_signing_dialog
 
-        if self.inspection_id is None:
-            return
-        dialog = SigningDialog(self.ctx, self.inspection_id, kind, self)
-        if dialog.exec() and dialog.result_document is not None:
-            self.reload()
-            self.tabs.setCurrentIndex(2)
+        if self.inspection_id is not None:
+            open_signing_dialog(self.ctx, self.inspection_id, kind, self, lambda _doc: self.tabs.setCurrentIndex(2))
 
     def _on_generate_summary(self) -> None:
         if self.inspection_id is None:
             return
-        from inspector.services.document_content import summary_of_findings
-
-        self.conclusion.summary.setPlainText(summary_of_findings(self.ctx.services.documents.content(self.inspection_id)))
+        inspection_id = self.inspection_id
+        self.ctx.ops.query(lambda s: s.documents.findings_summary(inspection_id),
+                           self.conclusion.summary.setPlainText, owner=self)
 
     def _edit_requirement(self, requirement: Requirement | None) -> None:
-        from ui.dialogs.requirement import RequirementDialog
+        from ui.dialogs.requirement import open_requirement_dialog
 
-        if self.inspection_id is None:
-            return
-        if RequirementDialog(self.ctx, self.inspection_id, requirement, self).exec():
-            self.reload()
+        if self.inspection_id is not None:
+            open_requirement_dialog(self.ctx, self.inspection_id, requirement, self)
 
     def _on_remove_requirement(self) -> None:
         requirement = self.conclusion.selected_requirement()
         if requirement is not None:
-            self.ctx.write(lambda s: s.requirements.remove(requirement.id), lambda _r: self.reload())
+            self.ctx.ops.write(lambda s: s.requirements.remove(requirement.id), owner=self)
 
     def _on_view_issued(self) -> None:
         from ui.dialogs.pdf_preview import PdfPreviewDialog
@@ -445,36 +470,44 @@ class DocumentsPage(QWidget):
         doc = self.selected_document()
         if doc is None:
             return
-        pdf = self.ctx.services.ctx.vault.read_bytes(doc.sha256)
-        dialog = PdfPreviewDialog(self.ctx.tr, pdf, self.ctx.tr(KIND_LABELS[doc.kind]),
-                                  f"{doc.kind}-{doc.revision}.pdf", self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+
+        def show(pdf: bytes) -> None:
+            dialog = PdfPreviewDialog(self.ctx.tr, pdf, self.ctx.tr(KIND_LABELS[doc.kind]),
+                                      f"{doc.kind}-{doc.revision}.pdf", self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+
+        self.ctx.ops.query(lambda s: s.documents.file_bytes(doc.id), show, owner=self)
 
     def _on_verify_issued(self) -> None:
         from ui.dialogs.verify import verify_pdf_bytes
 
         doc = self.selected_document()
         if doc is not None:
-            verify_pdf_bytes(self.ctx, self.ctx.services.ctx.vault.read_bytes(doc.sha256),
-                             f"{self.ctx.tr(KIND_LABELS[doc.kind])} ({doc.revision})", self)
+            name = f"{self.ctx.tr(KIND_LABELS[doc.kind])} ({doc.revision})"
+            self.ctx.ops.query(lambda s: s.documents.file_bytes(doc.id),
+                               lambda pdf: verify_pdf_bytes(self.ctx, pdf, name, self), owner=self)
 
     def _on_timestamp(self) -> None:
         doc = self.selected_document()
         if doc is None:
             return
+        self.ctx.ops.query(lambda s: str(s.settings.get("tsa_url", "")),
+                           lambda saved: self._ask_timestamp(doc, saved), owner=self)
+
+    def _ask_timestamp(self, doc: DocumentRecord, saved_url: str) -> None:
         tr = self.ctx.tr
         url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr("Địa chỉ dịch vụ cấp dấu thời gian (TSA):"),
-                                       text=self.ctx.services.settings.get("tsa_url", ""))
+                                       text=saved_url)
         if not ok or not url.strip():
             return
         url = url.strip()
 
-        def job(s):  # type: ignore[no-untyped-def]
+        def job(s: Services) -> object:
             s.settings.put("tsa_url", url)
             return s.documents.timestamp(doc.id, url)
 
-        self.ctx.write(job, lambda _r: self.reload())
+        self.ctx.ops.write(job, owner=self)
 
     def _on_correct(self) -> None:
         if self.inspection_id is None:
@@ -487,8 +520,4 @@ class DocumentsPage(QWidget):
             return
         inspection_id = self.inspection_id
 
-        def done(new_id: str) -> None:
-            self.ctx.changes.inspections_changed.emit()
-            self.ctx.changes.correction_created.emit(new_id)
-
-        self.ctx.write(lambda s: s.documents.correct(inspection_id), done)
+        self.ctx.ops.write(lambda s: s.documents.correct(inspection_id), self.correction_created.emit, owner=self)

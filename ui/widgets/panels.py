@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.catalog.model import ChecklistItem
-from inspector.domain import Finding, Subject
+from inspector.domain import Subject
 from inspector.services.findings import FindingRevision
 from inspector.text import ui_datetime
 from ui.context import AppContext
@@ -86,10 +86,11 @@ class CellPanel(QWidget):
         self.history.setMaximumHeight(140)
         layout.addWidget(self.history)
         layout.addStretch(1)
-        self.show_cell(None, None, None, [], editable=False)
+        self.show_cell(None, None, None, "", editable=False)
 
-    def show_cell(self, item: ChecklistItem | None, subject: Subject | None, finding: Finding | None,
-                  history: list[FindingRevision], *, editable: bool) -> None:
+    def show_cell(self, item: ChecklistItem | None, subject: Subject | None, level: int | None, note: str, *,
+                  editable: bool) -> None:
+        """The cell as the matrix shows it now (an edit being saved included); history comes later."""
         tr = self.ctx.tr
         active = item is not None and subject is not None
         for button in self.level_buttons.values():
@@ -107,7 +108,6 @@ class CellPanel(QWidget):
         self.heading.setText(f"<b>{item.code}</b> {item.text}<br><span style='color:#374151'>"
                              f"{subject.name} — {subject.position}</span>"
                              f"<br><span style='color:#6b7280'>{', '.join(item.manifestations)}</span>")
-        level = finding.level if finding else None
         self.level_buttons[level].setChecked(True)
         if level is None:
             self.level_text.setText(tr("Chưa đánh giá. Chọn mức 0 nếu không phát hiện biểu hiện."))
@@ -117,7 +117,10 @@ class CellPanel(QWidget):
             self.level_text.setText(f"{tr('Mức')} {level}: {item.level_text(level)}")
         for n in (1, 2, 3):
             self.level_buttons[n].setToolTip(f"{tr('Mức')} {n}: {item.level_text(n)} ({tr('phím')} {n})")
-        self.note.setText(finding.note if finding and finding.note else f"<i>{tr('Chưa có ghi chú.')}</i>")
+        self.note.setText(note if note else f"<i>{tr('Chưa có ghi chú.')}</i>")
+
+    def set_history(self, history: list[FindingRevision]) -> None:
+        tr = self.ctx.tr
         self.history.clear()
         for rev in reversed(history):
             what = tr("gỡ bỏ") if rev.type == "finding.removed" else (
