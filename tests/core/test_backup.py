@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from inspector.backup import MANIFEST, BackupError, backup_workspace, restore
+from inspector.errors import UserError
 from inspector.keys import Unlocker
 from inspector.workspace import Workspace
 from tests.core.test_at_rest import PASSPHRASE, _leaks, _record, _secrets
@@ -141,3 +142,35 @@ def test_cli_backup_and_restore_on_another_machine(tmp_path: Path) -> None:
     assert again.returncode == 1 and "đã có dữ liệu" in again.stderr
     for result in (refused, wrong, again):
         assert "Traceback" not in result.stderr
+
+
+def test_a_restored_laptop_never_forks_silently_and_loses_nothing(tmp_path: Path) -> None:
+    """The lost laptop synced more after the backup. The restored one records in a new epoch; its
+    first sync is refused loudly (fork, nothing overwritten); after re-enrollment everything
+    recorded since the restore reaches the server."""
+    from tests.sync.data import record
+    from tests.sync.harness import LiveServer, device_events
+
+    with LiveServer(tmp_path / "central") as server:
+        with Workspace.open(tmp_path / "laptop") as ws:
+            server.enroll(ws)
+            insp = record(ws, 5)
+            ws.services.sync.sync()
+            saved = backup_workspace(ws, tmp_path / "usb")
+            record(ws, 3, seed=2, inspection=insp)
+            ws.services.sync.sync()
+            device_id = ws.services.ctx.device.device_id
+            original = device_events(ws.store.path, device_id)
+        restore(saved.path, tmp_path / "new", Unlocker.from_environment())
+        with Workspace.open(tmp_path / "new") as new:
+            record(new, 2, seed=3, inspection=insp)
+            after_restore = [e for e in device_events(new.store.path, device_id) if e[1] == 2]
+            assert [e[2] for e in after_restore] == [1, 2]  # epoch 2 starts at seq 1
+            with pytest.raises(UserError, match="rẽ nhánh"):
+                new.services.sync.sync()
+            assert new.services.sync.overview().fork
+            server.enroll(new)
+            new.services.sync.sync()
+            assert not new.services.sync.overview().fork and new.services.sync.overview().unsent_events == 0
+        held = device_events(server.data_dir / "central.db", device_id)
+        assert set(after_restore) <= set(held) and set(original) <= set(held)  # nothing lost, nothing overwritten
