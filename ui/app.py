@@ -51,8 +51,6 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
                                interactive=interactive)
     ops = Ops(data_dir, Translator(), clock, default_error=presenter.show,
               unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
-    if ops.recovery_key and interactive:
-        _show_recovery_key(data_dir, ops.recovery_key)
     try:
         tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
     except BaseException:
@@ -77,9 +75,9 @@ def _ask_passphrase(why: str, confirm: bool) -> str | None:
     return text
 
 
-def _show_recovery_key(data_dir: Path, recovery_key: str) -> None:
+def _show_recovery_key(parent: QWidget, data_dir: Path, recovery_key: str) -> None:
     """Shown once, when the keys are created: the user prints or copies it (the text is selectable)."""
-    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key))
+    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key), parent=parent)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.exec()
 
@@ -201,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.quit_after_start:
         QTimer.singleShot(0, app.quit)
     else:
+        recovery_key = ctx.ops.recovery_key  # the data directory's keys were just created: show it once
+        if recovery_key:
+            QTimer.singleShot(0, lambda: _show_recovery_key(window, data_dir, recovery_key))
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
     close_context(ctx)
