@@ -35,6 +35,7 @@ from inspector.i18n import Translator
 from inspector.services.inspections import InspectionDraft, SubjectSpec, default_legal_basis
 from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.guard import GuardedDialog
 from ui.dialogs.registry import open_unit_dialog
 from ui.icons import icon
 from ui.views.inspections_page import unit_choices
@@ -137,10 +138,10 @@ class PeoplePicker(QDialog):
                 if self.list.item(n).checkState() == Qt.CheckState.Checked]
 
 
-class InspectionDialog(QDialog):
+class InspectionDialog(GuardedDialog):
     def __init__(self, ctx: AppContext, choices: InspectionChoices, inspection: Inspection | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx.tr, parent)
         self.ctx = ctx
         self.choices = choices
         self.inspection = inspection

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,15 +15,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from inspector.domain import TEAM_ROLES, UNIT_TYPES, Person, Team, Unit
-from inspector.errors import UserError
 from inspector.services.registry import MemberSpec
 from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.guard import FormDialog
 
 
 @dataclass(frozen=True)
@@ -41,45 +37,15 @@ def read_lists(s: Services) -> RegistryLists:
     return RegistryLists(s.registry.units(), s.registry.people())
 
 
-class _FormDialog(QDialog):
-    """Common shape: a form, an inline error line, Save/Cancel; saving runs on the writer thread."""
+class _FormDialog(FormDialog):
+    """A registry form: fields in a form layout; saving runs on the writer thread."""
 
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None, lists: RegistryLists) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, title, parent)
         self.lists = lists
-        self.saved: Any = None
-        self.setWindowTitle(title)
         self.setMinimumWidth(480)
-        self.layout_ = QVBoxLayout(self)
         self.form = QFormLayout()
         self.layout_.addLayout(self.form)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(ctx.tr("Lưu"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(ctx.tr("Hủy"))
-        self.buttons.rejected.connect(self.reject)
-
-    def finish_layout(self) -> None:
-        self.buttons.accepted.connect(self.save)  # type: ignore[attr-defined]  # each form defines save()
-        self.layout_.addWidget(self.error)
-        self.layout_.addWidget(self.buttons)
-
-    def submit(self, job: Callable[[Services], Any]) -> None:
-        self.buttons.setEnabled(False)
-
-        def done(value: Any) -> None:
-            self.saved = value
-            self.accept()
-
-        def failed(exc: BaseException) -> None:
-            self.buttons.setEnabled(True)
-            if isinstance(exc, UserError):
-                self.error.setText(exc.render(self.ctx.tr))
-
-        self.ctx.ops.write(job, done, failed, show_errors=False, owner=self)
 
 
 def _line(tr_label: str, value: str = "") -> QLineEdit:

@@ -9,23 +9,20 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from inspector.errors import UserError
 from inspector.i18n import LANGUAGES
 from inspector.services.context import Identity
 from inspector.services.settings import SettingsDraft
 from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.guard import FormDialog
 
 
 @dataclass(frozen=True)
@@ -50,14 +47,12 @@ def open_settings_dialog(ctx: AppContext, parent: QWidget, on_saved: Callable[[S
     ctx.ops.query(read_settings, show, owner=parent)
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(FormDialog):
     def __init__(self, ctx: AppContext, values: SettingsValues, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, ctx.tr("Cài đặt"), parent)
         tr = ctx.tr
-        self.setWindowTitle(tr("Cài đặt"))
         self.setMinimumWidth(560)
-        layout = QVBoxLayout(self)
+        layout = self.layout_
         form = QFormLayout()
         self.values = values
         identity = values.identity
@@ -102,16 +97,7 @@ class SettingsDialog(QDialog):
         self.tsa_url.setPlaceholderText("https://…")
         form.addRow(tr("Dịch vụ dấu thời gian (TSA)"), self.tsa_url)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("Lưu"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Hủy"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.finish_layout()
         self.language_changed = False
 
     def _on_pick_trust(self) -> None:
@@ -125,10 +111,4 @@ class SettingsDialog(QDialog):
         draft = SettingsDraft(self.name.text(), self.position.text(), self.language.currentData(),
                               self.trust_dir.text().strip(), self.tsa_url.text().strip())
         self.language_changed = draft.language != self.values.language
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, UserError):
-                self.error.setText(exc.render(self.ctx.tr))
-
-        self.ctx.ops.write(lambda s: s.settings.save(draft), lambda _identity: self.accept(), failed,
-                           show_errors=False, owner=self)
+        self.submit(lambda s: s.settings.save(draft))

@@ -30,13 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.changes import Changes
+from inspector.clock import SystemClock, to_rfc3339
 from inspector.domain import REQUIREMENT_STATUSES, Inspection, Requirement
+from inspector.errors import UserError
 from inspector.services.document_content import ConclusionDetails, MinutesDetails
 from inspector.services.documents import DocumentRecord
-from inspector.text import ui_date, ui_datetime
+from inspector.text import ui_clock, ui_date, ui_datetime
 from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
+from ui.widgets.autosave import AutoSaver
 from ui.widgets.rows import RowsEditor
 
 KIND_LABELS = {"minutes": "Biên bản kiểm tra", "conclusion": "Kết luận kiểm tra"}
@@ -206,7 +209,7 @@ class ConclusionForm(QWidget):
         form.addRow(tr("Nơi nhận (mỗi dòng một nơi)"), self.recipients)
         self._requirements: list[Requirement] = []
 
-    def load(self, d: ConclusionDetails, requirements: list[Requirement]) -> None:
+    def load(self, d: ConclusionDetails) -> None:
         self.doc_type.setCurrentIndex(self.doc_type.findData(d.doc_type))
         self.superior.setText(d.superior_body)
         self.issuing.setText(d.issuing_body)
@@ -223,6 +226,9 @@ class ConclusionForm(QWidget):
         self.position.setText(d.signer_position)
         self.signer.setText(d.signer_name)
         _text(self.recipients, "\n".join(d.recipients))
+
+    def set_requirements(self, requirements: list[Requirement]) -> None:
+        """The requirement rows (edited in their own dialog): refreshed without touching typed text."""
         self._requirements = requirements
         self.requirements.setRowCount(0)
         for r in requirements:
@@ -286,6 +292,7 @@ class DocumentsPage(QWidget):
         self.tabs = QTabWidget()
         self.minutes = MinutesForm(ctx)
         self.conclusion = ConclusionForm(ctx)
+        self.save_state: dict[str, QLabel] = {}
         self.tabs.addTab(self._with_buttons(self.minutes, "minutes"), tr("Biên bản"))
         self.tabs.addTab(self._with_buttons(self.conclusion, "conclusion"), tr("Kết luận"))
         self.issued = QTableWidget(0, 5)
@@ -322,6 +329,11 @@ class DocumentsPage(QWidget):
             lambda: self._edit_requirement(self.conclusion.selected_requirement()))
         self.conclusion.remove_requirement.clicked.connect(self._on_remove_requirement)
         self._documents: list[DocumentRecord] = []
+        self.savers = {"minutes": AutoSaver(self.minutes, lambda: self.save("minutes")),
+                       "conclusion": AutoSaver(self.conclusion, lambda: self.save("conclusion"))}
+        for kind, saver in self.savers.items():
+            saver.edited.connect(lambda k=kind: self.save_state[k].setText(
+                self.ctx.tr("Đang soạn… (tự lưu khi ngừng gõ)")))
         ctx.ops.changed.connect(self._on_changed)
         self.setEnabled(False)
 
@@ -331,23 +343,26 @@ class DocumentsPage(QWidget):
         layout = QVBoxLayout(box)
         layout.addWidget(_scroll(form), 1)
         row = QHBoxLayout()
-        save = QPushButton(icon("saved"), tr("Lưu thông tin"))
+        state = QLabel(tr("Mọi thay đổi được tự động lưu."))
+        state.setObjectName("hint")
+        state.setAccessibleName(tr("Trạng thái lưu của văn bản"))
         preview = QPushButton(icon("pdf"), tr("Xem trước"))
         sign = QPushButton(icon("sign", "white"), tr("Ký biên bản…") if kind == "minutes" else tr("Ký kết luận…"))
         sign.setObjectName("primary")
-        save.clicked.connect(lambda: self.save(kind))
         preview.clicked.connect(lambda: self.preview(kind))
         sign.clicked.connect(lambda: self.sign(kind))
-        for b in (save, preview, sign):
+        row.addWidget(state, 1)
+        for b in (preview, sign):
             row.addWidget(b)
-        row.addStretch(1)
         layout.addLayout(row)
         setattr(self, f"{kind}_sign_button", sign)
-        setattr(self, f"{kind}_save_button", save)
+        self.save_state[kind] = state
         return box
 
     # -- loading ----------------------------------------------------------------------------
     def set_inspection(self, inspection_id: str | None) -> None:
+        if inspection_id != self.inspection_id:
+            self.flush()  # what was typed for the previous inspection is saved first
         self.inspection_id = inspection_id
         self.setEnabled(inspection_id is not None)
         self.reload()
@@ -357,7 +372,9 @@ class DocumentsPage(QWidget):
             self.reload()
 
     def flush(self) -> None:
-        """Before the window closes (the forms save on request today)."""
+        """Save what was typed now: page switch, another inspection, the window closing."""
+        for saver in self.savers.values():
+            saver.flush()
 
     def reload(self) -> None:
         if self.inspection_id is None:
@@ -379,10 +396,15 @@ class DocumentsPage(QWidget):
         }
         self.state.setText(states.get(insp.status, tr("Chưa ký biên bản.")).format(time=ui_datetime(insp.sealed_at))
                            + (" " + tr("Đã có bản đính chính thay thế.") if insp.superseded_by else ""))
-        self.minutes.load(state.minutes)
-        self.conclusion.load(state.conclusion, state.requirements)
+        # Typed text that is not saved yet is never overwritten by a refresh: its save follows.
+        if not self.savers["minutes"].dirty:
+            with self.savers["minutes"].loading():
+                self.minutes.load(state.minutes)
+        if not self.savers["conclusion"].dirty:
+            with self.savers["conclusion"].loading():
+                self.conclusion.load(state.conclusion)
+        self.conclusion.set_requirements(state.requirements)
         self.minutes.setEnabled(insp.editable)
-        self.minutes_save_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         self.minutes_sign_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         can_conclude = insp.status == "sealed" and not insp.superseded_by
         self.conclusion_sign_button.setEnabled(can_conclude)  # type: ignore[attr-defined]
@@ -406,9 +428,14 @@ class DocumentsPage(QWidget):
 
     # -- actions ----------------------------------------------------------------------------
     def save(self, kind: str, after: Callable[[], None] | None = None) -> None:
+        """Save one form as it stands (one event), then run `after` (preview, sign) once committed."""
         if self.inspection_id is None:
             return
         inspection_id = self.inspection_id
+        saver = self.savers[kind]
+        saver._timer.stop()
+        saver.dirty = False
+        state = self.save_state[kind]
         job: Callable[[Services], object]
         if kind == "minutes":
             details_m = self.minutes.details()
@@ -416,7 +443,18 @@ class DocumentsPage(QWidget):
         else:
             details_c = self.conclusion.details()
             job = lambda s: s.documents.set_conclusion_details(inspection_id, details_c)  # noqa: E731
-        self.ctx.ops.write(job, (lambda _r: after()) if after is not None else None, initiator=self, owner=self)
+
+        def done(_value: object) -> None:
+            state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_clock(to_rfc3339(SystemClock().now()))))
+            if after is not None:
+                after()
+
+        def failed(exc: BaseException) -> None:
+            saver.failed()
+            state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                          self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
+
+        self.ctx.ops.write(job, done, failed, initiator=self, show_errors=False, owner=self)
 
     def preview(self, kind: str) -> None:
         self.save(kind, after=lambda: self._preview_saved(kind))
@@ -456,6 +494,7 @@ class DocumentsPage(QWidget):
     def _edit_requirement(self, requirement: Requirement | None) -> None:
         from ui.dialogs.requirement import open_requirement_dialog
 
+        self.flush()
         if self.inspection_id is not None:
             open_requirement_dialog(self.ctx, self.inspection_id, requirement, self)
 

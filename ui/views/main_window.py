@@ -151,8 +151,15 @@ class MainWindow(QMainWindow):
         return self._page("catalog")  # type: ignore[return-value]
 
     def _on_navigation_changed(self, row: int) -> None:
+        self.flush_typing()  # leaving a page saves what was typed there
         self._page(PAGES[row])
         self.pages.setCurrentIndex(row)
+
+    def flush_typing(self) -> None:
+        if "recording" in self._built:
+            self.recording_page.inspection_panel.flush()
+        if "documents" in self._built:
+            self.documents_page.flush()
 
     # -- menus ------------------------------------------------------------------------------
     def _action(self, text: str, slot: Callable[[], object],
@@ -319,12 +326,36 @@ class MainWindow(QMainWindow):
                 settings.setValue(f"splitters/{key}", splitter.saveState())
         settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def unsaved_typing(self) -> list[str]:
+        """Forms whose last save failed (disk full, a refused value): their text is only on screen."""
+        tr = self.ctx.tr
+        left: list[str] = []
         if "recording" in self._built:
-            self.recording_page.inspection_panel.flush()
+            savers = self.recording_page.inspection_panel.savers
+            left += [tr(label) for key, label in (("explanation", "Giải trình của đơn vị"),
+                                                 ("remarks", "Nhận xét của Đoàn kiểm tra")) if savers[key].dirty]
         if "documents" in self._built:
-            self.documents_page.flush()
-        self.ctx.ops.wait_idle()
+            savers = self.documents_page.savers
+            left += [tr(label) for key, label in (("minutes", "Biên bản"), ("conclusion", "Kết luận"))
+                     if savers[key].dirty]
+        return left
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_typing()
+        self.ctx.ops.wait_idle()  # every queued save commits before the window goes
+        left = self.unsaved_typing()
+        if left:
+            tr = self.ctx.tr
+            box = QMessageBox(QMessageBox.Icon.Warning, tr("Còn nội dung chưa lưu"), tr(
+                "Chưa lưu được: {what}. Nội dung vẫn còn trên màn hình; lý do ghi ở dưới mỗi biểu mẫu."
+                " Đóng phần mềm thì nội dung này mất.").format(what=", ".join(left)), parent=self)
+            stay = box.addButton(tr("Ở lại để lưu"), QMessageBox.ButtonRole.RejectRole)
+            box.addButton(tr("Vẫn đóng"), QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(stay)
+            box.exec()
+            if box.clickedButton() is stay:
+                event.ignore()
+                return
         self.save_layout()
         event.accept()
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from inspector.catalog.model import Catalog
 from inspector.changes import Changes
 from inspector.domain import STATUSES, EvidenceRef, Inspection, SubjectId
-from inspector.errors import NotFoundError
+from inspector.errors import NotFoundError, UserError
 from inspector.ops import Committer
 from inspector.services.findings import FindingChange, FindingRevision, RecordingSnapshot
 from inspector.text import ui_date, ui_datetime
@@ -174,9 +174,9 @@ class RecordingPage(QWidget):
         self.inspection_panel.evidence.capture_requested.connect(lambda: self._capture(cell=False))
         self.inspection_panel.evidence.remove_requested.connect(self._on_remove_evidence)
         self.inspection_panel.explanation_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text), "explanation"))
         self.inspection_panel.remarks_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text), "remarks"))
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.start_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.start(i)))
         self.finish_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.finish(i)))
@@ -451,7 +451,7 @@ class RecordingPage(QWidget):
             self.ctx.ops.write(lambda s: s.evidence.remove(ref.id, reason), owner=self)
 
     # -- inspection-level edits -------------------------------------------------------------
-    def _save_text(self, fn: Callable[[Services, str], Inspection]) -> None:
+    def _save_text(self, fn: Callable[[Services, str], Inspection], which: str) -> None:
         if self.inspection is None or not self.editable:
             return
         inspection_id = self.inspection.id
@@ -462,7 +462,13 @@ class RecordingPage(QWidget):
                 self.inspection = insp
                 panel.state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_datetime(insp.summary.updated_at)))
 
-        self.ctx.ops.write(lambda s: fn(s, inspection_id), done, initiator=self, owner=self)
+        def failed(exc: BaseException) -> None:
+            panel.savers[which].failed()
+            panel.state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                                self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
+
+        self.ctx.ops.write(lambda s: fn(s, inspection_id), done, failed, initiator=self, show_errors=False,
+                           owner=self)
 
     def _lifecycle(self, fn: Callable[[Services, str], Inspection]) -> None:
         if self.inspection is None:
@@ -478,10 +484,9 @@ class RecordingPage(QWidget):
     def _on_times_clicked(self) -> None:
         if self.inspection is None:
             return
-        dialog = TimesDialog(self.ctx.tr, self.inspection.actual_start, self.inspection.actual_end, self)
-        if dialog.exec():
-            start, end = dialog.values()
-            self._lifecycle(lambda s, i: s.inspections.set_times(i, start, end))
+        dialog = TimesDialog(self.ctx, self.inspection, self)
+        if dialog.exec() and isinstance(dialog.saved, Inspection):
+            self._on_lifecycle_done(dialog.saved)
 
     def _on_mode_changed(self, _index: int) -> None:
         self.model.set_focus_subject(self.mode.currentData())
