@@ -188,6 +188,14 @@ class KeyFile:
 class OsKeyStore:
     """`keyring`, imported only when a data directory uses it (it costs start-up time)."""
 
+    @staticmethod
+    def warm_up() -> None:
+        """Import `keyring` and pick its backend (~0.1 s) while the caller does other start-up work."""
+        with contextlib.suppress(Exception):
+            import keyring
+
+            keyring.get_keyring()
+
     def _backend(self) -> Any:
         import keyring
         import keyring.backends.fail

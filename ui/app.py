@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -16,7 +17,7 @@ from inspector import __version__
 from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
-from inspector.keys import recovery_sheet
+from inspector.keys import OsKeyStore, recovery_sheet
 from inspector.paths import resolve_data_dir, resources_dir
 from inspector.workspace import Services, Unlocker
 from ui.context import AppContext
@@ -172,6 +173,8 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The OS key store holds the data key: load it while Qt starts (it is needed right after).
+    threading.Thread(target=OsKeyStore.warm_up, name="inspector-keyring-warm-up", daemon=True).start()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Inspector")
