@@ -42,15 +42,16 @@ def unlocker() -> Unlocker:
     return Unlocker.from_environment(prompt=terminal_prompt)
 
 
-def show_recovery_key(ws: Workspace) -> None:
-    """The one time the recovery key is shown (the data directory's keys were just created)."""
+def show_recovery_key(ws: Workspace, *, json_output: bool = False) -> None:
+    """The one time the recovery key is shown (the data directory's keys were just created): with
+    the command's output, or on stderr when that output is JSON for another program."""
     if ws.recovery_key:
-        print(recovery_sheet(ws.data_dir, ws.recovery_key), file=sys.stderr)
+        print(recovery_sheet(ws.data_dir, ws.recovery_key), file=sys.stderr if json_output else sys.stdout)
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     ws = Workspace.open(resolve_data_dir(getattr(args, "data_dir", None)), unlocker=unlocker())
-    show_recovery_key(ws)
+    show_recovery_key(ws, json_output=bool(getattr(args, "json", False)))
     return ws
 
 

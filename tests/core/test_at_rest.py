@@ -143,8 +143,8 @@ def test_passphrase_wrong_or_missing_exits_1_and_changes_nothing(tmp_path: Path)
     first = _cli("demo", "--inspections", "2", env={"INSPECTOR_KEY_STORE": "passphrase",
                                                      "INSPECTOR_PASSPHRASE": PASSPHRASE}, data_dir=data_dir)
     assert first.returncode == 0, first.stderr
-    assert "KHÓA KHÔI PHỤC" in first.stderr
-    recovery = next(line.strip() for line in first.stderr.splitlines() if line.count("-") == 7)
+    assert "KHÓA KHÔI PHỤC" in first.stdout
+    recovery = next(line.strip() for line in first.stdout.splitlines() if line.count("-") == 7)
     key_file = KeyFile.load(data_dir)
     assert key_file is not None and key_file.kinds() == ["passphrase", "recovery"]
     before = _snapshot(data_dir)
@@ -171,7 +171,7 @@ def test_os_key_store_lost_then_recovery_key_opens_the_data(tmp_path: Path) -> N
     data_dir = tmp_path / "data"
     first = _cli("demo", "--inspections", "1", env={}, data_dir=data_dir)
     assert first.returncode == 0, first.stderr
-    recovery = next(line.strip() for line in first.stderr.splitlines() if line.count("-") == 7)
+    recovery = next(line.strip() for line in first.stdout.splitlines() if line.count("-") == 7)
     key_file = KeyFile.load(data_dir)
     assert key_file is not None and key_file.kinds() == ["keyring", "recovery"]
     other_account = {"INSPECTOR_TEST_KEYRING": str(tmp_path / "new-os-account.json")}
