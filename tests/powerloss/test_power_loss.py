@@ -109,7 +109,9 @@ def run_child(root: Path, seed: int, p12: Path, rng: random.Random) -> list[str]
             data, ended = _read_lines(fd, time.monotonic() + 60, stop_at_ready=True)
             assert b"READY\n" in data, f"the worker did not start: {data.decode()}"
             if not ended:
-                more, ended = _read_lines(fd, time.monotonic() + rng.uniform(0.02, 0.6), stop_at_ready=False)
+                # Mostly short runs; one in eight long enough to issue signed minutes (render + PAdES).
+                window = rng.uniform(0.6, 2.5) if rng.random() < 0.125 else rng.uniform(0.02, 0.6)
+                more, ended = _read_lines(fd, time.monotonic() + window, stop_at_ready=False)
                 data += more
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
