@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
+from inspector.keys import OsKeyStore, recovery_sheet
 from inspector.paths import resolve_data_dir, resources_dir
-from inspector.workspace import Services
+from inspector.workspace import Services, Unlocker
 from ui.context import AppContext
 from ui.dialogs.progress import follow
 from ui.errors import ErrorPresenter
@@ -48,7 +50,8 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     holder = window if window is not None else []
     presenter = ErrorPresenter(Translator(), data_dir / "logs", lambda: holder[0] if holder else None,
                                interactive=interactive)
-    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show)
+    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show,
+              unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
     try:
         tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
     except BaseException:
@@ -59,6 +62,25 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, ops=ops, tr=tr, settings=settings, errors=presenter)
+
+
+def _ask_passphrase(why: str, confirm: bool) -> str | None:
+    """The data directory's passphrase, asked once at start (no OS key store, or chosen so)."""
+    text, ok = QInputDialog.getText(None, "Inspector", why + ":", QLineEdit.EchoMode.Password)
+    if not ok:
+        return None
+    if confirm:
+        again, ok = QInputDialog.getText(None, "Inspector", "Nhập lại mật khẩu:", QLineEdit.EchoMode.Password)
+        if not ok or again != text:
+            return None
+    return text
+
+
+def _show_recovery_key(parent: QWidget, data_dir: Path, recovery_key: str) -> None:
+    """Shown once, when the keys are created: the user prints or copies it (the text is selectable)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key), parent=parent)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
 
 
 def close_context(ctx: AppContext) -> None:
@@ -153,6 +175,8 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The OS key store holds the data key: load it while Qt starts (it is needed right after).
+    threading.Thread(target=OsKeyStore.warm_up, name="inspector-keyring-warm-up", daemon=True).start()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Inspector")
@@ -181,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, app.quit)
     else:
         window.restore_session()
+        recovery_key = ctx.ops.recovery_key  # the data directory's keys were just created: show it once
+        if recovery_key:
+            QTimer.singleShot(0, lambda: _show_recovery_key(window, data_dir, recovery_key))
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
     close_context(ctx)
