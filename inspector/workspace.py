@@ -12,6 +12,7 @@ from inspector.clock import Clock, SystemClock
 from inspector.durable import make_dirs
 from inspector.errors import BugError, StorageError
 from inspector.keys import DataKeys, Unlocked, Unlocker
+from inspector.services.backups import BackupService
 from inspector.services.catalogs import CatalogService
 from inspector.services.context import ServiceContext, Session
 from inspector.services.evidence import EvidenceService
@@ -43,6 +44,7 @@ class Services:
     findings: FindingService
     evidence: EvidenceService
     requirements: RequirementService
+    backups: BackupService | None = None  # set by Workspace.open: it needs the directory and its keys
 
     @property
     def session(self) -> Session:
@@ -117,6 +119,7 @@ class Workspace:
             vault = sealed_vault(data_dir, keys)
             ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock)
             services = build_services(ctx)
+            services.backups = BackupService(data_dir, store, keys, clock)
             if install_builtins and not read_only:
                 services.catalogs.install_builtins()
         except BaseException:

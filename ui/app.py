@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
@@ -76,11 +76,11 @@ def _ask_passphrase(why: str, confirm: bool) -> str | None:
     return text
 
 
-def _show_recovery_key(parent: QWidget, data_dir: Path, recovery_key: str) -> None:
-    """Shown once, when the keys are created: the user prints or copies it (the text is selectable)."""
-    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key), parent=parent)
-    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    box.exec()
+def _show_recovery_key(tr: Translator, parent: QWidget, data_dir: Path, recovery_key: str) -> None:
+    """Shown once, when the keys are created: the user prints it or copies it."""
+    from ui.dialogs.backup import RecoveryKeyDialog
+
+    RecoveryKeyDialog(tr, recovery_sheet(data_dir, recovery_key), parent).exec()
 
 
 def close_context(ctx: AppContext) -> None:
@@ -207,20 +207,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.restore_session()
         recovery_key = ctx.ops.recovery_key  # the data directory's keys were just created: show it once
         if recovery_key:
-            QTimer.singleShot(0, lambda: _show_recovery_key(window, data_dir, recovery_key))
+            QTimer.singleShot(0, lambda: _show_recovery_key(ctx.tr, window, data_dir, recovery_key))
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
     close_context(ctx)
     if window.restart_requested:
-        restart()
+        restart(window.restart_data_dir)
     return int(code)
 
 
-def restart() -> None:
-    """Start the app again (after this one released its data directory), e.g. for a new language."""
+def restart(data_dir: Path | None = None) -> None:
+    """Start the app again (after this one released its data directory): a new language, or the
+    data directory a backup was just restored into."""
     from PySide6.QtCore import QProcess
 
-    if getattr(sys, "frozen", False):  # the installed build: the executable is the app
-        QProcess.startDetached(sys.executable, sys.argv[1:])
-    else:
-        QProcess.startDetached(sys.executable, sys.argv)
+    frozen = getattr(sys, "frozen", False)  # the installed build: the executable is the app
+    args = list(sys.argv[1:] if frozen else sys.argv)
+    if data_dir is not None:
+        if "--data-dir" in args:
+            at = args.index("--data-dir")
+            del args[at:at + 2]
+        args += ["--data-dir", str(data_dir)]
+    QProcess.startDetached(sys.executable, args)

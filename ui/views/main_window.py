@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.current_inspection: str | None = None
         self.restart_requested = False  # the language changed: main() starts the app again after closing
+        self.restart_data_dir: Path | None = None  # …on another data directory (a restored backup)
         self.navigation_compact = False
         self._titles: list[str] = []
         for key, title, shortcut in (
@@ -240,6 +242,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action(tr("Kiểm tra chữ ký tệp PDF…"), self._on_verify_pdf, "Ctrl+Shift+V", "verify",
                                          tr("Mở một tệp PDF đã ký và kiểm tra chữ ký số của nó")))
         file_menu.addSeparator()
+        file_menu.addAction(self._action(tr("Sao lưu dữ liệu…"), self._on_backup, None, "usb",
+                                         tr("Sao lưu toàn bộ dữ liệu (vẫn mã hóa) ra một thư mục hoặc ổ USB")))
+        file_menu.addAction(self._action(tr("Khôi phục từ bản sao lưu…"), self._on_restore, None, "import",
+                                         tr("Khôi phục một bản sao lưu vào một thư mục dữ liệu mới")))
+        file_menu.addSeparator()
         file_menu.addAction(self._action(tr("Thoát"), self.close, QKeySequence.StandardKey.Quit, "quit"))
         edit_menu = bar.addMenu(tr("&Sửa"))
         undo = self.undo_stack.createUndoAction(self, tr("Hoàn tác"))
@@ -298,6 +305,28 @@ class MainWindow(QMainWindow):
     def _on_import(self) -> None:
         self.navigation.setCurrentRow(PAGES.index("catalog"))
         self.catalog_page.ask_and_import()
+
+    def _on_backup(self) -> None:
+        from ui.dialogs.backup import backup_now
+
+        backup_now(self.ctx, self)
+
+    def _on_restore(self) -> None:
+        from ui.dialogs.backup import RestoreDialog
+
+        tr = self.ctx.tr
+        dialog = RestoreDialog(self.ctx, self)
+        if not dialog.exec() or dialog.result_restore is None:
+            return
+        restored = dialog.result_restore
+        answer = QMessageBox.question(self, tr("Khôi phục từ bản sao lưu"), tr(
+            "Đã khôi phục {events} thay đổi vào {path}. Máy ghi tiếp ở lượt mới (epoch {epoch}); trước khi đồng bộ,"
+            " cần mã đăng ký mới của văn phòng. Mở thư mục dữ liệu này ngay (phần mềm mở lại)?").format(
+            events=restored.events, path=str(restored.data_dir), epoch=restored.epoch))
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restart_requested = True
+            self.restart_data_dir = restored.data_dir
+            self.close()
 
     def _on_verify_pdf(self) -> None:
         from ui.dialogs.verify import ask_and_verify
