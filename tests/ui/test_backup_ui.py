@@ -69,7 +69,8 @@ def test_a_damaged_backup_is_refused(window: MainWindow, qtbot, tmp_path: Path) 
     backup_now(ctx, window, str(usb))
     settle(ctx)
     made = next(usb.rglob("inspector-backup.json")).parent
-    victim = max((p for p in made.rglob("*") if p.is_file() and "manifest" not in p.name), key=lambda p: p.stat().st_size)
+    files = [p for p in made.rglob("*") if p.is_file() and p.name != "inspector-backup.json"]
+    victim = max(files, key=lambda p: p.stat().st_size)  # the database copy: one flipped byte
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
