@@ -359,8 +359,27 @@ CREATE TABLE imported_bundles (
 CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id'));
 """
 
+# The central registry (units and people are the office's reference data: a laptop's new entry
+# is a proposal the server merges into an existing one or registers), and chains the server
+# refused to take from this device (they are not sent again).
+_V4 = """
+ALTER TABLE units ADD COLUMN merged_into TEXT;
+ALTER TABLE units ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE people ADD COLUMN merged_into TEXT;
+ALTER TABLE people ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE sync_refused (
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    refused_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, epoch)
+);
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 LATEST = MIGRATIONS[-1][0]
 
 

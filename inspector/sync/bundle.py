@@ -268,8 +268,12 @@ def _int(value: Any, minimum: int = 0, maximum: int = 2**62) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
-def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
-    """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing."""
+def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None) -> Envelope:
+    """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing.
+
+    With `signers` (the keys the reader trusts), the signature over the manifest's hash is
+    verified against them before the manifest is parsed at all: an unsigned or foreign bundle
+    costs one hash and a few signature checks, however its manifest was crafted."""
     try:
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -299,6 +303,14 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
                         path=str(path), reason=exc.strerror or str(exc)) from exc
     if hashlib.sha256(manifest_bytes).digest() != manifest_hash:
         raise bad("Phần mô tả của gói đã bị thay đổi hoặc hỏng (mã băm không khớp).")
+    signer: bytes | None = None
+    if signers is not None:
+        signer = next((k for k in signers if verify_ed25519(k, signature, SIG_DOMAIN + manifest_hash)), None)
+        if signer is None:
+            raise WireError("Gói không có chữ ký hợp lệ của một thiết bị mà máy này tin cậy (thiết bị gửi chưa"
+                            " đăng ký, không thuộc đoàn, đã bị thu hồi, hoặc gói đã bị sửa); không nhập.",
+                            code="signature", hint="Xuất lại gói từ máy gửi; đồng bộ với máy chủ để cập nhật"
+                                                   " danh sách thiết bị của đoàn rồi thử lại.")
     manifest = parse_json(manifest_bytes, what="mô tả gói")
     try:
         canonical_form = canonical.encode(manifest)
@@ -307,6 +319,8 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
     if canonical_form != manifest_bytes:
         raise bad("Phần mô tả của gói không ở dạng chuẩn.")
     _check_manifest(manifest)
+    if signer is not None and manifest["source"]["public_key"] != signer.hex():
+        raise WireError("Gói ghi nguồn là một thiết bị khác với thiết bị đã ký; không nhập.", code="signature")
     if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"]:
         raise bad("Kích thước gói không khớp phần mô tả (gói không đầy đủ hoặc bị sửa).")
     return Envelope(path, manifest, manifest_bytes, manifest_hash.hex(), signature,
