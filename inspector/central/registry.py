@@ -23,7 +23,7 @@ from typing import Any
 from inspector.central.policy import Forbidden
 from inspector.errors import UserError
 from inspector.services.context import ServiceContext
-from inspector.store.events import Event
+from inspector.store.events import Event, iter_events
 from inspector.store.projection import PERSON_FIELDS, UNIT_FIELDS
 from inspector.sync.merge import sort_key
 
@@ -37,31 +37,44 @@ def registry_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-def _unit_match(conn: sqlite3.Connection, unit_id: str, row: sqlite3.Row | tuple[Any, ...],
-                pending: set[str]) -> str | None:
+# An entry proposals are matched against: one the registry published (registered from a
+# proposal) or the office created itself in the server's chain; never another pending proposal.
+_PUBLISHED = ("merged_into IS NULL AND id != :id AND (central = 1 OR EXISTS (SELECT 1 FROM events e"
+              " WHERE e.entity_id = {table}.id AND e.device_id = :server AND e.type = '{kind}.created'))")
+
+
+def _unit_match(conn: sqlite3.Connection, unit_id: str, row: tuple[Any, ...], server_id: str) -> str | None:
     parent, name, code = row[0], row[1], row[3]
+    where = _PUBLISHED.format(table="units", kind="unit")
+    params = {"id": unit_id, "server": server_id, "code": code, "parent": parent}
     if code:
         for other, other_code in conn.execute(
-                "SELECT id, code FROM units WHERE merged_into IS NULL AND code != '' AND id != ?"
-                " AND lower(code) = lower(?)", (unit_id, code)):
-            if other not in pending and registry_key(other_code) == registry_key(code):
+                f"SELECT id, code FROM units WHERE code != '' AND lower(code) = lower(:code) AND {where}", params):
+            if registry_key(other_code) == registry_key(code):
                 return str(other)
     key = registry_key(name)
-    for other, other_name in conn.execute("SELECT id, name FROM units WHERE parent_id IS ? AND"
-                                          " merged_into IS NULL AND id != ?", (parent, unit_id)):
-        if other not in pending and registry_key(other_name) == key:
+    for other, other_name in conn.execute(f"SELECT id, name FROM units WHERE parent_id IS :parent AND {where}",
+                                          params):
+        if registry_key(other_name) == key:
             return str(other)
     return None
 
 
-def _person_match(conn: sqlite3.Connection, person_id: str, row: sqlite3.Row | tuple[Any, ...],
-                  pending: set[str]) -> str | None:
+def _person_match(conn: sqlite3.Connection, person_id: str, row: tuple[Any, ...], server_id: str) -> str | None:
     key = registry_key(row[0])
-    for other, other_name in conn.execute("SELECT id, full_name FROM people WHERE unit_id IS ? AND"
-                                          " merged_into IS NULL AND id != ?", (row[2], person_id)):
-        if other not in pending and registry_key(other_name) == key:
+    where = _PUBLISHED.format(table="people", kind="person")
+    for other, other_name in conn.execute(f"SELECT id, full_name FROM people WHERE unit_id IS :unit AND {where}",
+                                          {"id": person_id, "server": server_id, "unit": row[2]}):
+        if registry_key(other_name) == key:
             return str(other)
     return None
+
+
+def unsettled(conn: sqlite3.Connection, server_id: str) -> list[Event]:
+    """Proposals stored before the registry settled them (a store from an earlier version)."""
+    return list(iter_events(conn, "WHERE type IN ('unit.created', 'person.created') AND device_id != ? AND"
+                                  " NOT EXISTS (SELECT 1 FROM proposals p WHERE p.entity_id = events.entity_id)",
+                            (server_id,)))
 
 
 def settle_proposals(ctx: ServiceContext, conn: sqlite3.Connection, inserted: Iterable[Event],
@@ -69,21 +82,19 @@ def settle_proposals(ctx: ServiceContext, conn: sqlite3.Connection, inserted: It
     """Settle every proposal among newly stored events (in log order: parents before children).
     Runs inside the push (or bundle import) transaction. Returns how many were registered."""
     proposals = sorted((e for e in inserted if e.type in PROPOSALS and e.device_id != server_id), key=sort_key)
-    pending = {e.entity_id for e in proposals}
     registered = 0
     for event in proposals:
-        pending.discard(event.entity_id)
         kind = PROPOSALS[event.type]
         fields: tuple[str, ...]
         if kind == "unit":
             row = conn.execute(f"SELECT {', '.join(UNIT_FIELDS)} FROM units WHERE id = ?",
                                (event.entity_id,)).fetchone()
-            match = None if row is None else _unit_match(conn, event.entity_id, row, pending)
+            match = None if row is None else _unit_match(conn, event.entity_id, row, server_id)
             fields = UNIT_FIELDS
         else:
             row = conn.execute(f"SELECT {', '.join(PERSON_FIELDS)} FROM people WHERE id = ?",
                                (event.entity_id,)).fetchone()
-            match = None if row is None else _person_match(conn, event.entity_id, row, pending)
+            match = None if row is None else _person_match(conn, event.entity_id, row, server_id)
             fields = PERSON_FIELDS
         if row is None:
             continue  # already merged away by an earlier decision

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,9 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, *, clock: C
           raw_upload: bool = False, limits: ServerLimits | None = None, sizes: Sizes | None = None,
           trusted_proxies: tuple[str, ...] = (), log: LogSink = stderr_log) -> None:
     """`inspector central serve`: run until interrupted (`raw_upload`: benchmarks only)."""
+    # The event loop shares the interpreter with the writer thread projecting a big push: let it
+    # take the lock back every millisecond (default 5 ms), so /health and small requests stay quick.
+    sys.setswitchinterval(0.001)
     runtime = Runtime(data_dir, clock=clock, sizes=sizes, limits=limits)
     try:
         app = create_app(runtime, log=log, raw_upload=raw_upload, trusted_proxies=trusted_proxies)

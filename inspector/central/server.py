@@ -17,7 +17,7 @@ from inspector import canonical
 from inspector.central.auth import Authenticator, RateLimiter, normalise_token, token_digest
 from inspector.central.errors import ApiError, refuse
 from inspector.central.policy import Forbidden, WritePolicy, new_events
-from inspector.central.registry import settle_proposals
+from inspector.central.registry import settle_proposals, unsettled
 from inspector.central.schema import (
     DeviceRecord,
     device_record,
@@ -116,6 +116,17 @@ class Central:
         self.auth = Authenticator(self.clock)
         self.limiter = RateLimiter()
         self.uploads = Uploads(self.store, self.vault, self.clock)
+        self._settle_earlier_proposals()
+
+    def _settle_earlier_proposals(self) -> None:
+        """Once per store: units and people laptops sent before the registry settled proposals
+        (an earlier version kept every copy) are settled now, so duplicates merge."""
+        if self.store.scalar("SELECT value FROM central_meta WHERE key = 'proposals_settled'"):
+            return
+        with self.store.transaction() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            settle_proposals(self.ctx, conn, unsettled(conn, self.server_id), self.server_id, self.now())
+            conn.execute("INSERT INTO central_meta (key, value) VALUES ('proposals_settled', '1')")
 
     @property
     def server_id(self) -> str:

@@ -360,13 +360,14 @@ CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id
 """
 
 # The central registry (units and people are the office's reference data: a laptop's new entry
-# is a proposal the server merges into an existing one or registers), and chains the server
-# refused to take from this device (they are not sent again).
+# is a proposal the server merges into an existing one or registers), corrections found without
+# reading the log, and chains the server refused to take from this device (not sent again).
 _V4 = """
 ALTER TABLE units ADD COLUMN merged_into TEXT;
 ALTER TABLE units ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE people ADD COLUMN merged_into TEXT;
 ALTER TABLE people ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX inspections_supersedes ON inspections (supersedes);
 CREATE TABLE sync_refused (
     device_id TEXT NOT NULL,
     epoch INTEGER NOT NULL,

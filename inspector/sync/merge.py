@@ -276,19 +276,24 @@ def rebuild_scope(conn: sqlite3.Connection, scope: Scope) -> None:
 
 def _fix_supersedes(conn: sqlite3.Connection, rebuilt: set[str]) -> None:
     """A correction marks the version it supersedes; replaying one scope may have lost or
-    overwritten that mark, so set it again from the latest correction in log order."""
+    overwritten that mark, so set it again from the latest correction in log order. Reads only
+    the corrections of the touched inspections (`inspections.supersedes` is indexed), never the log."""
     targets = set(rebuilt)
     for inspection_id in rebuilt:
         row = conn.execute("SELECT supersedes FROM inspections WHERE id = ?", (inspection_id,)).fetchone()
         if row is not None and row[0]:
             targets.add(str(row[0]))
     for target in sorted(targets):
-        latest = conn.execute(
-            "SELECT entity_id FROM events WHERE type = 'inspection.created'"
-            " AND json_extract(payload, '$.supersedes') = ?"
-            " ORDER BY hlc DESC, device_id DESC, epoch DESC, seq DESC LIMIT 1", (target,)).fetchone()
+        latest: tuple[tuple[int, str, int, int], str] | None = None
+        for (candidate,) in conn.execute("SELECT id FROM inspections WHERE supersedes = ?", (target,)).fetchall():
+            created = conn.execute("SELECT hlc, device_id, epoch, seq FROM events WHERE entity_id = ? AND"
+                                   " type = 'inspection.created' LIMIT 1", (candidate,)).fetchone()
+            if created is not None:
+                key = (int(created[0]), str(created[1]), int(created[2]), int(created[3]))
+                if latest is None or key > latest[0]:
+                    latest = (key, str(candidate))
         conn.execute("UPDATE inspections SET superseded_by = ? WHERE id = ?",
-                     (None if latest is None else latest[0], target))
+                     (None if latest is None else latest[1], target))
 
 
 def rebuild_all(conn: sqlite3.Connection) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from inspector import canonical
 from inspector.store.device import DeviceIdentity
 from inspector.store.events import Event
-from inspector.sync.merge import chain_events, chain_head, inspection_of, stored_hash
+from inspector.sync.merge import chain_events, inspection_of, stored_hash
 from inspector.sync.receipts import ChainAck, Receipt
 from inspector.sync.wire import BLOB_FIELDS, ChainKey, HeadStatement, Range
 
@@ -247,6 +247,3 @@ def inspection_statuses(conn: sqlite3.Connection, device: DeviceIdentity,
                                                   stranded.get(inspection_id, 0))
     return out
 
-
-def own_head(conn: sqlite3.Connection, device: DeviceIdentity) -> tuple[int, str]:
-    return chain_head(conn, (device.device_id, device.epoch))
