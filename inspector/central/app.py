@@ -12,14 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
-import logging
 import os
 import secrets
-import sys
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import anyio
 import anyio.from_thread
@@ -32,37 +27,37 @@ from starlette.authentication import (
     AuthenticationError,
     BaseUser,
 )
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from inspector.central.errors import ApiError, refuse
+from inspector.central.middleware import (
+    EXCEPTION_HANDLERS,
+    Guard,
+    JsonLog,
+    LogSink,
+    error_response,
+    lifespan,
+    stderr_log,
+)
 from inspector.central.openapi import spec
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.schema import DeviceRecord
-from inspector.central.server import wire_refusal
 from inspector.central.uploads import MAX_CHUNK, Ticket, locked_part, storage_error
-from inspector.errors import UserError
 from inspector.sync.httpsig import digest_matches
-from inspector.sync.wire import MAX_BATCH_BYTES, WireError
+from inspector.sync.wire import MAX_BATCH_BYTES
 
-LogSink = Callable[[dict[str, Any]], None]
 SMALL_BODY = 4 * 1024 * 1024
 ENROLL_BODY = 64 * 1024
 QUEUED_PIECES = 64  # body pieces (≈ 64 KiB each) waiting for the disk, per upload
 SIGNED_PREFIX = "/sync/v1/"
 UNSIGNED = frozenset({"/sync/v1/enroll"})
-_log = logging.getLogger("inspector.central")
 
 __all__ = ["LogSink", "ServerLimits", "create_app", "stderr_log"]
-
-
-def stderr_log(record: dict[str, Any]) -> None:
-    sys.stderr.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 # -- what every endpoint uses -------------------------------------------------------------------
@@ -123,10 +118,6 @@ class SignatureBackend(AuthenticationBackend):
         return AuthCredentials(["device"]), DeviceUser(device)
 
 
-def error_response(exc: ApiError) -> JSONResponse:
-    return JSONResponse(exc.body(), exc.status, headers=exc.headers)
-
-
 def _on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
     if isinstance(exc, _Refused):
         return error_response(exc.error)
@@ -176,8 +167,8 @@ def client_address(request: Request) -> str:
 
 # -- endpoints ----------------------------------------------------------------------------------
 async def health(request: Request) -> Response:
-    runtime = runtime_of(request)
-    return JSONResponse(await runtime.read(lambda store: runtime.central.health(store.conn)))
+    """Liveness: the database answers on the loop's own read-only connection (see `lifespan`)."""
+    return JSONResponse(runtime_of(request).central.health(request.app.state.health_store.conn))
 
 
 async def openapi(request: Request) -> Response:
@@ -355,155 +346,6 @@ ROUTES = [
     Route("/sync/v1/receipt", receipt, methods=["POST"]),
 ]
 RAW_ROUTE = Route("/bench/raw", raw, methods=["POST"])
-
-
-# -- refusals as answers ------------------------------------------------------------------------
-class BodyTimeout(Exception):
-    """The client stopped sending the body it announced."""
-
-
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc)
-
-
-async def _wire_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, WireError)
-    return error_response(wire_refusal(exc))
-
-
-async def _user_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, UserError)
-    return JSONResponse({"error": "refused", "message": exc.message(), "hint": exc.hint()}, 400)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    messages = {404: "Không có địa chỉ này trên máy chủ.", 405: "Địa chỉ này không nhận phương thức {method}."}
-    template = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
-    error = refuse(exc.status_code, "not_found" if exc.status_code == 404 else "method", template,
-                   hint="Xem /openapi.json.", method=request.method[:10])
-    return JSONResponse(error.body(), exc.status_code, headers=dict(exc.headers or {}))
-
-
-async def _body_timeout(request: Request, exc: Exception) -> Response:
-    error = refuse(408, "timeout", "Dữ liệu gửi lên bị ngừng giữa chừng quá lâu.", hint="Đồng bộ lại.")
-    return JSONResponse(error.body(), 408, headers={"Connection": "close"})
-
-
-async def _disconnected(request: Request, exc: Exception) -> Response:
-    return Response(status_code=400)
-
-
-async def _internal(request: Request, exc: Exception) -> Response:
-    _log.error("unexpected error", exc_info=exc)
-    return JSONResponse({"error": "internal", "message": "Lỗi không mong đợi ở máy chủ.",
-                         "hint": "Dữ liệu đã lưu vẫn an toàn; báo cho quản trị viên."}, 500)
-
-
-EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Any]] = {
-    ApiError: _api_error, WireError: _wire_error, UserError: _user_error, HTTPException: _http_error,
-    BodyTimeout: _body_timeout, ClientDisconnect: _disconnected, Exception: _internal,
-}
-
-
-# -- middleware ---------------------------------------------------------------------------------
-class JsonLog:
-    """One JSON line per request: method, path, status, device, duration."""
-
-    def __init__(self, app: ASGIApp, sink: LogSink) -> None:
-        self.app = app
-        self.sink = sink
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 0
-
-        async def tracking(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        finally:
-            state = scope.get("state") or {}
-            self.sink({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       "method": scope["method"], "path": scope["path"], "status": status,
-                       "device": state.get("device"),
-                       "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
-
-
-class Guard:
-    """Requests in progress (beyond `max_requests`: 503), the pause allowed inside a body
-    (`read_timeout_s`: 408), and the client's address (`X-Forwarded-For` is believed only from a
-    configured proxy)."""
-
-    def __init__(self, app: ASGIApp, limits: ServerLimits, trusted_proxies: frozenset[str]) -> None:
-        self.app = app
-        self.limits = limits
-        self.trusted = trusted_proxies
-        self.active = 0
-
-    def _address(self, scope: Scope) -> str:
-        client = scope.get("client")
-        peer = client[0] if client else "?"
-        if peer not in self.trusted:
-            return str(peer)
-        forwarded = [v for k, v in scope.get("headers", []) if k == b"x-forwarded-for"]
-        hops = [h.strip() for h in b",".join(forwarded).decode("latin-1").split(",") if h.strip()]
-        for hop in reversed(hops):  # the nearest hop not one of our proxies is the client
-            if hop not in self.trusted:
-                return hop[:64]
-        return str(peer)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        scope.setdefault("state", {})["client_address"] = self._address(scope)
-        if self.active >= self.limits.max_requests:
-            busy = refuse(503, "busy", "Máy chủ đang xử lý quá nhiều yêu cầu.", hint="Thử lại sau ít phút.",
-                          headers={"Retry-After": "10"})
-            await error_response(busy)(scope, receive, send)
-            return
-        seconds = self.limits.read_timeout_s
-
-        async def timed_receive() -> Message:
-            try:
-                with anyio.fail_after(seconds):
-                    return await receive()
-            except TimeoutError:
-                raise BodyTimeout() from None
-
-        self.active += 1
-        try:
-            await self.app(scope, timed_receive, send)
-        finally:
-            self.active -= 1
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Collect stale partial uploads on a schedule, for as long as the server runs."""
-    runtime: Runtime = app.state.runtime
-
-    async def collect() -> None:
-        while True:
-            try:
-                await runtime.write(runtime.central.uploads.collect)
-            except Exception:  # housekeeping must never stop the server
-                _log.exception("collecting stale uploads failed")
-            await anyio.sleep(runtime.limits.collect_every_s)
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(collect)
-        yield
-        tasks.cancel_scope.cancel()
 
 
 def create_app(runtime: Runtime, *, log: LogSink = stderr_log, raw_upload: bool = False,

@@ -23,9 +23,9 @@ from inspector.sync.bundle import (
     read_envelope,
     read_payload,
     record_import,
-    unwrap_key,
     write_file,
 )
+from inspector.sync.bundle_keys import unwrap_key
 from inspector.sync.merge import ForkError
 from inspector.sync.receipts import Receipt
 from inspector.sync.wire import EventBatch, WireError, blob_refs, decode_batch

@@ -5,6 +5,11 @@
 * A small pool of reader threads, each with its own connection, answers what only reads (request
   authentication, upload offsets, `/health`): it never waits behind a write.
 * An I/O pool writes and hashes upload chunks (those calls release the GIL).
+* A checkpointer copies the write-ahead log into the database file after writes, on its own
+  connection (`PRAGMA wal_checkpoint(PASSIVE)`: it blocks neither the writer nor readers). The
+  writer's automatic checkpoint is off: run inside a COMMIT it copied every page the push had
+  touched into a large file before the push could answer (3 of the 4 s of a 2,000-event push
+  into a 1,000,000-event store).
 The event loop only moves bytes.
 """
 
@@ -84,38 +89,65 @@ class Runtime:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
         self.io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="central-io")
         self.readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="central-read")
-        self.central: Central = self.writer.submit(lambda: Central(data_dir, clock=clock, sizes=sizes)).result()
+        self.central: Central = self.writer.submit(lambda: self._open(data_dir, clock, sizes)).result()
+        self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-wal")
+        self._checkpoint_due = False
         self._local = threading.local()
         self.budget: BodyBudget | None = None  # made on the event loop (it owns an asyncio condition)
+
+    @staticmethod
+    def _open(data_dir: Path, clock: Clock | None, sizes: Sizes | None) -> Central:
+        central = Central(data_dir, clock=clock, sizes=sizes)
+        central.store.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it
+        return central
+
+    def _checkpoint(self) -> None:
+        self._checkpoint_due = False
+        store = self._thread_store()
+        store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def after_write(self) -> None:
+        """Schedule one checkpoint after writes (writes in the meantime share it)."""
+        if not self._checkpoint_due:
+            self._checkpoint_due = True
+            self.checkpointer.submit(self._checkpoint)
 
     def body_budget(self) -> BodyBudget:
         if self.budget is None:
             self.budget = BodyBudget(self.limits.buffered_body_bytes, self.limits.budget_wait_s)
         return self.budget
 
-    def _reader_store(self) -> Store:
+    def _thread_store(self) -> Store:
+        """This thread's own connection (readers: query_only; the checkpointer: a plain one)."""
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
             path = self.central.store.path
             store = Store(path, connect(path))
-            store.conn.execute("PRAGMA query_only = ON")
+            if threading.current_thread().name.startswith("central-read"):
+                store.conn.execute("PRAGMA query_only = ON")
             self._local.store = store
         return store
 
     async def write(self, fn: Callable[[], T]) -> T:
         """Run on the writer thread (the `Central` use cases)."""
-        return await asyncio.wrap_future(self.writer.submit(fn))
+        try:
+            return await asyncio.wrap_future(self.writer.submit(fn))
+        finally:
+            self.after_write()
 
     async def read(self, fn: Callable[[Store], T]) -> T:
         """Run on a reader thread with its own read-only connection."""
-        return await asyncio.wrap_future(self.readers.submit(lambda: fn(self._reader_store())))
+        return await asyncio.wrap_future(self.readers.submit(lambda: fn(self._thread_store())))
 
     async def io_call(self, fn: Callable[[], T]) -> T:
         return await asyncio.wrap_future(self.io.submit(fn))
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run on the writer thread from any other thread (tests, admin in the same process)."""
-        return self.writer.submit(fn).result()
+        try:
+            return self.writer.submit(fn).result()
+        finally:
+            self.after_write()
 
     def _close_reader(self, barrier: threading.Barrier) -> None:
         barrier.wait(timeout=10)  # one task per reader thread: each closes its own connection
@@ -131,5 +163,7 @@ class Runtime:
         for future in [self.readers.submit(self._close_reader, barrier) for _ in range(READERS)]:
             with contextlib.suppress(Exception):
                 future.result()
-        for pool in (self.writer, self.io, self.readers):
+        with contextlib.suppress(Exception):
+            self.checkpointer.submit(self._close_reader, threading.Barrier(1)).result()
+        for pool in (self.writer, self.io, self.readers, self.checkpointer):
             pool.shutdown(wait=True)

@@ -361,13 +361,23 @@ CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id
 
 # The central registry (units and people are the office's reference data: a laptop's new entry
 # is a proposal the server merges into an existing one or registers), corrections found without
-# reading the log, and chains the server refused to take from this device (not sent again).
+# reading the log, an index on every foreign-key column that had none (inserting a parent row
+# while a scoped re-projection has deferred violations pending searches its children: without
+# an index that is a scan of the whole table per row), and chains the server refused to take
+# from this device (not sent again).
 _V4 = """
 ALTER TABLE units ADD COLUMN merged_into TEXT;
 ALTER TABLE units ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE people ADD COLUMN merged_into TEXT;
 ALTER TABLE people ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX inspections_supersedes ON inspections (supersedes);
+CREATE INDEX inspections_team ON inspections (team_id);
+CREATE INDEX findings_subject ON findings (subject_id);
+CREATE INDEX subjects_person ON subjects (person_id);
+CREATE INDEX evidence_finding ON evidence (finding_id);
+CREATE INDEX requirements_unit ON requirements (responsible_unit_id);
+CREATE INDEX requirements_person ON requirements (responsible_person_id);
+CREATE INDEX team_members_person ON team_members (person_id);
 CREATE TABLE sync_refused (
     device_id TEXT NOT NULL,
     epoch INTEGER NOT NULL,

@@ -28,10 +28,9 @@ from inspector.sync.bundle import (
     new_manifest,
     read_envelope,
     read_payload,
-    unwrap_key,
-    wrap_key,
     write_file,
 )
+from inspector.sync.bundle_keys import unwrap_key, wrap_key
 from inspector.sync.keys import Signer, fingerprint
 from inspector.sync.merge import KeyResolver, chain_events, precheck
 from inspector.sync.progress import check_cancel

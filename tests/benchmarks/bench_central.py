@@ -10,11 +10,15 @@ The server runs in its own process, as in production. `--quick` uses a 20,000-ev
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,13 +94,35 @@ def _hostile_enroll(url: str) -> None:
     httpx.post(url + "/sync/v1/enroll", content=body, headers=auth, timeout=120)
 
 
-def _health(url: str, until: threading.Event, out: list[float]) -> None:
-    with httpx.Client(timeout=30) as client:
-        while not until.is_set():
-            start = time.perf_counter()
-            client.get(url + "/health").raise_for_status()
-            out.append((time.perf_counter() - start) * 1000)
-            time.sleep(0.01)
+_PROBE = """
+import json, pathlib, sys, time
+import httpx
+url, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+out = []
+with httpx.Client(timeout=30) as client:
+    while not stop.exists():
+        start = time.perf_counter()
+        client.get(url + "/health").raise_for_status()
+        out.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.01)
+print(json.dumps(out))
+"""
+
+
+def _probe(url: str, seconds: float | None, stop: Path, work: Callable[[], None] | None = None) -> list[float]:
+    """`/health` latencies measured from a process of its own (the pushing client in this process
+    competes for this interpreter's lock, not the server's), while `work` runs or for `seconds`."""
+    prober = subprocess.Popen([sys.executable, "-c", _PROBE, url, str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        if work is not None:
+            work()
+        if seconds:
+            time.sleep(seconds)
+    finally:
+        stop.touch()
+        out, _ = prober.communicate(timeout=60)
+    return [float(v) for v in json.loads(out)]
 
 
 def bench_health_under_load(root: Path, quick: bool) -> list[Result]:
@@ -105,25 +131,25 @@ def bench_health_under_load(root: Path, quick: bool) -> list[Result]:
     with ServerProcess(copy_of(20_000, root / "loaded-server")) as server, \
             Workspace.open(device_dir, clock=OFFLINE) as ws:
         server.enroll(ws)
-        idle: list[float] = []
-        stop = threading.Event()
-        prober = threading.Thread(target=_health, args=(server.url, stop, idle))
-        prober.start()
-        time.sleep(1.0)
-        stop.set()
-        prober.join()
-        busy: list[float] = []
-        stop = threading.Event()
-        prober = threading.Thread(target=_health, args=(server.url, stop, busy))
-        prober.start()
-        attackers = [threading.Thread(target=_hostile_enroll, args=(server.url,)) for _ in range(3)]
-        for a in attackers:
-            a.start()
-        ws.services.sync.sync(batch_events=2_000)  # the big push, ten requests of 2,000 events
-        for a in attackers:
-            a.join()
-        stop.set()
-        prober.join()
+        idle = _probe(server.url, 1.0, root / "stop-idle")
+        done = threading.Event()
+
+        def attack() -> None:
+            while not done.is_set():
+                _hostile_enroll(server.url)
+
+        def push_under_attack() -> None:
+            attackers = [threading.Thread(target=attack) for _ in range(3)]
+            for a in attackers:
+                a.start()
+            try:
+                ws.services.sync.sync(batch_events=2_000)  # the big push: requests of 2,000 events
+            finally:
+                done.set()
+                for a in attackers:
+                    a.join()
+
+        busy = _probe(server.url, None, root / "stop-busy", push_under_attack)
     worst, typical = max(busy), statistics.median(idle)
     return [Result(f"/health during a {push}-event push + hostile bodies, max", worst, typical, "ms",
                    f"/health on the idle server, median (busy p99 {percentile(busy, 99):.1f} ms)",
