@@ -65,6 +65,10 @@ class RefusedError(UserError):
     """The action is not allowed in the current state (sealed inspection, locked version...)."""
 
 
+class CancelledByUser(UserError):
+    """The user stopped a long operation; what was done so far is kept. Not a failure to retry."""
+
+
 class StorageError(UserError):
     """The disk or the file system refused: full disk, no permission, unreadable file."""
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.clock import Clock, SystemClock
-from inspector.errors import StorageError
+from inspector.errors import BugError, StorageError
 from inspector.services.catalogs import CatalogService
-from inspector.services.context import ServiceContext
+from inspector.services.context import ServiceContext, Session
 from inspector.services.evidence import EvidenceService
 from inspector.services.findings import FindingService
 from inspector.services.inspections import InspectionService
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from inspector.sync.service import SyncService
 
 DB_NAME = "inspector.db"
+__all__ = ["DB_NAME", "AuditReport", "Services", "Workspace", "build_services"]
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Services:
     findings: FindingService
     evidence: EvidenceService
     requirements: RequirementService
+
+    @property
+    def session(self) -> Session:
+        return self.ctx.session
 
     def verify_events(self) -> AuditReport:
         return verify_store(self.ctx.store, scratch_dir=self.ctx.vault.tmp)
@@ -70,8 +75,16 @@ class Workspace:
         self.services = services
 
     @classmethod
-    def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True) -> Workspace:
+    def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True,
+             session: Session | None = None, read_only: bool = False) -> Workspace:
+        """Open the data directory. Threads of one app share one `session` (identity, device).
+
+        `read_only` workspaces (the app's read pool) open `PRAGMA query_only` connections on a
+        database the writer has already created; they need the writer's session.
+        """
         clock = clock or SystemClock()
+        if read_only and session is None:
+            raise BugError("a read-only workspace shares the writer's session")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -79,14 +92,14 @@ class Workspace:
                 "Không tạo được thư mục dữ liệu {path}: {reason}.",
                 hint="Chọn thư mục khác bằng --data-dir hoặc biến INSPECTOR_DATA_DIR.",
                 path=str(data_dir), reason=exc.strerror or str(exc)) from exc
-        store = open_store(data_dir / DB_NAME)
+        store = open_store(data_dir / DB_NAME, read_only=read_only)
         try:
-            device = ensure_device(store, clock)
-            identity = load_identity(store)
+            if session is None:
+                session = Session(load_identity(store), ensure_device(store, clock))
             vault = Vault(data_dir / "vault")
-            ctx = ServiceContext(store=store, vault=vault, device=device, clock=clock, identity=identity)
+            ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock)
             services = build_services(ctx)
-            if install_builtins:
+            if install_builtins and not read_only:
                 services.catalogs.install_builtins()
         except BaseException:
             store.close()
@@ -106,13 +119,14 @@ class Workspace:
 def build_services(ctx: ServiceContext) -> Services:
     registry = RegistryService(ctx)
     inspections = InspectionService(ctx, registry)
+    findings = FindingService(ctx, inspections)
     return Services(
         ctx=ctx,
-        settings=SettingsService(ctx.store, ctx.identity),
+        settings=SettingsService(ctx),
         catalogs=CatalogService(ctx),
         registry=registry,
         inspections=inspections,
-        findings=FindingService(ctx, inspections),
-        evidence=EvidenceService(ctx, inspections),
+        findings=findings,
+        evidence=EvidenceService(ctx, inspections, findings),
         requirements=RequirementService(ctx, inspections, registry),
     )

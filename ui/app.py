@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
@@ -16,15 +17,17 @@ from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
 from inspector.paths import resolve_data_dir, resources_dir
-from inspector.workspace import Workspace
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.dialogs.progress import follow
 from ui.errors import ErrorPresenter
 from ui.icons import configure_cache
+from ui.ops import Ops, TaskContext
 from ui.qt_strings import QtStringsTranslator
-from ui.tasks import Workers
 from ui.theme import apply_theme
 from ui.views.main_window import MainWindow
+
+T = TypeVar("T")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -42,22 +45,36 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | None = None,
                   window: list[QWidget] | None = None) -> AppContext:
     """Open the data directory and build everything the windows need (also used by tests)."""
-    workspace = Workspace.open(data_dir, clock=clock)
-    tr = Translator(workspace.services.settings.language())
     holder = window if window is not None else []
-    presenter = ErrorPresenter(tr, data_dir / "logs", lambda: holder[0] if holder else None, interactive=interactive)
-    workers = Workers(data_dir, clock, default_error=presenter.show)
+    presenter = ErrorPresenter(Translator(), data_dir / "logs", lambda: holder[0] if holder else None,
+                               interactive=interactive)
+    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show)
+    try:
+        tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
+    except BaseException:
+        ops.shutdown()
+        raise
+    ops.use_translator(tr)
+    presenter.tr = tr
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
-    return AppContext(data_dir=data_dir, workspace=workspace, workers=workers, tr=tr, settings=settings,
-                      errors=presenter)
+    return AppContext(data_dir=data_dir, ops=ops, tr=tr, settings=settings, errors=presenter)
+
+
+def close_context(ctx: AppContext) -> None:
+    ctx.ops.shutdown()
 
 
 def offer_demo(ctx: AppContext, parent: QWidget) -> None:
     """First run: the data directory is new; offer to load realistic demo data."""
-    s = ctx.services
-    if s.settings.get("demo_offered") or s.inspections.find():
-        return
+
+    def first_run(s: Services) -> bool:
+        return not s.settings.get("demo_offered") and not s.inspections.find()
+
+    ctx.ops.query(first_run, lambda fresh: _ask_demo(ctx, parent) if fresh else None, owner=parent)
+
+
+def _ask_demo(ctx: AppContext, parent: QWidget) -> None:
     tr = ctx.tr
     answer = QMessageBox.question(parent, tr("Chào mừng"), tr(
         "Đây là lần đầu mở phần mềm với thư mục dữ liệu này. Bạn có muốn tải dữ liệu mẫu (đơn vị của Hà Nội,"
@@ -65,20 +82,15 @@ def offer_demo(ctx: AppContext, parent: QWidget) -> None:
         " đợt kiểm tra đầu tiên."))
     load = answer == QMessageBox.StandardButton.Yes
 
-    def job(services, task):  # type: ignore[no-untyped-def]
+    def job(services: Services, task: TaskContext) -> None:
         from inspector.demo import load_demo  # only on first run: keep it out of start-up
 
         services.settings.put("demo_offered", True)
         if load:
             task.report(0, 0, tr("Đang tạo dữ liệu mẫu…"))
-            return load_demo(services)
-        return None
+            load_demo(services)
 
-    def done(_summary: object) -> None:
-        ctx.changes.inspections_changed.emit()
-        ctx.changes.registry_changed.emit()
-
-    handle = ctx.workers.write_task(job, done)
+    handle = ctx.ops.write_task(job)
     if load:
         follow(handle, tr, tr("Đang tạo dữ liệu mẫu…"), parent)
 
@@ -91,31 +103,43 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
     import json
     import time
 
-    from inspector.demo import load_demo
-
     started = time.perf_counter()
     steps: dict[str, object] = {}
+
+    def read(fn: Callable[[Services], T]) -> T:
+        return ctx.ops.read_blocking(fn)
+
+    def write(fn: Callable[[Services], T]) -> T:
+        box: list[T] = []
+        ctx.ops.write(fn, box.append)
+        if not ctx.ops.wait_idle(60) or not box:
+            raise RuntimeError("the write did not complete")
+        return box[0]
+
     try:
-        s = ctx.services
-        if not s.inspections.find():
-            load_demo(s, inspections=3)
-            ctx.changes.inspections_changed.emit()
-        steps["demo"] = len(s.inspections.find())
-        target = next(r for r in s.inspections.find() if r.status in ("draft", "in_progress", "recorded"))
+        from inspector.demo import load_demo
+
+        if not read(lambda s: s.inspections.find()):
+            write(lambda s: load_demo(s, inspections=3))
+        steps["demo"] = len(read(lambda s: s.inspections.find()))
+        target = next(r for r in read(lambda s: s.inspections.find())
+                      if r.status in ("draft", "in_progress", "recorded"))
         window.open_inspection(target.id)
         page = window.recording_page
+        if not ctx.ops.wait_idle(30):
+            raise RuntimeError("the inspection did not open")
         item = page.model.groups[0].items[0].code
         subject = page.model.subjects[0].id
         page.record(item, subject, level=2, note="Tự kiểm tra bản cài đặt")
-        if not ctx.workers.wait_idle(30):
+        if not ctx.ops.wait_idle(30):
             raise RuntimeError("the write did not complete")
-        finding = s.findings.matrix(target.id).get(item, subject)
+        finding = read(lambda s: s.findings.matrix(target.id).get(item, subject))
         steps["finding"] = finding is not None and finding.level == 2
-        pdf = s.documents.export(target.id, "minutes")
+        pdf = read(lambda s: s.documents.export(target.id, "minutes"))
         output.write_bytes(pdf)
         steps["pdf_bytes"] = len(pdf)
         steps["pdf_ok"] = pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-1024:]
-        steps["events_verify"] = s.verify_events().ok
+        steps["events_verify"] = read(lambda s: s.verify_events().ok)
         ok = all(v for v in steps.values())
     except Exception as exc:  # reported, then a non-zero exit
         steps["error"] = repr(exc)
@@ -156,6 +180,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
-    ctx.workers.shutdown()
-    ctx.workspace.close()
+    close_context(ctx)
     return int(code)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from inspector import __version__
 from inspector.errors import UserError, ValidationError
 from inspector.i18n import Translator
-from ui.tasks import Cancelled
+from ui.ops import Cancelled
 
 
 def crash_report(exc: BaseException) -> str:

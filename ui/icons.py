@@ -74,9 +74,11 @@ def configure_cache(directory: Path | None) -> None:
 
 
 def _render(name: str, color: str) -> QIcon:
-    import qtawesome as qta
+    import qtawesome as qta  # untyped: the result is checked below
 
-    return qta.icon(_NAMES[name], color=color)
+    made = qta.icon(_NAMES[name], color=color)
+    assert isinstance(made, QIcon)
+    return made
 
 
 def icon(name: str, color: str = "#374151") -> QIcon:

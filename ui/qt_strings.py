@@ -27,7 +27,7 @@ QT_VI: dict[str, str] = {
 
 
 class QtStringsTranslator(QTranslator):
-    def translate(self, context: str, source: str, disambiguation: str | None = None,  # type: ignore[override]
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
                   n: int = -1) -> str | None:
         # None (a null QString) means "not translated here": Qt then keeps its own text.
         return QT_VI.get(source)

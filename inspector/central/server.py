@@ -29,7 +29,7 @@ from inspector.central.schema import (
 )
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
-from inspector.services.context import Identity, ServiceContext
+from inspector.services.context import Identity, ServiceContext, Session
 from inspector.store.device import ensure_device
 from inspector.store.events import GENESIS, Event
 from inspector.sync.httpsig import digest_matches
@@ -111,8 +111,8 @@ class Central:
             self.store.close()
             raise
         self.signer = Signer.of(self.identity)
-        self.ctx = ServiceContext(self.store, self.vault, self.identity, self.clock,
-                                  Identity("central", "Văn phòng trung tâm"))
+        self.ctx = ServiceContext(self.store, self.vault,
+                                  Session(Identity("central", "Văn phòng trung tâm"), self.identity), self.clock)
         self.auth = Authenticator(self.clock)
         self.limiter = RateLimiter()
         self.uploads = Uploads(self.store, self.vault, self.clock)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.catalog.model import Catalog, Checklist
+from inspector.changes import NOTHING, Changes
 from inspector.clock import Clock
 from inspector.errors import NotFoundError
-from inspector.ops import NOTHING, Changes
 from inspector.store.db import Store
 from inspector.store.device import DeviceIdentity
 from inspector.store.events import Author, Event
@@ -18,7 +18,7 @@ from inspector.store.journal import Journal
 from inspector.vault import Vault
 
 
-@dataclass
+@dataclass(frozen=True)
 class Identity:
     """The inspector using this laptop: the author of every event recorded here."""
 
@@ -30,19 +30,56 @@ class Identity:
         return Author(self.id, self.name)
 
 
+class Session:
+    """The identity and device every thread's services read: one shared value, replaced whole.
+
+    Values are immutable; a settings change or an enrollment swaps in a new value (an atomic
+    attribute store), so every thread sees the new one at its next read and none keeps a copy.
+    """
+
+    def __init__(self, identity: Identity, device: DeviceIdentity) -> None:
+        self._identity = identity
+        self._device = device
+
+    @property
+    def identity(self) -> Identity:
+        return self._identity
+
+    @property
+    def device(self) -> DeviceIdentity:
+        return self._device
+
+    def replace_identity(self, identity: Identity) -> None:
+        self._identity = identity
+
+    def replace_device(self, device: DeviceIdentity) -> None:
+        self._device = device
+
+
 @dataclass
 class ServiceContext:
     store: Store
     vault: Vault
-    device: DeviceIdentity
+    session: Session
     clock: Clock
-    identity: Identity
     journal: Journal = field(init=False)
     _catalogs: dict[tuple[str, str, int], Catalog | Checklist] = field(default_factory=dict)
     _touched: Changes = field(default=NOTHING)
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.device, self.clock)
+        self.journal = Journal(lambda: self.session.device, self.clock)
+
+    @property
+    def identity(self) -> Identity:
+        return self.session.identity
+
+    @property
+    def device(self) -> DeviceIdentity:
+        return self.session.device
+
+    @device.setter
+    def device(self, device: DeviceIdentity) -> None:
+        self.session.replace_device(device)
 
     def touch(self, changes: Changes) -> None:
         """Mark a change that is not an event (settings, sync bookkeeping) for the current write."""

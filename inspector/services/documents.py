@@ -39,6 +39,7 @@ from inspector.services.requirements import RequirementService
 from inspector.signing import (
     AppearanceSpec,
     FieldSpec,
+    PinError,
     SignerSource,
     TimestampResult,
     VerificationReport,
@@ -50,6 +51,9 @@ from inspector.signing import (
     verify_pdf,
 )
 from inspector.text import clean
+
+__all__ = ["DocumentRecord", "DocumentService", "FileCheck", "PinError", "Pkcs11Credential", "Pkcs12Credential",
+           "SignerPlan"]
 
 REASONS = {"minutes": "Ký biên bản kiểm tra", "conclusion": "Ký kết luận kiểm tra"}
 
@@ -489,3 +493,19 @@ class DocumentService:
                            for k, v in data.items() if k not in ("inspection_id", "updated_at")}
                 self.ctx.record(conn, event, f"{table}:{new_id}", {**payload, "inspection_id": new_id})
         return new_id
+
+    def file_bytes(self, document_id: str) -> bytes:
+        """The current file of an issued document (its latest signed revision)."""
+        return self.ctx.vault.read_bytes(self.document(document_id).sha256)
+
+    def findings_summary(self, inspection_id: str) -> str:
+        """The conclusion's automatic summary of the findings, as prose."""
+        from inspector.services.document_content import summary_of_findings
+
+        return summary_of_findings(self.content(inspection_id))
+
+    def check_file_trusting(self, pdf: bytes, trust_dir: str) -> FileCheck:
+        """`check_file` against the trust roots in a folder (none: trust not checked)."""
+        from inspector.signing import load_trust_roots
+
+        return self.check_file(pdf, load_trust_roots(Path(trust_dir)) if trust_dir else [])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +12,10 @@ from typing import Any
 
 from inspector.clock import VIETNAM_TZ, to_rfc3339
 from inspector.domain import EVIDENCE_KINDS, EvidenceId, EvidenceRef, FindingId, InspectionId
-from inspector.errors import NotFoundError, UserError
+from inspector.errors import NotFoundError, StorageError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
+from inspector.services.findings import FindingService
 from inspector.services.inspections import InspectionService
 from inspector.text import clean
 from inspector.vault import StoredBlob
@@ -80,70 +83,118 @@ def _ref(row: dict[str, Any]) -> EvidenceRef:
                        row["caption"], row["captured_at"], row["added_at"], row["added_by"])
 
 
+@dataclass(frozen=True)
+class StagedEvidence:
+    """A file already stored durably in the vault, not yet referenced by the inspection.
+
+    Staging (copying, hashing, syncing the file) is slow I/O that needs no database write, so the
+    app does it on its read pool; `EvidenceService.attach` then commits references in one short
+    transaction. A staged file nobody attaches is collected as garbage after a week.
+    """
+
+    blob: StoredBlob
+    file_name: str
+    media_type: str
+    kind: str
+    captured_at: str | None
+    caption: str = ""
+
+
 class EvidenceService:
-    def __init__(self, ctx: ServiceContext, inspections: InspectionService) -> None:
+    def __init__(self, ctx: ServiceContext, inspections: InspectionService, findings: FindingService) -> None:
         self.ctx = ctx
         self.inspections = inspections
+        self.findings = findings
 
-    def attach_file(self, inspection_id: str, source: Path, *, finding_id: str | None = None,
-                    caption: str = "", kind: str | None = None) -> EvidenceRef:
-        """Copy a file into the vault (durably), then commit the reference to it."""
-        self._check_target(inspection_id, finding_id)
+    def stage_file(self, source: Path, *, caption: str = "", kind: str | None = None) -> StagedEvidence:
+        """Copy a file into the vault (durably). No database write."""
         if not source.is_file():
             raise UserError("Không tìm thấy tệp {path}.", hint="Chọn lại tệp.", path=str(source))
-        with source.open("rb") as fh:
-            head = fh.read(16)
+        try:
+            with source.open("rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise UserError("Không đọc được tệp {path}: {reason}.", hint="Kiểm tra quyền đọc tệp rồi chọn lại.",
+                            path=str(source), reason=exc.strerror or "lỗi đọc tệp") from exc
         media_type = sniff_media_type(head, source.name)
         blob = self.ctx.vault.put_file(source)
         captured = capture_time(source, media_type)
         if captured is None:
             captured = to_rfc3339(datetime.fromtimestamp(source.stat().st_mtime, UTC))
-        return self._commit(inspection_id, blob, source.name, media_type, kind or kind_for(media_type),
-                            finding_id, caption, captured)
+        return self._staged(blob, source.name, media_type, kind, captured, caption)
+
+    def stage_bytes(self, data: bytes, file_name: str, *, caption: str = "", kind: str | None = None,
+                    captured_at: datetime | None = None) -> StagedEvidence:
+        """Evidence made inside the app (a camera frame, a drawn signature, a generated PDF)."""
+        media_type = sniff_media_type(data[:16], file_name)
+        blob = self.ctx.vault.put_bytes(data)
+        return self._staged(blob, file_name, media_type, kind, to_rfc3339(captured_at or self.ctx.clock.now()),
+                            caption)
+
+    @staticmethod
+    def _staged(blob: StoredBlob, file_name: str, media_type: str, kind: str | None, captured: str | None,
+                caption: str) -> StagedEvidence:
+        chosen = kind or kind_for(media_type)
+        if chosen not in EVIDENCE_KINDS:
+            raise UserError("Loại minh chứng “{kind}” không hợp lệ.", kind=chosen)
+        name = clean(Path(file_name).name, label="Tên tệp", max_length=255) or "tep-minh-chung"
+        return StagedEvidence(blob, name, media_type, chosen, captured, clean(caption, label="Chú thích",
+                                                                               max_length=500))
+
+    def attach(self, inspection_id: str, staged: Sequence[StagedEvidence], *, finding_id: str | None = None,
+               cell: tuple[str, str] | None = None) -> list[EvidenceRef]:
+        """Reference staged files from the inspection, from one finding, or from one matrix cell.
+
+        One transaction: a cell that has no finding yet gets one (not assessed) so the files have
+        something to belong to.
+        """
+        if not staged:
+            return []
+        ids: list[str] = []
+        now = to_rfc3339(self.ctx.clock.now())
+        with self.ctx.store.transaction() as conn:
+            self.inspections.editable_row(conn, inspection_id)
+            if cell is not None:
+                finding_id = self.findings.ensure_cell_in(conn, inspection_id, *cell)
+            elif finding_id and conn.execute("SELECT 1 FROM findings WHERE id = ? AND inspection_id = ?",
+                                             (finding_id, inspection_id)).fetchone() is None:
+                raise NotFoundError("Kết quả ghi nhận “{id}” không thuộc đợt kiểm tra này.", id=finding_id)
+            for item in staged:
+                if not self.ctx.vault.has(item.blob.sha256):
+                    raise UserError("Tệp “{name}” chưa được lưu vào kho minh chứng.",
+                                    hint="Đính kèm lại tệp.", name=item.file_name)
+                conn.execute(
+                    "INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?, 'ok', ?, ?)"
+                    " ON CONFLICT (sha256) DO UPDATE SET state = 'ok', verified_at = excluded.verified_at",
+                    (item.blob.sha256, item.blob.size, now, now))
+                evidence_id = uuid7()
+                self.ctx.record(conn, "evidence.added", evidence_id, {
+                    "inspection_id": inspection_id,
+                    "finding_id": finding_id,
+                    "sha256": item.blob.sha256,
+                    "size": item.blob.size,
+                    "file_name": item.file_name,
+                    "media_type": item.media_type,
+                    "kind": item.kind,
+                    "caption": item.caption,
+                    "captured_at": item.captured_at,
+                })
+                ids.append(evidence_id)
+        return [self.get(i) for i in ids]
+
+    def attach_file(self, inspection_id: str, source: Path, *, finding_id: str | None = None,
+                    caption: str = "", kind: str | None = None) -> EvidenceRef:
+        """Stage and attach one file (CLI, demo, tests: one thread does both)."""
+        self.inspections.require_editable(self.inspections._row(inspection_id))
+        return self.attach(inspection_id, [self.stage_file(source, caption=caption, kind=kind)],
+                           finding_id=finding_id)[0]
 
     def attach_bytes(self, inspection_id: str, data: bytes, file_name: str, *,
                      finding_id: str | None = None, caption: str = "", kind: str | None = None,
                      captured_at: datetime | None = None) -> EvidenceRef:
-        """Evidence made inside the app: a camera frame, a drawn signature, a generated PDF."""
-        self._check_target(inspection_id, finding_id)
-        media_type = sniff_media_type(data[:16], file_name)
-        blob = self.ctx.vault.put_bytes(data)
-        moment = to_rfc3339(captured_at or self.ctx.clock.now())
-        return self._commit(inspection_id, blob, file_name, media_type, kind or kind_for(media_type),
-                            finding_id, caption, moment)
-
-    def _check_target(self, inspection_id: str, finding_id: str | None) -> None:
-        row = self.inspections._row(inspection_id)
-        self.inspections.require_editable(row)
-        if finding_id and self.ctx.store.one(
-                "SELECT 1 FROM findings WHERE id = ? AND inspection_id = ?",
-                (finding_id, inspection_id)) is None:
-            raise NotFoundError("Kết quả ghi nhận “{id}” không thuộc đợt kiểm tra này.", id=finding_id)
-
-    def _commit(self, inspection_id: str, blob: StoredBlob, file_name: str, media_type: str, kind: str,
-                finding_id: str | None, caption: str, captured_at: str | None) -> EvidenceRef:
-        if kind not in EVIDENCE_KINDS:
-            raise UserError("Loại minh chứng “{kind}” không hợp lệ.", kind=kind)
-        name = clean(Path(file_name).name, label="Tên tệp", max_length=255) or "tep-minh-chung"
-        evidence_id = uuid7()
-        with self.ctx.store.transaction() as conn:
-            self.inspections.editable_row(conn, inspection_id)
-            conn.execute(
-                "INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?, 'ok', ?, ?)"
-                " ON CONFLICT (sha256) DO UPDATE SET state = 'ok', verified_at = excluded.verified_at",
-                (blob.sha256, blob.size, to_rfc3339(self.ctx.clock.now()), to_rfc3339(self.ctx.clock.now())))
-            self.ctx.record(conn, "evidence.added", evidence_id, {
-                "inspection_id": inspection_id,
-                "finding_id": finding_id,
-                "sha256": blob.sha256,
-                "size": blob.size,
-                "file_name": name,
-                "media_type": media_type,
-                "kind": kind,
-                "caption": clean(caption, label="Chú thích", max_length=500),
-                "captured_at": captured_at,
-            })
-        return self.get(evidence_id)
+        self.inspections.require_editable(self.inspections._row(inspection_id))
+        return self.attach(inspection_id, [self.stage_bytes(data, file_name, caption=caption, kind=kind,
+                                                            captured_at=captured_at)], finding_id=finding_id)[0]
 
     def get(self, evidence_id: str) -> EvidenceRef:
         row = self.ctx.store.one("SELECT * FROM evidence WHERE id = ?", (evidence_id,))
@@ -177,34 +228,61 @@ class EvidenceService:
             self.ctx.record(conn, "evidence.removed", evidence_id,
                             {"inspection_id": ref.inspection_id, "reason": why})
 
-    def path(self, ref: EvidenceRef) -> Path:
-        return self.ctx.vault.path_for(ref.sha256)
+    def read(self, ref: EvidenceRef) -> bytes:
+        """The file's content (checked against its hash), for thumbnails, previews and copies."""
+        try:
+            data = self.ctx.vault.read_bytes(ref.sha256)
+        except OSError as exc:
+            raise StorageError("Không đọc được tệp minh chứng “{name}”: tệp bị thiếu trong kho.",
+                               hint="Chạy “Kiểm tra tệp minh chứng” hoặc đồng bộ lại để lấy tệp.",
+                               name=ref.file_name) from exc
+        if hashlib.sha256(data).hexdigest() != ref.sha256:
+            raise StorageError("Tệp minh chứng “{name}” bị hỏng (nội dung không khớp mã băm).",
+                               hint="Chạy “Kiểm tra tệp minh chứng” hoặc đồng bộ lại để lấy bản đúng.",
+                               name=ref.file_name)
+        return data
 
-    def verify_all(self) -> VerifyReport:
-        """Re-hash every referenced file; mark mismatches as corrupt and missing ones as missing."""
+    def save_copy(self, ref: EvidenceRef, target: Path) -> None:
+        """Write a copy of the file where the user chose (never the vault's own file)."""
+        data = self.read(ref)
+        try:
+            target.write_bytes(data)
+        except OSError as exc:
+            raise UserError("Không ghi được tệp {path}: {reason}.", hint="Chọn thư mục khác có quyền ghi.",
+                            path=str(target), reason=exc.strerror or "lỗi ghi tệp") from exc
+
+    def verify_all(self, mark: Callable[[list[tuple[str, int, str]]], None] | None = None) -> VerifyReport:
+        """Re-hash every referenced file; mark mismatches as corrupt and missing ones as missing.
+
+        Hashing is slow and only reads; the marks are one short write (`mark_checked`), which a
+        caller on a read-only connection (the app's pool) sends to the writer through `mark`.
+        """
         rows = self.ctx.store.query("SELECT DISTINCT sha256, size FROM evidence")
         bad: list[tuple[str, str]] = []
-        now = to_rfc3339(self.ctx.clock.now())
-        results: list[tuple[str, str]] = []
+        results: list[tuple[str, int, str]] = []
         for r in rows:
             path = self.ctx.vault.path_for(r["sha256"])
             if not path.is_file():
                 bad.append((r["sha256"], "thiếu tệp"))
-                results.append((r["sha256"], "missing"))
+                results.append((r["sha256"], r["size"], "missing"))
             elif not self.ctx.vault.verify(r["sha256"], r["size"]):
                 bad.append((r["sha256"], "nội dung không khớp mã băm"))
-                results.append((r["sha256"], "corrupt"))
+                results.append((r["sha256"], r["size"], "corrupt"))
             else:
-                results.append((r["sha256"], "ok"))
-        size_of = {r["sha256"]: r["size"] for r in rows}
+                results.append((r["sha256"], r["size"], "ok"))
+        (mark or self.mark_checked)(results)
+        return VerifyReport(len(rows), bad)
+
+    def mark_checked(self, results: Sequence[tuple[str, int, str]]) -> None:
+        """Record what a check found for each file (sha256, size, ok/missing/corrupt)."""
+        now = to_rfc3339(self.ctx.clock.now())
         with self.ctx.store.transaction() as conn:
-            for sha, state in results:
+            for sha, size, state in results:
                 conn.execute(
                     "INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?,?,?,?)"
                     " ON CONFLICT (sha256) DO UPDATE SET state = excluded.state,"
                     " verified_at = excluded.verified_at",
-                    (sha, size_of[sha], state, now, now))
-        return VerifyReport(len(rows), bad)
+                    (sha, size, state, now, now))
 
     def collect_garbage(self, older_than_s: float = 7 * 86400) -> list[str]:
         referenced = {r["sha256"] for r in self.ctx.store.query("SELECT DISTINCT sha256 FROM evidence")}

@@ -41,6 +41,7 @@ class FindingChange:
     event_seq: int
     event_hash: str
     assessed_count: int
+    finding: Finding  # the committed row, as the matrix shows it
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,16 @@ class RecordingSnapshot:
     inspection_evidence: int
 
 
+def _check_level(level: int | _Unset | None) -> None:
+    if not isinstance(level, _Unset) and level is not None and (
+            isinstance(level, bool) or level not in (0, 1, 2, 3)):
+        raise UserError("Mức độ “{level}” không hợp lệ; chỉ chọn 0, 1, 2, 3 hoặc “chưa đánh giá”.", level=level)
+
+
+def _clean_note(note: str) -> str:
+    return clean(note, label="Ghi chú", max_length=MAX_NOTE, multiline=True)
+
+
 def _finding(row: dict[str, Any]) -> Finding:
     return Finding(FindingId(row["id"]), row["item_code"], SubjectId(row["subject_id"]), row["level"],
                    row["note"], row["author_name"], row["origin_device"], row["head_hash"],
@@ -97,44 +108,98 @@ class FindingService:
         note: str | _Unset = UNSET,
     ) -> FindingChange:
         """Set the level and/or note of one cell. One durable commit; returns after it."""
-        if not isinstance(level, _Unset) and level is not None and (
-            isinstance(level, bool) or level not in (0, 1, 2, 3)
-        ):
-            raise UserError("Mức độ “{level}” không hợp lệ; chỉ chọn 0, 1, 2, 3 hoặc “chưa đánh giá”.",
-                            level=level)
-        clean_note = None if isinstance(note, _Unset) else clean(
-            note, label="Ghi chú", max_length=MAX_NOTE, multiline=True)
+        _check_level(level)
+        clean_note = None if isinstance(note, _Unset) else _clean_note(note)
         with self.ctx.store.transaction() as conn:
-            row = self.inspections.editable_row(conn, inspection_id)
-            checklist = self.ctx.checklist(row["checklist_id"], row["checklist_version"])
-            if checklist.item(item_code) is None:
-                raise NotFoundError("Mục “{code}” không có trong bộ câu hỏi {checklist}.",
-                                    code=item_code, checklist=checklist.label)
-            if conn.execute("SELECT 1 FROM subjects WHERE id = ? AND inspection_id = ? AND removed = 0",
-                            (subject_id, inspection_id)).fetchone() is None:
-                raise NotFoundError("Đối tượng kiểm tra “{id}” không thuộc đợt kiểm tra này.", id=subject_id)
-            current = self._current(conn, inspection_id, item_code, subject_id)
-            prev_level = current["level"] if current else None
-            prev_note = current["note"] if current else ""
-            new_level = prev_level if isinstance(level, _Unset) else level
-            new_note = prev_note if clean_note is None else clean_note
-            finding_id = current["id"] if current else uuid7()
-            payload: dict[str, object] = {
-                "inspection_id": inspection_id,
-                "item_code": item_code,
-                "subject_id": subject_id,
-                "level": new_level,
-                "note": new_note,
-                "parent": current["head_hash"] if current else None,
-            }
-            leaves = leaf_revisions(conn, finding_id) if current else []
-            if len(leaves) > 1:  # concurrent edits merged from team members: this edit settles them
-                payload["parents"] = leaves
-            event = self.ctx.record(conn, "finding.set", finding_id, payload)
-            assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
-                                    (inspection_id,)).fetchone()[0]
-        return FindingChange(FindingId(finding_id), inspection_id, item_code, SubjectId(subject_id),
-                             new_level, new_note, prev_level, prev_note, event.seq, event.hash, assessed)
+            self._check_cell(conn, inspection_id, item_code, subject_id)
+            return self._record_in(conn, inspection_id, item_code, subject_id, level, clean_note)
+
+    def set_cell(
+        self,
+        inspection_id: str,
+        item_code: str,
+        subject_id: str,
+        *,
+        level: int | _Unset | None = UNSET,
+        note: str | _Unset = UNSET,
+    ) -> FindingChange:
+        """What a key press or a click in the matrix does, in one transaction.
+
+        A cell where team members recorded different findings (merged from their laptops) is
+        settled by this edit: the value chosen now is kept and the others are removed; any other
+        cell is simply recorded.
+        """
+        _check_level(level)
+        clean_note = None if isinstance(note, _Unset) else _clean_note(note)
+        with self.ctx.store.transaction() as conn:
+            self._check_cell(conn, inspection_id, item_code, subject_id)
+            rows = self._open_rows(conn, inspection_id, item_code, subject_id)
+            if len(rows) > 1:
+                current = self._current(conn, inspection_id, item_code, subject_id)
+                chosen_level = (current["level"] if current else None) if isinstance(level, _Unset) else level
+                chosen_note = (current["note"] if current else "") if clean_note is None else clean_note
+                return self._resolve_in(conn, inspection_id, item_code, subject_id, rows, chosen_level, chosen_note)
+            return self._record_in(conn, inspection_id, item_code, subject_id, level, clean_note)
+
+    def ensure_cell_in(self, conn: sqlite3.Connection, inspection_id: str, item_code: str, subject_id: str) -> str:
+        """The finding of a cell inside the caller's transaction, created (not assessed) if none yet."""
+        self._check_cell(conn, inspection_id, item_code, subject_id)
+        current = self._current(conn, inspection_id, item_code, subject_id)
+        if current is not None:
+            return str(current["id"])
+        return self._record_in(conn, inspection_id, item_code, subject_id, UNSET, None).finding_id
+
+    def _check_cell(self, conn: sqlite3.Connection, inspection_id: str, item_code: str, subject_id: str) -> None:
+        row = self.inspections.editable_row(conn, inspection_id)
+        checklist = self.ctx.checklist(row["checklist_id"], row["checklist_version"])
+        if checklist.item(item_code) is None:
+            raise NotFoundError("Mục “{code}” không có trong bộ câu hỏi {checklist}.",
+                                code=item_code, checklist=checklist.label)
+        if conn.execute("SELECT 1 FROM subjects WHERE id = ? AND inspection_id = ? AND removed = 0",
+                        (subject_id, inspection_id)).fetchone() is None:
+            raise NotFoundError("Đối tượng kiểm tra “{id}” không thuộc đợt kiểm tra này.", id=subject_id)
+
+    def _record_in(self, conn: sqlite3.Connection, inspection_id: str, item_code: str, subject_id: str,
+                   level: int | _Unset | None, clean_note: str | None) -> FindingChange:
+        current = self._current(conn, inspection_id, item_code, subject_id)
+        prev_level = current["level"] if current else None
+        prev_note = current["note"] if current else ""
+        new_level = prev_level if isinstance(level, _Unset) else level
+        new_note = prev_note if clean_note is None else clean_note
+        finding_id = current["id"] if current else uuid7()
+        payload: dict[str, object] = {
+            "inspection_id": inspection_id,
+            "item_code": item_code,
+            "subject_id": subject_id,
+            "level": new_level,
+            "note": new_note,
+            "parent": current["head_hash"] if current else None,
+        }
+        leaves = leaf_revisions(conn, finding_id) if current else []
+        if len(leaves) > 1:  # concurrent edits merged from team members: this edit settles them
+            payload["parents"] = leaves
+        event = self.ctx.record(conn, "finding.set", finding_id, payload)
+        return self._change(conn, inspection_id, finding_id, prev_level, prev_note, event.seq)
+
+    def _change(self, conn: sqlite3.Connection, inspection_id: str, finding_id: str, prev_level: int | None,
+                prev_note: str, seq: int) -> FindingChange:
+        """The committed value read back from the table, so callers show what was stored."""
+        row = conn.execute(
+            "SELECT id, item_code, subject_id, level, note, author_name, origin_device, head_hash, updated_at"
+            " FROM findings WHERE id = ?", (finding_id,)).fetchone()
+        finding = Finding(FindingId(row[0]), row[1], SubjectId(row[2]), row[3], row[4], row[5], row[6], row[7],
+                          row[8])
+        assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
+                                (inspection_id,)).fetchone()[0]
+        return FindingChange(finding.id, inspection_id, finding.item_code, finding.subject_id, finding.level,
+                             finding.note, prev_level, prev_note, seq, finding.head_hash, assessed, finding)
+
+    @staticmethod
+    def _open_rows(conn: sqlite3.Connection, inspection_id: str, item_code: str,
+                   subject_id: str) -> list[tuple[str, int | None, str, str]]:
+        return conn.execute(
+            "SELECT id, level, note, head_hash FROM findings WHERE inspection_id = ? AND item_code = ?"
+            " AND subject_id = ? AND removed = 0 ORDER BY id", (inspection_id, item_code, subject_id)).fetchall()
 
     def resolve(self, inspection_id: str, item_code: str, subject_id: str, *, level: int | None,
                 note: str) -> FindingChange:
@@ -143,30 +208,28 @@ class FindingService:
         The kept finding gets the chosen value as a merge of all its open revisions; the others are
         removed (their history stays in the log). One transaction.
         """
-        clean_note = clean(note, label="Ghi chú", max_length=MAX_NOTE, multiline=True)
-        if level is not None and (isinstance(level, bool) or level not in (0, 1, 2, 3)):
-            raise UserError("Mức độ “{level}” không hợp lệ; chỉ chọn 0, 1, 2, 3 hoặc “chưa đánh giá”.",
-                            level=level)
+        clean_note = _clean_note(note)
+        _check_level(level)
         with self.ctx.store.transaction() as conn:
             self.inspections.editable_row(conn, inspection_id)
-            rows = conn.execute(
-                "SELECT id, level, note, head_hash FROM findings WHERE inspection_id = ? AND item_code = ?"
-                " AND subject_id = ? AND removed = 0 ORDER BY id", (inspection_id, item_code, subject_id)).fetchall()
+            rows = self._open_rows(conn, inspection_id, item_code, subject_id)
             if not rows:
                 raise NotFoundError("Ô {code} chưa có kết quả nào để thống nhất.", code=item_code)
-            keep, others = rows[0], rows[1:]
-            event = self.ctx.record(conn, "finding.set", keep[0], {
-                "inspection_id": inspection_id, "item_code": item_code, "subject_id": subject_id,
-                "level": level, "note": clean_note, "parent": keep[3], "parents": leaf_revisions(conn, keep[0]),
-                "resolves": [r[0] for r in others]})
-            for other in others:
-                self.ctx.record(conn, "finding.removed", other[0], {
-                    "inspection_id": inspection_id, "parent": other[3], "parents": leaf_revisions(conn, other[0]),
-                    "reason": "resolved"})
-            assessed = conn.execute("SELECT assessed_count FROM inspections WHERE id = ?",
-                                    (inspection_id,)).fetchone()[0]
-        return FindingChange(FindingId(keep[0]), inspection_id, item_code, SubjectId(subject_id), level, clean_note,
-                             keep[1], keep[2], event.seq, event.hash, assessed)
+            return self._resolve_in(conn, inspection_id, item_code, subject_id, rows, level, clean_note)
+
+    def _resolve_in(self, conn: sqlite3.Connection, inspection_id: str, item_code: str, subject_id: str,
+                    rows: list[tuple[str, int | None, str, str]], level: int | None,
+                    clean_note: str) -> FindingChange:
+        keep, others = rows[0], rows[1:]
+        event = self.ctx.record(conn, "finding.set", keep[0], {
+            "inspection_id": inspection_id, "item_code": item_code, "subject_id": subject_id,
+            "level": level, "note": clean_note, "parent": keep[3], "parents": leaf_revisions(conn, keep[0]),
+            "resolves": [r[0] for r in others]})
+        for other in others:
+            self.ctx.record(conn, "finding.removed", other[0], {
+                "inspection_id": inspection_id, "parent": other[3], "parents": leaf_revisions(conn, other[0]),
+                "reason": "resolved"})
+        return self._change(conn, inspection_id, keep[0], keep[1], keep[2], event.seq)
 
     @staticmethod
     def _current(conn: sqlite3.Connection, inspection_id: str, item_code: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -503,3 +503,12 @@ class InspectionService:
 
     def person_subjects(self, inspection_id: str) -> list[PersonId]:
         return [PersonId(s.person_id) for s in self.subjects(inspection_id) if s.person_id]
+
+    def subject_names(self, subject_ids: Iterable[str]) -> dict[str, str]:
+        """Names of subjects of any inspection (lists of cells to settle name their subject)."""
+        wanted = sorted(set(subject_ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.ctx.store.conn.execute(f"SELECT id, name FROM subjects WHERE id IN ({marks})", wanted)
+        return {r[0]: r[1] for r in rows}

@@ -92,6 +92,23 @@ class RequirementService:
                             {**payload, "inspection_id": current.inspection_id})
         return self.get(requirement_id)
 
+    def save(self, inspection_id: str, requirement_id: str | None, spec: RequirementSpec,
+             status: str | None = None) -> Requirement:
+        """The requirement dialog: add a new row, or change a row's content and status, at once."""
+        if requirement_id is None:
+            return self.add(inspection_id, spec)
+        if status is not None and status not in REQUIREMENT_STATUSES:
+            raise UserError("Trạng thái “{status}” không hợp lệ.", status=status)
+        current = self.get(requirement_id)
+        payload = self._payload(spec)
+        if status is not None and status != current.status:
+            payload["status"] = status
+        with self.ctx.store.transaction() as conn:
+            self._check(current.inspection_id)
+            self.ctx.record(conn, "requirement.set", requirement_id,
+                            {**payload, "inspection_id": current.inspection_id})
+        return self.get(requirement_id)
+
     def set_status(self, requirement_id: str, status: str, note: str = "") -> Requirement:
         """Remediation tracking: allowed after the conclusion too (central office follow-up)."""
         if status not in REQUIREMENT_STATUSES:

@@ -42,11 +42,17 @@ def _apply_pragmas(conn: sqlite3.Connection, *, durable: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def connect(path: Path, *, durable: bool = True) -> sqlite3.Connection:
-    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None)."""
+def connect(path: Path, *, durable: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None).
+
+    `read_only` connections (the app's read pool) refuse every write: `PRAGMA query_only`.
+    """
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=True)
         _apply_pragmas(conn, durable=durable)
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
         conn.create_function("inspector_fold", 1, fold, deterministic=True)
     except sqlite3.DatabaseError as exc:
         raise StorageError(
@@ -81,9 +87,10 @@ def translate_os_error(exc: BaseException) -> StorageError | None:
 class Store:
     """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.path = path
         self.conn = conn
+        self.read_only = read_only  # the app's read pool: a write here is a bug, said at once
         self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
         self._depth = 0
         self._batch = False
@@ -108,6 +115,8 @@ class Store:
         if self._batch:
             yield self.conn
             return
+        if self.read_only:
+            raise BugError("a write was attempted on a read-only connection: writes run on the writer")
         if self._depth:
             raise BugError("nested Store.transaction(): one user action must be one transaction")
         self._depth = 1
@@ -153,8 +162,11 @@ class Store:
         self.conn.close()
 
 
-def open_store(path: Path) -> Store:
-    """The factory: open (creating if needed) and migrate the local database at `path`."""
+def open_store(path: Path, *, read_only: bool = False) -> Store:
+    """The factory: open (creating if needed) and migrate the local database at `path`.
+
+    A `read_only` store is opened on a database the writer has already created and migrated.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -163,9 +175,12 @@ def open_store(path: Path) -> Store:
             hint="Chọn thư mục khác bằng --data-dir.",
             path=str(path.parent),
         ) from exc
-    conn = connect(path)
-    store = Store(path, conn)
-    migrate(store)
+    if read_only and not path.exists():
+        raise BugError("a read-only store was opened before the writer created the database")
+    conn = connect(path, read_only=read_only)
+    store = Store(path, conn, read_only=read_only)
+    if not read_only:
+        migrate(store)
     return store
 
 

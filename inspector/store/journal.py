@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from inspector.clock import Clock
@@ -12,9 +13,13 @@ from inspector.store.events import Author, Event, insert_event, make_event
 
 
 class Journal:
-    def __init__(self, device: DeviceIdentity, clock: Clock) -> None:
-        self.device = device
+    def __init__(self, device: Callable[[], DeviceIdentity], clock: Clock) -> None:
+        self._device = device  # read at every event: an enrollment may start a new epoch
         self.clock = clock
+
+    @property
+    def device(self) -> DeviceIdentity:
+        return self._device()
 
     def record(
         self,
@@ -25,10 +30,11 @@ class Journal:
         payload: dict[str, Any],
     ) -> Event:
         """Append one event and update the tables. Must run inside Store.transaction()."""
+        device = self._device()
         event = make_event(
             conn,
-            device_id=self.device.device_id,
-            epoch=self.device.epoch,
+            device_id=device.device_id,
+            epoch=device.epoch,
             author=author,
             now=self.clock.now(),
             type=type,

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inspector.errors import UserError
+from inspector.errors import CancelledByUser
 
 
-class SyncCancelled(UserError):
+class SyncCancelled(CancelledByUser):
     def __init__(self) -> None:
         super().__init__("Đã dừng đồng bộ theo yêu cầu; phần đã gửi được máy chủ giữ lại.",
                          hint="Chạy đồng bộ lại để tiếp tục từ chỗ đã dừng.")

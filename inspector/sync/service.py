@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspector.changes import Changes
 from inspector.services.context import ServiceContext
 from inspector.store.device import load_device
 from inspector.sync import state
 from inspector.sync.conflicts import Disagreement, EditConflict, disagreements, edit_conflicts
+from inspector.sync.state import InspectionSyncStatus
 from inspector.sync.steps import SyncContext, writer_for
 
 if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, not at start-up
@@ -28,6 +30,8 @@ if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, no
     from inspector.sync.client import Enrollment, SyncClient, SyncResult
     from inspector.sync.progress import Progress
     from inspector.sync.transfer import BundleSummary, BundleTransfer, ExportResult, ImportOutcome
+
+__all__ = ["Disagreement", "EditConflict", "InspectionSyncStatus", "SyncOverview", "SyncService"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,7 @@ class SyncService:
         """After (re-)enrollment the device may have a new epoch: new events go to the new chain."""
         device = load_device(self.ctx.store)
         if device is not None and device != self.ctx.device:
-            self.ctx.device = device
-            self.ctx.journal.device = device
+            self.ctx.device = device  # replaces the shared session's device: every thread sees it
 
     def _context(self, commit: Committer | None) -> SyncContext:
         self.reload_device()
@@ -69,12 +72,14 @@ class SyncService:
 
     def enroll(self, server_url: str, token: str, label: str | None = None, *,
                commit: Committer | None = None) -> Enrollment:
+        self.ctx.touch(Changes(sync=True))
         result = self.client(commit=commit).enroll(server_url, token, label)
         self.reload_device()
         return result
 
     def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None, *,
              commit: Committer | None = None, server_url: str | None = None, **options: Any) -> SyncResult:
+        self.ctx.touch(Changes(sync=True))  # receipts, acknowledgements, link state (not events)
         return self.client(server_url, commit=commit, **options).sync(progress, cancel)
 
     def link(self) -> state.ServerLink | None:
@@ -96,10 +101,10 @@ class SyncService:
                             len(state.unsent_events(conn, link)), len(state.unsent_blobs(conn)),
                             bool(link and link.fork_open), len(state.stranded_events(conn, link)))
 
-    def inspection_statuses(self) -> dict[str, state.InspectionSyncStatus]:
+    def inspection_statuses(self) -> dict[str, InspectionSyncStatus]:
         return state.inspection_statuses(self.ctx.store.conn, self.ctx.device, self.link())
 
-    def inspection_status(self, inspection_id: str) -> state.InspectionSyncStatus:
+    def inspection_status(self, inspection_id: str) -> InspectionSyncStatus:
         found = self.inspection_statuses().get(inspection_id)
         if found is None:
             from inspector.errors import NotFoundError
@@ -126,6 +131,7 @@ class SyncService:
 
     def import_bundle(self, path: Path, *, commit: Committer | None = None) -> ImportOutcome:
         """A receipt from the server, or a team member's bundle (peer merge on the leader's laptop)."""
+        self.ctx.touch(Changes(sync=True))
         return self.transfer(commit=commit).import_file(path)
 
     def conflicts(self, inspection_id: str | None = None) -> list[EditConflict]:

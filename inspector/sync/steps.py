@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from inspector.changes import Changes
 from inspector.clock import Clock, to_rfc3339
 from inspector.errors import UserError
-from inspector.ops import Changes
 from inspector.services.context import Identity, ServiceContext
 from inspector.store.db import Store
 from inspector.store.device import DeviceIdentity
@@ -104,8 +104,7 @@ def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int) -> 
             fork = {**fork, "resolved": True} if fork else None
         state.save_link(conn, replace(link, fork=fork))
     device = replace(ctx.device, epoch=epoch)
-    ctx.device = device  # new events of this (the writer's) context go to the new chain
-    ctx.journal.device = device
+    ctx.device = device  # the shared session: new events of every thread go to the new chain
     _sync_changed(ctx)
     return device
 

@@ -53,3 +53,65 @@ def test_core_modules_stay_small() -> None:
     big = {str(p.relative_to(CORE)): n for p in CORE.rglob("*.py")
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
     assert big == {}
+
+
+UI = CORE.parent / "ui"
+# What the UI must never reach into: the services' context (store, vault, journal, session).
+_PRIVATE = {"store", "vault", "conn", "journal", "session", "db"}
+
+
+def test_the_ui_never_reaches_into_the_core() -> None:
+    """Import contracts (pyproject, `lint-imports`) keep the UI off the store's modules; this keeps
+    it off their objects: no `services.ctx`, no `.store`, `.vault` or connection on anything."""
+    found: list[str] = []
+    for path in sorted(UI.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            via_services = node.attr == "ctx" and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            framework = path.name == "ops.py" and node.attr == "session"  # it shares one between threads
+            if (node.attr in _PRIVATE or via_services) and not framework:
+                found.append(f"{path.relative_to(UI.parent)}:{node.lineno}: .{node.attr}")
+    assert found == [], "\n".join(found)
+
+
+def test_no_import_cycles() -> None:
+    """Strongly connected components of the import graph (imports made only for type checking
+    excluded: they never run), computed with grimp, which import-linter is built on."""
+    import grimp
+
+    graph = grimp.build_graph("inspector", "ui", exclude_type_checking_imports=True, cache_dir=None)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's algorithm
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in graph.modules:
+                continue
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert cycles == []

@@ -1,9 +1,10 @@
 """Issue 10: the long sync operations read on a read-only connection and write only through the
 committer they are given (the desktop app's one writer), in short steps marked as sync changes.
 
-The "reader" services here sit on a connection opened with `PRAGMA query_only=ON`: any write
-on it fails. A counting committer runs each step on the workspace's own (writable) services,
-as the app's writer thread does, and records what each step changed."""
+The "reader" services here sit on a read-only workspace (`PRAGMA query_only=ON`, sharing the
+writer's session), as the app's read pool does: any write on it fails. A counting committer
+runs each step on the workspace's own (writable) services, as the app's writer thread does, and
+records what each step changed."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from typing import TypeVar
 
 import pytest
 
+from inspector.changes import Changes
 from inspector.errors import UserError
-from inspector.ops import Changes, run_write
-from inspector.services.context import ServiceContext
-from inspector.services.settings import load_identity
-from inspector.store.db import Store, connect
-from inspector.workspace import Services, Workspace, build_services
+from inspector.ops import run_write
+from inspector.store.db import Store
+from inspector.workspace import Services, Workspace
 from tests.sync.conftest import DeviceFactory
 from tests.sync.data import record
 from tests.sync.harness import LiveServer
@@ -40,13 +40,10 @@ class CountingCommitter:
 
 
 def read_only(ws: Workspace) -> tuple[Services, Store]:
-    conn = connect(ws.store.path)
-    conn.execute("PRAGMA query_only = ON")
-    store = Store(ws.store.path, conn)
-    own = ws.services.ctx
-    ctx = ServiceContext(store=store, vault=own.vault, device=own.device, clock=own.clock,
-                         identity=load_identity(store))
-    return build_services(ctx), store
+    """The app's read pool: the same data directory and session, a `query_only` connection."""
+    reader = Workspace.open(ws.data_dir, clock=ws.services.ctx.clock, session=ws.services.session, read_only=True)
+    assert reader.store.scalar("PRAGMA query_only") == 1
+    return reader.services, reader.store
 
 
 def test_sync_export_and_import_write_only_through_the_committer(server: LiveServer, tmp_path: Path,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from inspector.errors import UserError
 from ui.app import build_context
 from ui.context import AppContext
 from ui.qt_strings import QtStringsTranslator
@@ -36,8 +38,12 @@ def open_context(data_dir: Path) -> AppContext:
 
 
 def close_context(ctx: AppContext) -> None:
-    ctx.workers.shutdown()
-    ctx.workspace.close()
+    """Shut the context down; a bug raised in any background operation fails the test here."""
+    ctx.ops.shutdown()
+    bugs = [e for e in ctx.errors.shown if not isinstance(e, UserError)]
+    if bugs:
+        raise AssertionError("an operation failed in the background:\n" + "".join(
+            traceback.format_exception(type(bugs[0]), bugs[0], bugs[0].__traceback__)))
 
 
 @pytest.fixture

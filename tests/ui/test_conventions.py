@@ -6,8 +6,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from inspector.workspace import Services
 from tests.ui.conftest import close_context, open_context
-from tests.ui.helpers import when_modal
+from tests.ui.helpers import read, settle, when_modal, write
 from ui.app import offer_demo
 from ui.views.main_window import MainWindow
 
@@ -40,10 +41,11 @@ def test_first_run_offers_the_demo_once(app_ctx, qtbot) -> None:  # type: ignore
     qtbot.addWidget(window)
     when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
     offer_demo(app_ctx, window)
-    assert app_ctx.workers.wait_idle(60)
-    assert len(app_ctx.services.inspections.find()) > 0
-    assert app_ctx.services.settings.get("demo_offered") is True
+    settle(app_ctx, 60)
+    assert len(read(app_ctx, lambda s: s.inspections.find())) > 0
+    assert read(app_ctx, lambda s: s.settings.get("demo_offered")) is True
     offer_demo(app_ctx, window)  # the second time: no question (a question would block this test)
+    settle(app_ctx)
 
 
 def test_camera_absent_gives_a_clear_message(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -63,15 +65,16 @@ def test_camera_absent_gives_a_clear_message(window: MainWindow, qtbot) -> None:
 def test_an_unexpected_error_becomes_a_crash_report_and_nothing_is_lost(app_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     from tests.factories import make_inspection
 
-    insp = make_inspection(app_ctx.services, subjects=1)
-    before = app_ctx.services.ctx.store.scalar("SELECT count(*) FROM events")
+    insp = write(app_ctx, lambda s: make_inspection(s, subjects=1))
+    before = read(app_ctx, lambda s: s.ctx.store.scalar("SELECT count(*) FROM events"))
 
-    def broken(_services):  # type: ignore[no-untyped-def]
+    def broken(_services: Services) -> None:
         raise ZeroDivisionError("lỗi lập trình giả định")
 
-    app_ctx.write(broken)
-    assert app_ctx.workers.wait_idle()
+    app_ctx.ops.write(broken)
+    settle(app_ctx)
     assert isinstance(app_ctx.errors.shown[-1], ZeroDivisionError)
     assert app_ctx.errors.last_report and "ZeroDivisionError" in app_ctx.errors.last_report
-    assert app_ctx.services.ctx.store.scalar("SELECT count(*) FROM events") == before
-    assert app_ctx.services.inspections.get(insp.id).id == insp.id
+    assert read(app_ctx, lambda s: s.ctx.store.scalar("SELECT count(*) FROM events")) == before
+    assert read(app_ctx, lambda s: s.inspections.get(insp.id)).id == insp.id
+    app_ctx.errors.shown.clear()  # this bug was made on purpose

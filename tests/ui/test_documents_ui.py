@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QApplication
 
 from inspector.services.inspections import InspectionQuery
 from tests.signing.pki import PASSPHRASE, make_pki
-from tests.ui.helpers import when_modal
+from tests.ui.helpers import read, settle, when_modal, write
 from ui.dialogs.pdf_preview import PdfPreviewDialog
-from ui.dialogs.signing import DrawDialog, SigningDialog
+from ui.dialogs.signing import DrawDialog, SigningDialog, _read_setup
 from ui.dialogs.verify import VerifyDialog
 from ui.views.main_window import MainWindow
 
@@ -29,19 +29,19 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
     from inspector.demo import load_demo
 
     ctx = window.ctx
-    load_demo(ctx.services, inspections=5)
-    ctx.changes.inspections_changed.emit()
-    target = next(r for r in ctx.services.inspections.find(InspectionQuery())
+    write(ctx, lambda s: load_demo(s, inspections=5))
+    target = next(r for r in read(ctx, lambda s: s.inspections.find(InspectionQuery()))
                   if r.status == "recorded" and r.checklist_id == "ct24-lanh-dao")
     window.open_inspection(target.id)
     window.navigation.setCurrentRow(2)
     page = window.documents_page
+    settle(ctx)
     assert page.inspection_id == target.id and page.isEnabled()
     page.minutes.reps.add_row(["Phạm Văn Bình", "Phó Chủ tịch UBND phường"])
     page.minutes.strengths.setPlainText("Đơn vị chấp hành tốt giờ giấc làm việc.")
     page.save("minutes")
-    assert ctx.workers.wait_idle()
-    assert ctx.services.documents.minutes_details(target.id).unit_representatives[0][0] == "Phạm Văn Bình"
+    settle(ctx)
+    assert read(ctx, lambda s: s.documents.minutes_details(target.id)).unit_representatives[0][0] == "Phạm Văn Bình"
 
     page.preview("minutes")
     qtbot.waitUntil(lambda: page.findChild(PdfPreviewDialog) is not None, timeout=10000)
@@ -54,7 +54,8 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
     pki = make_pki()
     p12 = tmp_path / "truong-doan.p12"
     p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
-    dialog = SigningDialog(ctx, target.id, "minutes", window)
+    dialog = SigningDialog(ctx, target.id, "minutes", read(ctx, lambda s: _read_setup(s, target.id, "minutes", ctx.tr)),
+                           window)
     qtbot.addWidget(dialog)
     rows = {row.role: row for row in dialog.rows}
     assert set(rows) == {"unit_rep", "secretary", "leader"}
@@ -83,8 +84,8 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
     leader.passphrase.setText(PASSPHRASE)
     dialog.sign()
     qtbot.waitUntil(lambda: dialog.result_document is not None, timeout=20000)
-    assert ctx.services.inspections.get(target.id).status == "sealed"
-    page.reload()
+    assert read(ctx, lambda s: s.inspections.get(target.id)).status == "sealed"
+    settle(ctx)  # the page refreshed from the broadcast of the commit
     assert page.issued.rowCount() == 1 and not page.minutes_sign_button.isEnabled()
     assert window.recording_page.banner.isVisible() or not window.recording_page.editable
 

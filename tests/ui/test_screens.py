@@ -10,8 +10,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from inspector.demo import load_demo
-from ui.dialogs.inspection import InspectionDialog
-from ui.dialogs.settings import SettingsDialog
+from tests.ui.helpers import read, settle, write
+from ui.dialogs.inspection import InspectionDialog, read_choices
+from ui.dialogs.settings import SettingsDialog, read_settings
 from ui.errors import CrashDialog, crash_report
 from ui.views.catalog_page import ValidationDialog
 from ui.views.main_window import MainWindow
@@ -31,10 +32,8 @@ def _save(widget, path: Path) -> QImage:  # type: ignore[no-untyped-def]
 
 def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = window.ctx
-    load_demo(ctx.services, inspections=9)
-    ctx.changes.inspections_changed.emit()
-    ctx.changes.registry_changed.emit()
-    ctx.changes.catalog_changed.emit()
+    write(ctx, lambda s: load_demo(s, inspections=9))
+    settle(ctx)  # every view refreshed from the broadcast
     page = window.inspections_page
     assert page.model.rowCount() == 9
     _save(window, screenshot_dir / "01-danh-sach-dot-kiem-tra.png")
@@ -45,9 +44,10 @@ def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_
     page.search.clear()
     qtbot.waitUntil(lambda: page.model.rowCount() == 9, timeout=3000)
 
-    recorded = next(r for r in ctx.services.inspections.find() if r.status == "recorded"
+    recorded = next(r for r in read(ctx, lambda s: s.inspections.find()) if r.status == "recorded"
                     and r.checklist_id == "ct24-lanh-dao")
     window.open_inspection(recorded.id)
+    settle(ctx)
     _save(window, screenshot_dir / "03-ghi-nhan-ma-tran.png")
     rec = window.recording_page
     rec.mode.setCurrentIndex(1)
@@ -56,19 +56,24 @@ def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_
     _save(window, screenshot_dir / "05-giai-trinh-minh-chung.png")
 
     window.navigation.setCurrentRow(2)
+    settle(ctx)
     _save(window, screenshot_dir / "06-bien-ban-ket-luan.png")
     window.navigation.setCurrentRow(3)
+    settle(ctx)
     _save(window, screenshot_dir / "07-dong-bo.png")
     window.navigation.setCurrentRow(4)
+    settle(ctx)
     _save(window, screenshot_dir / "07b-don-vi-can-bo.png")
     window.navigation.setCurrentRow(5)
+    settle(ctx)
     _save(window, screenshot_dir / "07c-danh-muc.png")
 
-    dialog = InspectionDialog(ctx, ctx.services.inspections.get(recorded.id), window)
+    dialog = InspectionDialog(ctx, read(ctx, lambda s: read_choices(s, ctx.tr)),
+                              read(ctx, lambda s: s.inspections.get(recorded.id)), window)
     qtbot.addWidget(dialog)
     dialog.show()
     _save(dialog, screenshot_dir / "08-thong-tin-dot-kiem-tra.png")
-    settings = SettingsDialog(ctx, window)
+    settings = SettingsDialog(ctx, read(ctx, read_settings), window)
     qtbot.addWidget(settings)
     settings.show()
     _save(settings, screenshot_dir / "09-cai-dat.png")
@@ -80,7 +85,7 @@ def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_
     del doc["items"][3]["levels"]["2"]
     bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     window.catalog_page.import_file(bad)
-    assert ctx.workers.wait_idle()
+    settle(ctx)
     error_dialog = window.catalog_page.last_error_dialog
     assert isinstance(error_dialog, ValidationDialog)
     texts = [error_dialog.problems.item(n).text() for n in range(error_dialog.problems.count())]

@@ -41,6 +41,7 @@ from inspector.demo import load_demo
 from inspector.i18n import _fields
 from inspector.workspace import Workspace
 from tests.ui.conftest import close_context, open_context, show_window
+from tests.ui.helpers import write
 from ui.context import AppContext
 from ui.views.main_window import MainWindow
 
@@ -446,9 +447,7 @@ def test_main_window_speaks_english(english_window: MainWindow, qtbot, screensho
         vietnamese = [t for t in _visible_texts(win) if _looks_vietnamese(t)]
         assert not vietnamese, f"screen {navigation[row]!r} still shows Vietnamese: {vietnamese}"
 
-    load_demo(ctx.services, inspections=9)  # user data (unit names) is Vietnamese: only the UI must not be
-    ctx.changes.inspections_changed.emit()
-    ctx.changes.registry_changed.emit()
+    write(ctx, lambda s: load_demo(s, inspections=9))  # user data (unit names) is Vietnamese: only the UI must not be
     page = win.inspections_page
     qtbot.waitUntil(lambda: page.model.rowCount() == 9, timeout=5000)
     model = page.model

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from inspector.domain import Inspection
 from inspector.services.inspections import InspectionDraft, SubjectSpec
 from inspector.store.events import iter_events
+from inspector.workspace import Services, Workspace
+from tests.ui.helpers import settle, write
 from ui.views.main_window import MainWindow
 
 
 def test_500_findings_typed_as_fast_as_possible(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctx = window.ctx
-    s = ctx.services
-    unit = s.registry.add_unit("Ủy ban nhân dân phường Long Biên", "agency")
-    insp = s.inspections.create(InspectionDraft(
-        decision_no="5/QĐ", decision_date="2026-11-20", unit_id=unit.id, checklist_id="ct24-lanh-dao",
-        subjects=[SubjectSpec(f"Cán bộ số {n}", "Phó trưởng phòng", True) for n in range(1, 14)]))
+
+    def prepare(s: Services) -> Inspection:
+        unit = s.registry.add_unit("Ủy ban nhân dân phường Long Biên", "agency")
+        return s.inspections.create(InspectionDraft(
+            decision_no="5/QĐ", decision_date="2026-11-20", unit_id=unit.id, checklist_id="ct24-lanh-dao",
+            subjects=[SubjectSpec(f"Cán bộ số {n}", "Phó trưởng phòng", True) for n in range(1, 14)]))
+
+    insp = write(ctx, prepare)
     window.open_inspection(insp.id)
+    settle(ctx)
     page = window.recording_page
     view = page.view
     items = [i.code for g in page.model.groups for i in g.items]
@@ -29,13 +36,15 @@ def test_500_findings_typed_as_fast_as_possible(window: MainWindow, qtbot) -> No
         qtbot.keyClicks(view, digits)  # each digit sets a level and moves down
         typed += [(items[n], subject.id, int(d)) for n, d in enumerate(digits)]
     assert len(typed) == 500
-    assert ctx.workers.wait_idle(60)
+    assert ctx.ops.wait_idle(60)
     # Every keystroke became exactly one event, in the order typed.
-    events = [e for e in iter_events(s.ctx.store.conn) if e.type == "finding.set"]
-    assert [(e.payload["item_code"], e.payload["subject_id"], e.payload["level"]) for e in events] == typed
-    matrix = s.findings.matrix(insp.id)
-    assert all(matrix.get(code, sid).level == level for code, sid, level in typed)
-    assert s.inspections.summary(insp.id).assessed_count == 500
-    assert s.verify_events().ok
+    with Workspace.open(ctx.data_dir) as ws:
+        s = ws.services
+        events = [e for e in iter_events(s.ctx.store.conn) if e.type == "finding.set"]
+        assert [(e.payload["item_code"], e.payload["subject_id"], e.payload["level"]) for e in events] == typed
+        matrix = s.findings.matrix(insp.id)
+        assert all(matrix.get(code, sid).level == level for code, sid, level in typed)
+        assert s.inspections.summary(insp.id).assessed_count == 500
+        assert s.verify_events().ok
     assert "Đã lưu lúc" in window.saved.text.text()
     assert ctx.errors.shown == []

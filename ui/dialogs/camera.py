@@ -29,7 +29,7 @@ def capture_photo(tr: Translator, parent: QWidget | None) -> bytes | None:
     data = QByteArray()
     buffer.setBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    dialog.image.save(buffer, "JPEG", 88)
+    dialog.image.save(buffer, "JPEG", 88)  # type: ignore[call-overload]  # the stubs say bytes; it wants str
     return bytes(data.data())
 
 
@@ -49,10 +49,10 @@ class CameraDialog(QDialog):
         layout.addWidget(self.status)
         self.camera = QCamera()
         self.capture = QImageCapture()
-        self.session = QMediaCaptureSession()
-        self.session.setCamera(self.camera)
-        self.session.setImageCapture(self.capture)
-        self.session.setVideoOutput(self.preview)
+        self.capture_session = QMediaCaptureSession()
+        self.capture_session.setCamera(self.camera)
+        self.capture_session.setImageCapture(self.capture)
+        self.capture_session.setVideoOutput(self.preview)
         self.capture.imageCaptured.connect(self._on_captured)
         self.capture.errorOccurred.connect(lambda _id, _err, text: self.status.setText(text))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

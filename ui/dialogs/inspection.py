@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,11 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.catalog.model import AUDIENCES
-from inspector.domain import INSPECTION_KINDS, REGIMES, TEAM_ROLES, Inspection
+from inspector.domain import INSPECTION_KINDS, REGIMES, TEAM_ROLES, Inspection, Person, Team, Unit
 from inspector.errors import UserError
+from inspector.i18n import Translator
 from inspector.services.inspections import InspectionDraft, SubjectSpec, default_legal_basis
+from inspector.workspace import Services
 from ui.context import AppContext
-from ui.dialogs.registry import UnitDialog
+from ui.dialogs.guard import GuardedDialog
+from ui.dialogs.registry import open_unit_dialog
 from ui.icons import icon
 from ui.views.inspections_page import unit_choices
 
@@ -38,19 +44,78 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 PERSON_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+@dataclass(frozen=True)
+class ChecklistChoice:
+    key: str           # "id@version"
+    label: str
+    item_count: int
+    audience: str
+
+
+@dataclass(frozen=True)
+class InspectionChoices:
+    """Everything the form chooses from, read in one query before it opens."""
+
+    units: list[Unit]
+    people: list[Person]
+    checklists: list[ChecklistChoice]
+    teams: list[Team]
+
+    def subtree(self, unit_id: str) -> set[str]:
+        children: dict[str | None, list[str]] = {}
+        for u in self.units:
+            children.setdefault(u.parent_id, []).append(u.id)
+        found, todo = set(), [unit_id]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo.extend(children.get(current, []))
+        return found
+
+    def team(self, team_id: str) -> Team | None:
+        return next((t for t in self.teams if t.id == team_id), None)
+
+
+def read_choices(s: Services, tr: Translator) -> InspectionChoices:
+    checklists = []
+    for info in reversed(s.catalogs.list_versions("checklist")):
+        checklist = s.catalogs.checklist(info.id, info.version)
+        checklists.append(ChecklistChoice(f"{info.id}@{info.version}",
+                                          f"{info.title} — {tr('phiên bản')} {info.version}",
+                                          len(checklist.items), checklist.audience))
+    return InspectionChoices(s.registry.units(), s.registry.people(), checklists, s.registry.teams())
+
+
+def open_inspection_dialog(ctx: AppContext, inspection_id: str | None, parent: QWidget,
+                           on_saved: Callable[[Inspection], object] | None = None) -> None:
+    """Read the choices (and the inspection to edit), then open the form."""
+
+    def read(s: Services) -> tuple[InspectionChoices, Inspection | None]:
+        return read_choices(s, ctx.tr), s.inspections.get(inspection_id) if inspection_id else None
+
+    def show(data: tuple[InspectionChoices, Inspection | None]) -> None:
+        dialog = InspectionDialog(ctx, data[0], data[1], parent)
+        if dialog.exec() and dialog.result_inspection is not None and on_saved is not None:
+            on_saved(dialog.result_inspection)
+
+    ctx.ops.query(read, show, owner=parent)
+
+
 class PeoplePicker(QDialog):
     """Pick people of the inspected unit (and its sub-units) as subjects."""
 
-    def __init__(self, ctx: AppContext, unit_id: str | None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, choices: InspectionChoices, unit_id: str | None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         tr = ctx.tr
         self.setWindowTitle(tr("Chọn đối tượng kiểm tra"))
         self.setMinimumSize(480, 420)
         layout = QVBoxLayout(self)
-        units = set(ctx.services.registry.descendants(unit_id)) if unit_id else None
+        units = choices.subtree(unit_id) if unit_id else None
         self.list = QListWidget()
         self.list.setAccessibleName(tr("Danh sách cán bộ"))
-        for person in ctx.services.registry.people():
+        for person in choices.people:
             if units is not None and person.unit_id not in units:
                 continue
             lead = " — " + tr("lãnh đạo") if person.holds_leadership else ""
@@ -68,15 +133,17 @@ class PeoplePicker(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    def chosen(self) -> list:
+    def chosen(self) -> list[Person]:
         return [self.list.item(n).data(ID_ROLE) for n in range(self.list.count())
                 if self.list.item(n).checkState() == Qt.CheckState.Checked]
 
 
-class InspectionDialog(QDialog):
-    def __init__(self, ctx: AppContext, inspection: Inspection | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+class InspectionDialog(GuardedDialog):
+    def __init__(self, ctx: AppContext, choices: InspectionChoices, inspection: Inspection | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx.tr, parent)
         self.ctx = ctx
+        self.choices = choices
         self.inspection = inspection
         self.result_inspection: Inspection | None = None
         tr = ctx.tr
@@ -215,43 +282,50 @@ class InspectionDialog(QDialog):
     # -- choices ----------------------------------------------------------------------------
     def _load_choices(self) -> None:
         tr = self.ctx.tr
+        unit = self.unit.currentData()
         self.unit.clear()
-        for unit_id, label in unit_choices(self.ctx):
+        for unit_id, label in unit_choices(self.choices.units):
             self.unit.addItem(label, unit_id)
+        if unit is not None:
+            self.unit.setCurrentIndex(max(0, self.unit.findData(unit)))
         self.checklist.clear()
-        for info in reversed(self.ctx.services.catalogs.list_versions("checklist")):
-            self.checklist.addItem(f"{info.title} — {tr('phiên bản')} {info.version}", f"{info.id}@{info.version}")
+        for choice in self.choices.checklists:
+            self.checklist.addItem(choice.label, choice.key)
         self.team.clear()
         self.team.addItem(tr("(chưa chọn đoàn)"), None)
-        for team in self.ctx.services.registry.teams():
+        for team in self.choices.teams:
             self.team.addItem(team.name, team.id)
 
     def _update_checklist_info(self) -> None:
-        data = self.checklist.currentData()
-        if not data:
+        key = self.checklist.currentData()
+        choice = next((c for c in self.choices.checklists if c.key == key), None)
+        if choice is None:
             self.checklist_info.clear()
             return
-        checklist_id, version = data.split("@")
-        checklist = self.ctx.services.catalogs.checklist(checklist_id, int(version))
         self.checklist_info.setText(self.ctx.tr("{count} mục · dành cho: {audience}").format(
-            count=len(checklist.items), audience=self.ctx.tr(AUDIENCES.get(checklist.audience, checklist.audience))))
+            count=choice.item_count, audience=self.ctx.tr(AUDIENCES.get(choice.audience, choice.audience))))
 
     def _update_team_info(self) -> None:
         team_id = self.team.currentData()
-        if not team_id:
+        team = self.choices.team(team_id) if team_id else None
+        if team is None:
             self.team_members.setText(self.ctx.tr("Có thể chọn đoàn sau; biên bản cần có thành phần Đoàn."))
             return
-        team = self.ctx.services.registry.team(team_id)
         self.team_members.setText("; ".join(f"{m.full_name} ({self.ctx.tr(TEAM_ROLES[m.role])})"
                                             for m in team.members) or self.ctx.tr("Đoàn chưa có thành viên."))
         if not self.issuer.text() and team.issuing_body:
             self.issuer.setPlaceholderText(team.issuing_body)
 
     def _on_add_unit(self) -> None:
-        dialog = UnitDialog(self.ctx, None, self, parent_id=self.unit.currentData())
-        if dialog.exec() and dialog.saved is not None:
+        open_unit_dialog(self.ctx, None, self, parent_id=self.unit.currentData(), on_saved=self._on_unit_added)
+
+    def _on_unit_added(self, unit: Unit) -> None:
+        def show(choices: InspectionChoices) -> None:
+            self.choices = choices
             self._load_choices()
-            self.unit.setCurrentIndex(self.unit.findData(dialog.saved.id))
+            self.unit.setCurrentIndex(self.unit.findData(unit.id))
+
+        self.ctx.ops.query(lambda s: read_choices(s, self.ctx.tr), show, owner=self)
 
     def _fill_basis(self) -> None:
         lines = default_legal_basis(self.decision_no.text().strip() or "…",
@@ -282,7 +356,7 @@ class InspectionDialog(QDialog):
             self.subjects.editItem(name_item)
 
     def _on_pick_people(self) -> None:
-        picker = PeoplePicker(self.ctx, self.unit.currentData(), self)
+        picker = PeoplePicker(self.ctx, self.choices, self.unit.currentData(), self)
         if picker.exec():
             for person in picker.chosen():
                 self._add_row(person.full_name, person.position, person.holds_leadership, "person", person.id)
@@ -295,7 +369,7 @@ class InspectionDialog(QDialog):
             self.subjects.removeRow(index)
 
     def _subject_specs(self) -> list[SubjectSpec]:
-        specs = []
+        specs: list[SubjectSpec] = []
         for row in range(self.subjects.rowCount()):
             name = self.subjects.item(row, 0)
             position = self.subjects.item(row, 1)
@@ -363,13 +437,11 @@ class InspectionDialog(QDialog):
         self.error.clear()
         existing = self.inspection
 
-        def job(s):  # type: ignore[no-untyped-def]
+        def job(s: Services) -> Inspection:
             return s.inspections.revise(existing.id, draft) if existing else s.inspections.create(draft)
 
         def done(insp: Inspection) -> None:
             self.result_inspection = insp
-            self.ctx.changes.inspections_changed.emit()
-            self.ctx.changes.inspection_changed.emit(insp.id)
             self.accept()
 
         def failed(exc: BaseException) -> None:
@@ -377,4 +449,4 @@ class InspectionDialog(QDialog):
             if isinstance(exc, UserError):
                 self.error.setText(exc.render(tr))
 
-        self.ctx.write(job, done, failed, show_errors=False)
+        self.ctx.ops.write(job, done, failed, show_errors=False, owner=self)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from inspector.catalog.model import ChecklistItem
 from inspector.i18n import Translator
 from inspector.services.findings import MAX_NOTE
+from ui.dialogs.guard import GuardedDialog
 
 
-class NoteDialog(QDialog):
+class NoteDialog(GuardedDialog):
     def __init__(self, tr: Translator, item: ChecklistItem, subject_name: str, note: str,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(tr, parent)
         self.setWindowTitle(tr("Ghi chú — {code}").format(code=item.code))
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)

@@ -18,7 +18,7 @@ class PdfPreviewDialog(QDialog):
     def __init__(self, tr: Translator, pdf: bytes, title: str, file_name: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tr = tr
+        self.tr = tr  # type: ignore[method-assign,assignment]  # our translator replaces QObject.tr
         self.pdf = pdf
         self.file_name = file_name
         self.setWindowTitle(title)

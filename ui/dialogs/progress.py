@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from inspector.i18n import Translator
-from ui.tasks import TaskHandle
+from ui.ops import OpHandle
 
 
-def follow(handle: TaskHandle, tr: Translator, title: str, parent: QWidget | None) -> QProgressDialog:
+def follow(handle: OpHandle[Any], tr: Translator, title: str, parent: QWidget | None) -> QProgressDialog:
     dialog = QProgressDialog(title, tr("Hủy"), 0, 0, parent)
     dialog.setWindowTitle(title)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -23,8 +25,7 @@ def follow(handle: TaskHandle, tr: Translator, title: str, parent: QWidget | Non
             dialog.setLabelText(text)
 
     handle.progressed.connect(progressed)
-    handle.finished.connect(lambda _r: dialog.reset())
-    handle.failed.connect(lambda _e: dialog.reset())
+    handle.finished.connect(dialog.reset)
     dialog.canceled.connect(handle.cancel)
     if handle.done:
         dialog.reset()

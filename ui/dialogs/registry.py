@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -16,55 +15,37 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from inspector.domain import TEAM_ROLES, UNIT_TYPES, Person, Team, Unit
-from inspector.errors import UserError
 from inspector.services.registry import MemberSpec
+from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.guard import FormDialog
 
 
-class _FormDialog(QDialog):
-    """Common shape: a form, an inline error line, Save/Cancel; saving runs on the writer thread."""
+@dataclass(frozen=True)
+class RegistryLists:
+    """What the registry forms choose from, read once before a form opens."""
 
-    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.saved: Any = None
-        self.setWindowTitle(title)
+    units: list[Unit]
+    people: list[Person]
+
+
+def read_lists(s: Services) -> RegistryLists:
+    return RegistryLists(s.registry.units(), s.registry.people())
+
+
+class _FormDialog(FormDialog):
+    """A registry form: fields in a form layout; saving runs on the writer thread."""
+
+    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None, lists: RegistryLists) -> None:
+        super().__init__(ctx, title, parent)
+        self.lists = lists
         self.setMinimumWidth(480)
-        self.layout_ = QVBoxLayout(self)
         self.form = QFormLayout()
         self.layout_.addLayout(self.form)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(ctx.tr("Lưu"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(ctx.tr("Hủy"))
-        self.buttons.rejected.connect(self.reject)
-
-    def finish_layout(self) -> None:
-        self.buttons.accepted.connect(self.save)  # type: ignore[attr-defined]  # each form defines save()
-        self.layout_.addWidget(self.error)
-        self.layout_.addWidget(self.buttons)
-
-    def submit(self, job: Any) -> None:
-        self.buttons.setEnabled(False)
-
-        def done(value: Any) -> None:
-            self.saved = value
-            self.ctx.changes.registry_changed.emit()
-            self.accept()
-
-        def failed(exc: BaseException) -> None:
-            self.buttons.setEnabled(True)
-            if isinstance(exc, UserError):
-                self.error.setText(exc.render(self.ctx.tr))
-
-        self.ctx.write(job, done, failed, show_errors=False)
 
 
 def _line(tr_label: str, value: str = "") -> QLineEdit:
@@ -74,10 +55,10 @@ def _line(tr_label: str, value: str = "") -> QLineEdit:
 
 
 class UnitDialog(_FormDialog):
-    def __init__(self, ctx: AppContext, unit: Unit | None, parent: QWidget | None = None, *,
+    def __init__(self, ctx: AppContext, lists: RegistryLists, unit: Unit | None, parent: QWidget | None = None, *,
                  parent_id: str | None = None) -> None:
         tr = ctx.tr
-        super().__init__(ctx, tr("Sửa đơn vị") if unit else tr("Thêm đơn vị"), parent)
+        super().__init__(ctx, tr("Sửa đơn vị") if unit else tr("Thêm đơn vị"), parent, lists)
         from ui.views.inspections_page import unit_choices
 
         self.unit = unit
@@ -90,7 +71,7 @@ class UnitDialog(_FormDialog):
         self.parent_unit = QComboBox()
         self.parent_unit.setAccessibleName(tr("Đơn vị cấp trên"))
         self.parent_unit.addItem(tr("(không có — cấp cao nhất)"), None)
-        for unit_id, label in unit_choices(ctx):
+        for unit_id, label in unit_choices(lists.units):
             if unit is None or unit_id != unit.id:
                 self.parent_unit.addItem(label, unit_id)
         wanted = unit.parent_id if unit else parent_id
@@ -115,10 +96,10 @@ class UnitDialog(_FormDialog):
 
 
 class PersonDialog(_FormDialog):
-    def __init__(self, ctx: AppContext, person: Person | None, parent: QWidget | None = None, *,
-                 unit_id: str | None = None) -> None:
+    def __init__(self, ctx: AppContext, lists: RegistryLists, person: Person | None, parent: QWidget | None = None,
+                 *, unit_id: str | None = None) -> None:
         tr = ctx.tr
-        super().__init__(ctx, tr("Sửa thông tin cán bộ") if person else tr("Thêm cán bộ"), parent)
+        super().__init__(ctx, tr("Sửa thông tin cán bộ") if person else tr("Thêm cán bộ"), parent, lists)
         from ui.views.inspections_page import unit_choices
 
         self.person = person
@@ -127,7 +108,7 @@ class PersonDialog(_FormDialog):
         self.unit = QComboBox()
         self.unit.setAccessibleName(tr("Đơn vị công tác"))
         self.unit.addItem(tr("(chưa rõ)"), None)
-        for uid, label in unit_choices(ctx):
+        for uid, label in unit_choices(lists.units):
             self.unit.addItem(label, uid)
         self.unit.setCurrentIndex(max(0, self.unit.findData(person.unit_id if person else unit_id)))
         self.leader = QCheckBox(tr("Giữ chức vụ lãnh đạo, quản lý"))
@@ -150,9 +131,9 @@ class PersonDialog(_FormDialog):
 
 
 class TeamDialog(_FormDialog):
-    def __init__(self, ctx: AppContext, team: Team | None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, lists: RegistryLists, team: Team | None, parent: QWidget | None = None) -> None:
         tr = ctx.tr
-        super().__init__(ctx, tr("Sửa đoàn kiểm tra") if team else tr("Thành lập đoàn kiểm tra"), parent)
+        super().__init__(ctx, tr("Sửa đoàn kiểm tra") if team else tr("Thành lập đoàn kiểm tra"), parent, lists)
         self.setMinimumWidth(640)
         self.team = team
         self.name = _line(tr("Tên đoàn"), team.name if team else "")
@@ -163,7 +144,7 @@ class TeamDialog(_FormDialog):
         self.form.addRow(tr("Tên đoàn"), self.name)
         self.form.addRow(tr("Cơ quan ban hành"), self.issuing)
         self.form.addRow(tr("Cơ quan chủ quản"), self.superior)
-        self.people = ctx.services.registry.people()
+        self.people = lists.people
         self.members = QTableWidget(0, 2)
         self.members.setHorizontalHeaderLabels([tr("Thành viên"), tr("Vai trò")])
         self.members.horizontalHeader().setStretchLastSection(True)
@@ -207,10 +188,40 @@ class TeamDialog(_FormDialog):
             who, what = self.members.cellWidget(row, 0), self.members.cellWidget(row, 1)
             if isinstance(who, QComboBox) and isinstance(what, QComboBox) and who.currentData():
                 members.append(MemberSpec(who.currentData(), what.currentData()))
-        args = dict(issuing_body=self.issuing.text(), superior_body=self.superior.text(), members=members)
-        name = self.name.text()
+        name, issuing, superior = self.name.text(), self.issuing.text(), self.superior.text()
         team = self.team
         if team is None:
-            self.submit(lambda s: s.registry.add_team(name, **args))
+            self.submit(lambda s: s.registry.add_team(name, issuing_body=issuing, superior_body=superior,
+                                                      members=members))
         else:
-            self.submit(lambda s: s.registry.update_team(team.id, name=name, **args))
+            self.submit(lambda s: s.registry.update_team(team.id, name=name, issuing_body=issuing,
+                                                         superior_body=superior, members=members))
+
+
+def open_unit_dialog(ctx: AppContext, unit_id: str | None, parent: QWidget, *, parent_id: str | None = None,
+                     on_saved: Callable[[Unit], object] | None = None) -> None:
+    def read(s: Services) -> tuple[RegistryLists, Unit | None]:
+        return read_lists(s), s.registry.unit(unit_id) if unit_id else None
+
+    def show(data: tuple[RegistryLists, Unit | None]) -> None:
+        dialog = UnitDialog(ctx, data[0], data[1], parent, parent_id=parent_id)
+        if dialog.exec() and dialog.saved is not None and on_saved is not None:
+            on_saved(dialog.saved)
+
+    ctx.ops.query(read, show, owner=parent)
+
+
+def open_person_dialog(ctx: AppContext, person_id: str | None, parent: QWidget, *,
+                       unit_id: str | None = None) -> None:
+    def read(s: Services) -> tuple[RegistryLists, Person | None]:
+        return read_lists(s), s.registry.person(person_id) if person_id else None
+
+    ctx.ops.query(read, lambda data: PersonDialog(ctx, data[0], data[1], parent, unit_id=unit_id).exec(),
+                  owner=parent)
+
+
+def open_team_dialog(ctx: AppContext, team_id: str | None, parent: QWidget) -> None:
+    def read(s: Services) -> tuple[RegistryLists, Team | None]:
+        return read_lists(s), s.registry.team(team_id) if team_id else None
+
+    ctx.ops.query(read, lambda data: TeamDialog(ctx, data[0], data[1], parent).exec(), owner=parent)

@@ -6,32 +6,28 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QWidget,
 )
 
 from inspector.domain import REQUIREMENT_STATUSES, Requirement
-from inspector.errors import UserError
 from inspector.services.requirements import RequirementSpec
 from ui.context import AppContext
+from ui.dialogs.guard import FormDialog
 
 
-class RequirementDialog(QDialog):
+class RequirementDialog(FormDialog):
     def __init__(self, ctx: AppContext, inspection_id: str, requirement: Requirement | None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, ctx.tr("Yêu cầu khắc phục"), parent)
         self.inspection_id = inspection_id
         self.requirement = requirement
         tr = ctx.tr
-        self.setWindowTitle(tr("Yêu cầu khắc phục"))
         self.setMinimumWidth(560)
-        form = QFormLayout(self)
+        form = QFormLayout()
+        self.layout_.addLayout(form)
         self.content = QPlainTextEdit(requirement.content if requirement else "")
         self.content.setAccessibleName(tr("Nội dung yêu cầu"))
         self.content.setMaximumHeight(100)
@@ -58,28 +54,17 @@ class RequirementDialog(QDialog):
         form.addRow(tr("Thời hạn khắc phục"), self.deadline)
         form.addRow(tr("Báo cáo kết quả trước ngày"), self.report)
         form.addRow(tr("Tình trạng"), self.status)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.finish_layout()
 
     def save(self) -> None:
         spec = RequirementSpec(self.content.toPlainText(), self.responsible.text(),
                                self.deadline.date().toString("yyyy-MM-dd"), self.report.date().toString("yyyy-MM-dd"))
-        existing, inspection_id, status = self.requirement, self.inspection_id, self.status.currentData()
+        existing_id = self.requirement.id if self.requirement else None
+        inspection_id, status = self.inspection_id, self.status.currentData()
 
-        def job(s):  # type: ignore[no-untyped-def]
-            if existing is None:
-                return s.requirements.add(inspection_id, spec)
-            updated = s.requirements.update(existing.id, spec)
-            return s.requirements.set_status(existing.id, status) if status != updated.status else updated
+        self.submit(lambda s: s.requirements.save(inspection_id, existing_id, spec, status))
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, UserError):
-                self.error.setText(exc.render(self.ctx.tr))
 
-        self.ctx.write(job, lambda _r: self.accept(), failed, show_errors=False)
+def open_requirement_dialog(ctx: AppContext, inspection_id: str, requirement: Requirement | None,
+                            parent: QWidget) -> None:
+    RequirementDialog(ctx, inspection_id, requirement, parent).exec()

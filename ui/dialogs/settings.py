@@ -2,36 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from inspector.errors import UserError
 from inspector.i18n import LANGUAGES
+from inspector.services.context import Identity
+from inspector.services.settings import SettingsDraft
+from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.guard import FormDialog
 
 
-class SettingsDialog(QDialog):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+@dataclass(frozen=True)
+class SettingsValues:
+    identity: Identity
+    language: str
+    trust_dir: str
+    tsa_url: str
+
+
+def read_settings(s: Services) -> SettingsValues:
+    return SettingsValues(s.settings.identity(), s.settings.language(), str(s.settings.get("trust_dir", "")),
+                          str(s.settings.get("tsa_url", "")))
+
+
+def open_settings_dialog(ctx: AppContext, parent: QWidget, on_saved: Callable[[SettingsDialog], object]) -> None:
+    def show(values: SettingsValues) -> None:
+        dialog = SettingsDialog(ctx, values, parent)
+        if dialog.exec():
+            on_saved(dialog)
+
+    ctx.ops.query(read_settings, show, owner=parent)
+
+
+class SettingsDialog(FormDialog):
+    def __init__(self, ctx: AppContext, values: SettingsValues, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, ctx.tr("Cài đặt"), parent)
         tr = ctx.tr
-        self.setWindowTitle(tr("Cài đặt"))
         self.setMinimumWidth(560)
-        layout = QVBoxLayout(self)
+        layout = self.layout_
         form = QFormLayout()
-        identity = ctx.services.ctx.identity
+        self.values = values
+        identity = values.identity
         self.name = QLineEdit(identity.name)
         self.name.setAccessibleName(tr("Họ và tên người ghi nhận"))
         self.position = QLineEdit(identity.position)
@@ -45,7 +69,7 @@ class SettingsDialog(QDialog):
         self.language.setAccessibleName(tr("Ngôn ngữ"))
         for code, label in LANGUAGES.items():
             self.language.addItem(label, code)
-        self.language.setCurrentIndex(self.language.findData(ctx.services.settings.language()))
+        self.language.setCurrentIndex(self.language.findData(values.language))
         form.addRow(tr("Ngôn ngữ giao diện"), self.language)
         data_row = QHBoxLayout()
         data = QLineEdit(str(ctx.data_dir))
@@ -60,7 +84,7 @@ class SettingsDialog(QDialog):
         where.setObjectName("hint")
         form.addRow("", where)
         trust_row = QHBoxLayout()
-        self.trust_dir = QLineEdit(ctx.services.settings.get("trust_dir", ""))
+        self.trust_dir = QLineEdit(values.trust_dir)
         self.trust_dir.setAccessibleName(tr("Thư mục chứng thư gốc tin cậy"))
         self.trust_dir.setPlaceholderText(tr("thư mục chứa chứng thư gốc (.pem, .crt, .cer)"))
         pick = QPushButton(tr("Chọn…"))
@@ -68,21 +92,12 @@ class SettingsDialog(QDialog):
         trust_row.addWidget(self.trust_dir, 1)
         trust_row.addWidget(pick)
         form.addRow(tr("Chứng thư gốc tin cậy"), trust_row)
-        self.tsa_url = QLineEdit(ctx.services.settings.get("tsa_url", ""))
+        self.tsa_url = QLineEdit(values.tsa_url)
         self.tsa_url.setAccessibleName(tr("Địa chỉ dịch vụ cấp dấu thời gian"))
         self.tsa_url.setPlaceholderText("https://…")
         form.addRow(tr("Dịch vụ dấu thời gian (TSA)"), self.tsa_url)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("Lưu"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Hủy"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.finish_layout()
         self.language_changed = False
 
     def _on_pick_trust(self) -> None:
@@ -93,25 +108,7 @@ class SettingsDialog(QDialog):
             self.trust_dir.setText(path)
 
     def save(self) -> None:
-        name, position, language = self.name.text(), self.position.text(), self.language.currentData()
-        trust, tsa = self.trust_dir.text().strip(), self.tsa_url.text().strip()
-        self.language_changed = language != self.ctx.services.settings.language()
-
-        def job(s):  # type: ignore[no-untyped-def]
-            identity = s.settings.set_identity(name, position)
-            s.settings.set_language(language)
-            s.settings.put("trust_dir", trust)
-            s.settings.put("tsa_url", tsa)
-            return identity
-
-        def done(identity) -> None:  # type: ignore[no-untyped-def]
-            gui = self.ctx.services.ctx.identity
-            gui.name, gui.position = identity.name, identity.position
-            self.ctx.changes.identity_changed.emit()
-            self.accept()
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, UserError):
-                self.error.setText(exc.render(self.ctx.tr))
-
-        self.ctx.write(job, done, failed, show_errors=False)
+        draft = SettingsDraft(self.name.text(), self.position.text(), self.language.currentData(),
+                              self.trust_dir.text().strip(), self.tsa_url.text().strip())
+        self.language_changed = draft.language != self.values.language
+        self.submit(lambda s: s.settings.save(draft))

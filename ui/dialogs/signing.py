@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -22,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.errors import UserError
-from inspector.services.documents import DocumentRecord, Pkcs11Credential, Pkcs12Credential, SignerPlan
-from inspector.signing import PinError
+from inspector.i18n import Translator
+from inspector.services.documents import DocumentRecord, PinError, Pkcs11Credential, Pkcs12Credential, SignerPlan
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.dialogs.progress import follow
 from ui.widgets.signature_pad import SignaturePad
@@ -52,7 +56,8 @@ class DrawDialog(QDialog):
 class SignerRow(QGroupBox):
     """One signer: their drawn signature and how they sign digitally."""
 
-    def __init__(self, ctx: AppContext, role: str, title: str, name: str, *, digital_required: bool) -> None:
+    def __init__(self, ctx: AppContext, role: str, title: str, name: str, *, digital_required: bool,
+                 token: tuple[str, str]) -> None:
         super().__init__(f"{title}: {name or '…'}")
         self.ctx = ctx
         self.role = role
@@ -90,15 +95,12 @@ class SignerRow(QGroupBox):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setAccessibleName(tr("Mật khẩu tệp chứng thư"))
         p12_form.addRow(tr("Mật khẩu"), self.passphrase)
-        token = QWidget()
-        token_form = QFormLayout(token)
-        settings = ctx.services.settings
-        import sys
-
-        self.module = QLineEdit(settings.get("pkcs11_module", DEFAULT_PKCS11.get(sys.platform, "")))
+        token_box = QWidget()
+        token_form = QFormLayout(token_box)
+        self.module = QLineEdit(token[0] or DEFAULT_PKCS11.get(sys.platform, ""))
         self.module.setAccessibleName(tr("Thư viện PKCS#11 của token"))
         self.module.setToolTip(tr("Ví dụ SafeNet: eTPKCS11.dll; Bit4id: bit4xpki.dll"))
-        self.token_label = QLineEdit(settings.get("pkcs11_token", ""))
+        self.token_label = QLineEdit(token[1])
         self.token_label.setAccessibleName(tr("Tên token"))
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -109,7 +111,7 @@ class SignerRow(QGroupBox):
         warning = QLabel(tr("Lưu ý: token bị khóa sau 3 lần nhập sai mã PIN."))
         warning.setStyleSheet("color: #b45309;")
         token_form.addRow("", warning)
-        self.forms = {"pkcs12": p12, "pkcs11": token}
+        self.forms = {"pkcs12": p12, "pkcs11": token_box}
         for widget in self.forms.values():  # only the form of the chosen method is shown (and sized)
             form.addRow(widget)
         self.method.currentIndexChanged.connect(lambda _i: self._show_method())
@@ -156,10 +158,49 @@ class SignerRow(QGroupBox):
         return SignerPlan(self.role, self.drawn, credential)
 
 
+@dataclass(frozen=True)
+class SigningSetup:
+    """Who signs (role, title, printed name, digital signature required) and the remembered token."""
+
+    signers: list[tuple[str, str, str, bool]]
+    token: tuple[str, str]
+
+
+def _read_setup(s: Services, inspection_id: str, kind: str, tr: Translator) -> SigningSetup:
+    token = (str(s.settings.get("pkcs11_module", "")), str(s.settings.get("pkcs11_token", "")))
+    if kind == "conclusion":
+        details = s.documents.conclusion_details(inspection_id)
+        return SigningSetup([("signer", tr("Người ký kết luận"), details.signer_name, True)], token)
+    insp = s.inspections.get(inspection_id)
+    minutes = s.documents.minutes_details(inspection_id)
+    members = insp.team.members if insp.team else ()
+    rep = minutes.unit_representatives[0][0] if minutes.unit_representatives else ""
+    out = [("unit_rep", tr("Đại diện đơn vị được kiểm tra"), rep, False)]
+    secretary = next((m.full_name for m in members if m.role == "secretary"), "")
+    if minutes.with_secretary and secretary:
+        out.append(("secretary", tr("Thư ký"), secretary, False))
+    leader = next((m.full_name for m in members if m.role == "leader"), "")
+    out.append(("leader", tr("Trưởng đoàn"), leader, True))
+    return SigningSetup(out, token)
+
+
+def open_signing_dialog(ctx: AppContext, inspection_id: str, kind: str, parent: QWidget,
+                        on_signed: Callable[[DocumentRecord], object]) -> None:
+    """Read who signs, then open the dialog; `on_signed` runs once the document is issued."""
+
+    def show(setup: SigningSetup) -> None:
+        dialog = SigningDialog(ctx, inspection_id, kind, setup, parent)
+        if dialog.exec() and dialog.result_document is not None:
+            on_signed(dialog.result_document)
+
+    ctx.ops.query(lambda s: _read_setup(s, inspection_id, kind, ctx.tr), show, owner=parent)
+
+
 class SigningDialog(QDialog):
     """Collect every signer, then sign in one go (render, sign left to right, seal)."""
 
-    def __init__(self, ctx: AppContext, inspection_id: str, kind: str, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, inspection_id: str, kind: str, setup: SigningSetup,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.inspection_id = inspection_id
@@ -176,8 +217,8 @@ class SigningDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.rows: list[SignerRow] = []
-        for role, title, name, required in self._signers():
-            row = SignerRow(ctx, role, title, name, digital_required=required)
+        for role, title, name, required in setup.signers:
+            row = SignerRow(ctx, role, title, name, digital_required=required, token=setup.token)
             self.rows.append(row)
             layout.addWidget(row)
         self.error = QLabel()
@@ -189,24 +230,6 @@ class SigningDialog(QDialog):
         self.buttons.accepted.connect(self.sign)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-
-    def _signers(self) -> list[tuple[str, str, str, bool]]:
-        tr = self.ctx.tr
-        s = self.ctx.services
-        if self.kind == "conclusion":
-            details = s.documents.conclusion_details(self.inspection_id)
-            return [("signer", tr("Người ký kết luận"), details.signer_name, True)]
-        insp = s.inspections.get(self.inspection_id)
-        details = s.documents.minutes_details(self.inspection_id)
-        members = insp.team.members if insp.team else ()
-        rep = details.unit_representatives[0][0] if details.unit_representatives else ""
-        out = [("unit_rep", tr("Đại diện đơn vị được kiểm tra"), rep, False)]
-        secretary = next((m.full_name for m in members if m.role == "secretary"), "")
-        if details.with_secretary and secretary:
-            out.append(("secretary", tr("Thư ký"), secretary, False))
-        leader = next((m.full_name for m in members if m.role == "leader"), "")
-        out.append(("leader", tr("Trưởng đoàn"), leader, True))
-        return out
 
     def plans(self) -> list[SignerPlan]:
         return [row.plan() for row in self.rows]
@@ -222,9 +245,6 @@ class SigningDialog(QDialog):
         self.sign_button.setEnabled(False)
         tokens = [(row.module.text().strip(), row.token_label.text().strip()) for row in self.rows
                   if row.method.currentData() == "pkcs11"]
-        if tokens:  # remembered for next time (never the PIN)
-            module, label = tokens[0]
-            self.ctx.write(lambda s: (s.settings.put("pkcs11_module", module), s.settings.put("pkcs11_token", label)))
         inspection_id, kind = self.inspection_id, self.kind
 
         def failed(exc: BaseException) -> None:
@@ -237,10 +257,13 @@ class SigningDialog(QDialog):
 
         def done(document: DocumentRecord) -> None:
             self.result_document = document
-            self.ctx.changes.inspection_changed.emit(inspection_id)
-            self.ctx.changes.inspections_changed.emit()
             self.accept()
 
-        handle = self.ctx.write(lambda s: s.documents.issue(inspection_id, kind, plans), done, failed,
-                                show_errors=False)
+        def job(s: Services) -> DocumentRecord:
+            document = s.documents.issue(inspection_id, kind, plans)
+            if tokens:  # remembered for next time (never the PIN)
+                s.settings.put_many({"pkcs11_module": tokens[0][0], "pkcs11_token": tokens[0][1]})
+            return document
+
+        handle = self.ctx.ops.write(job, done, failed, show_errors=False, owner=self)
         follow(handle, tr, tr("Đang tạo và ký văn bản…"), self)

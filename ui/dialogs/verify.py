@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QTextBrows
 from inspector.errors import UserError
 from inspector.i18n import Translator
 from inspector.services.documents import FileCheck
+from inspector.workspace import Services
 from ui.context import AppContext
+from ui.ops import TaskContext
 
 KINDS = {"minutes": "biên bản", "conclusion": "kết luận"}
 
@@ -78,21 +80,18 @@ class VerifyDialog(QDialog):
 
 def verify_pdf_bytes(ctx: AppContext, pdf: bytes, name: str, parent: QWidget | None) -> None:
     """Verify in the background against the configured trust roots, then show the report."""
-    trust = ctx.services.settings.get("trust_dir", "")
 
-    def job(s, _task):  # type: ignore[no-untyped-def]
-        from inspector.signing import load_trust_roots
+    def job(s: Services, _task: TaskContext) -> tuple[FileCheck, bool]:
+        trust = str(s.settings.get("trust_dir", ""))
+        return s.documents.check_file_trusting(pdf, trust), bool(trust)
 
-        roots = load_trust_roots(Path(trust)) if trust else []
-        return s.documents.check_file(pdf, roots)
-
-    def done(check: FileCheck) -> None:
-        dialog = VerifyDialog(ctx, check, name, bool(trust), parent)  # owned by its parent widget
+    def done(result: tuple[FileCheck, bool]) -> None:
+        dialog = VerifyDialog(ctx, result[0], name, result[1], parent)  # owned by its parent widget
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setModal(False)
         dialog.show()
 
-    ctx.workers.run(job, done)
+    ctx.ops.task(job, done, owner=parent)
 
 
 def ask_and_verify(ctx: AppContext, parent: QWidget | None) -> None:

@@ -5,6 +5,7 @@ In subject mode the columns are one subject's level, note and evidence count ins
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,14 @@ class Column:
     subject: Subject | None = None
 
 
+@dataclass(frozen=True)
+class PendingEdit:
+    """What the user just set in a cell, shown until the commit returns (not a domain value)."""
+
+    level: int | None
+    note: str
+
+
 @dataclass
 class Group:
     code: str
@@ -46,13 +55,13 @@ class Group:
 class FindingsModel(QAbstractItemModel):
     def __init__(self, tr: Translator) -> None:
         super().__init__()
-        self.tr = tr
+        self.tr = tr  # type: ignore[method-assign,assignment]  # our translator replaces QObject.tr
         self.groups: list[Group] = []
         self.subjects: list[Subject] = []
         self.columns: list[Column] = [Column("item")]
         self.cells: dict[tuple[str, SubjectId], list[Finding]] = {}
         self.evidence_counts: dict[FindingId, int] = {}
-        self.pending: set[tuple[str, SubjectId]] = set()
+        self.pending: dict[tuple[str, SubjectId], PendingEdit] = {}
         self.checklist: Checklist | None = None
         self.focus_subject: SubjectId | None = None
         self.assessed: dict[SubjectId, int] = {}  # assessed cells per subject, kept per change
@@ -144,27 +153,42 @@ class FindingsModel(QAbstractItemModel):
         return sum(self.assessed.values()), self.item_count * len(self.subjects)
 
     def unassessed(self, item_code: str) -> bool:
-        return any((f := self.finding(item_code, s.id)) is None or f.level is None for s in self.subjects)
+        return any(self.shown(item_code, s.id)[0] is None for s in self.subjects)
+
+    def shown(self, item_code: str, subject_id: SubjectId) -> tuple[int | None, str]:
+        """(level, note) as the cell shows them: an edit being saved, else the committed finding."""
+        pending = self.pending.get((item_code, subject_id))
+        if pending is not None:
+            return pending.level, pending.note
+        finding = self.finding(item_code, subject_id)
+        return (finding.level, finding.note) if finding else (None, "")
 
     # -- updates ----------------------------------------------------------------------------
-    def set_cell(self, item_code: str, subject_id: SubjectId, finding: Finding | None, *, pending: bool,
-                 exclusive: bool = False) -> None:
-        """Show `finding` in the cell; `exclusive` drops the cell's other findings (a settled cell)."""
+    def set_pending(self, item_code: str, subject_id: SubjectId, edit: PendingEdit) -> None:
+        self._update(item_code, subject_id, lambda: self.pending.__setitem__((item_code, subject_id), edit))
+
+    def clear_pending(self, item_code: str, subject_id: SubjectId) -> None:
+        self._update(item_code, subject_id, lambda: self.pending.pop((item_code, subject_id), None))
+
+    def set_cell(self, item_code: str, subject_id: SubjectId, findings: list[Finding]) -> None:
+        """The committed findings of a cell (one, or several team members disagree); ends pending."""
         key = (item_code, subject_id)
-        before = self.finding(item_code, subject_id)
-        was = before is not None and before.level is not None
-        now = finding is not None and finding.level is not None
+
+        def apply() -> None:
+            if findings:
+                self.cells[key] = list(findings)
+            else:
+                self.cells.pop(key, None)
+            self.pending.pop(key, None)
+
+        self._update(item_code, subject_id, apply)
+
+    def _update(self, item_code: str, subject_id: SubjectId, change: Callable[[], object]) -> None:
+        was = self.shown(item_code, subject_id)[0] is not None
+        change()
+        now = self.shown(item_code, subject_id)[0] is not None
         if was != now and subject_id in self.assessed:
             self.assessed[subject_id] += 1 if now else -1
-        if finding is None:
-            self.cells.pop(key, None)
-        else:
-            others = [] if exclusive else [f for f in self.cells.get(key, []) if f.id != finding.id]
-            self.cells[key] = [finding, *others]
-        if pending:
-            self.pending.add(key)
-        else:
-            self.pending.discard(key)
         self._cell_changed(item_code, subject_id)
 
     def set_evidence_count(self, finding_id: FindingId, count: int) -> None:
@@ -255,7 +279,7 @@ class FindingsModel(QAbstractItemModel):
             return self._level_data(item, finding, key, role)
         if col.kind == "note":
             if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-                return finding.note if finding else ""
+                return self.shown(*key)[1]
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             count = self.evidence_counts.get(finding.id, 0) if finding else 0
@@ -291,9 +315,11 @@ class FindingsModel(QAbstractItemModel):
 
     def _level_data(self, item: ChecklistItem, finding: Finding | None, key: tuple[str, SubjectId],
                     role: int) -> Any:
-        level = finding.level if finding else None
+        pending = self.pending.get(key)
+        level, note = (pending.level, pending.note) if pending else (
+            (finding.level, finding.note) if finding else (None, ""))
         if role == RENDER_ROLE:  # everything the delegate paints, in one call (painting is the hot path)
-            return (-1 if level is None else level, bool(finding and finding.note),
+            return (-1 if level is None else level, bool(note),
                     self.evidence_counts.get(finding.id, 0) if finding else 0, key in self.pending,
                     len(self.cells.get(key, ())) > 1)
         if role == LEVEL_ROLE:
@@ -301,7 +327,7 @@ class FindingsModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return "" if level is None else str(level)
         if role == HAS_NOTE_ROLE:
-            return bool(finding and finding.note)
+            return bool(note)
         if role == EVIDENCE_ROLE:
             return self.evidence_counts.get(finding.id, 0) if finding else 0
         if role == PENDING_ROLE:
@@ -312,8 +338,8 @@ class FindingsModel(QAbstractItemModel):
             text = self.tr("Chưa đánh giá") if level is None else (
                 self.tr("Mức 0: không có biểu hiện") if level == 0
                 else f"{self.tr('Mức')} {level}: {item.level_text(level)}")
-            if finding and finding.note:
-                text += f"\n{self.tr('Ghi chú')}: {finding.note}"
+            if note:
+                text += f"\n{self.tr('Ghi chú')}: {note}"
             return text
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self.tr("Chưa đánh giá") if level is None else f"{self.tr('Mức')} {level}"

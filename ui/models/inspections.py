@@ -26,7 +26,7 @@ class InspectionsModel(QAbstractTableModel):
 
     def __init__(self, tr: Translator) -> None:
         super().__init__()
-        self.tr = tr
+        self.tr = tr  # type: ignore[method-assign,assignment]  # our translator replaces QObject.tr
         self._rows: list[InspectionSummary] = []
 
     def set_rows(self, rows: list[InspectionSummary]) -> None:

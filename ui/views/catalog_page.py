@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.catalog.model import AUDIENCES
+from inspector.catalog.model import AUDIENCES, Catalog, Checklist
+from inspector.changes import Changes
 from inspector.errors import UserError, ValidationError
 from inspector.i18n import Translator
-from inspector.services.catalogs import ImportResult
+from inspector.services.catalogs import CatalogVersionInfo, ImportResult
 from inspector.text import ui_datetime
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
 
@@ -58,6 +60,8 @@ class ValidationDialog(QDialog):
 
 
 class CatalogPage(QWidget):
+    loaded = Signal()  # the versions list shows the store's state (tests)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -98,13 +102,20 @@ class CatalogPage(QWidget):
         row.addWidget(self.status, 1)
         layout.addLayout(row)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        ctx.changes.catalog_changed.connect(self.reload)
+        ctx.ops.changed.connect(self._on_changed)
         self.reload()
 
+    def _on_changed(self, changes: Changes, _initiator: object) -> None:
+        if changes.catalogs:
+            self.reload()
+
     def reload(self) -> None:
+        self.ctx.ops.query(lambda s: s.catalogs.list_versions(), self._show, owner=self)
+
+    def _show(self, versions: list[CatalogVersionInfo]) -> None:
         tr = self.ctx.tr
         self.table.setRowCount(0)
-        for v in self.ctx.services.catalogs.list_versions():
+        for v in versions:
             row = self.table.rowCount()
             self.table.insertRow(row)
             cells = [tr("Danh mục") if v.kind == "catalog" else tr("Bộ câu hỏi"), v.id, str(v.version),
@@ -117,6 +128,7 @@ class CatalogPage(QWidget):
         self.table.resizeColumnsToContents()
         if self.table.rowCount():
             self.table.selectRow(0)
+        self.loaded.emit()
 
     def _show_selected(self) -> None:
         items = self.table.selectedItems()
@@ -124,9 +136,18 @@ class CatalogPage(QWidget):
             self.details.clear()
             return
         kind, doc_id, version = items[0].data(KEY)
+
+        def read(s: Services) -> Catalog | Checklist:
+            if kind == "catalog":
+                return s.catalogs.catalog(doc_id, version)
+            return s.catalogs.checklist(doc_id, version)
+
+        self.ctx.ops.query(read, self._show_document, owner=self)
+
+    def _show_document(self, doc: Catalog | Checklist) -> None:
         tr = self.ctx.tr
-        if kind == "catalog":
-            c = self.ctx.services.catalogs.catalog(doc_id, version)
+        if isinstance(doc, Catalog):
+            c = doc
             parts = [f"<h3>{escape(c.title)}</h3><p><i>{escape(c.wording_note)}</i></p>"]
             for g in c.groups:
                 parts.append(f"<h4>{g.code} — {escape(g.title)} ({len(g.manifestations)})</h4><ul>")
@@ -136,7 +157,7 @@ class CatalogPage(QWidget):
             parts += [f"<li><b>{t.code}</b> {escape(t.title)}</li>" for t in c.task_groups]
             parts.append("</ul>")
         else:
-            cl = self.ctx.services.catalogs.checklist(doc_id, version)
+            cl = doc
             parts = [f"<h3>{escape(cl.title)}</h3><p>{escape(cl.description)}</p><p>"
                      f"{tr('Dành cho')}: {escape(tr(AUDIENCES.get(cl.audience, cl.audience)))} · "
                      f"{tr('danh mục')} {cl.catalog_id} v{cl.catalog_version}</p><ol>"]
@@ -165,7 +186,6 @@ class CatalogPage(QWidget):
             if result.imported:
                 self.status.setText(tr("Đã nhập {label} “{id}” phiên bản {version}.").format(
                     label=label, id=result.id, version=result.version))
-                self.ctx.changes.catalog_changed.emit()
             else:
                 self.status.setText(tr("“{id}” phiên bản {version} đã có sẵn; không thay đổi gì.").format(
                     id=result.id, version=result.version))
@@ -179,4 +199,4 @@ class CatalogPage(QWidget):
             elif isinstance(exc, UserError):
                 self.ctx.errors.show(exc)
 
-        self.ctx.write(lambda s: s.catalogs.import_file(path), done, failed, show_errors=False)
+        self.ctx.ops.write(lambda s: s.catalogs.import_file(path), done, failed, show_errors=False, owner=self)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,12 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.domain import REQUIREMENT_STATUSES, Requirement
+from inspector.changes import Changes
+from inspector.clock import SystemClock, to_rfc3339
+from inspector.domain import REQUIREMENT_STATUSES, Inspection, Requirement
+from inspector.errors import UserError
 from inspector.services.document_content import ConclusionDetails, MinutesDetails
 from inspector.services.documents import DocumentRecord
-from inspector.text import ui_date, ui_datetime
+from inspector.text import ui_clock, ui_date, ui_datetime
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
+from ui.widgets.autosave import AutoSaver
 from ui.widgets.rows import RowsEditor
 
 KIND_LABELS = {"minutes": "Biên bản kiểm tra", "conclusion": "Kết luận kiểm tra"}
@@ -201,7 +209,7 @@ class ConclusionForm(QWidget):
         form.addRow(tr("Nơi nhận (mỗi dòng một nơi)"), self.recipients)
         self._requirements: list[Requirement] = []
 
-    def load(self, d: ConclusionDetails, requirements: list[Requirement]) -> None:
+    def load(self, d: ConclusionDetails) -> None:
         self.doc_type.setCurrentIndex(self.doc_type.findData(d.doc_type))
         self.superior.setText(d.superior_body)
         self.issuing.setText(d.issuing_body)
@@ -218,6 +226,9 @@ class ConclusionForm(QWidget):
         self.position.setText(d.signer_position)
         self.signer.setText(d.signer_name)
         _text(self.recipients, "\n".join(d.recipients))
+
+    def set_requirements(self, requirements: list[Requirement]) -> None:
+        """The requirement rows (edited in their own dialog): refreshed without touching typed text."""
         self._requirements = requirements
         self.requirements.setRowCount(0)
         for r in requirements:
@@ -243,7 +254,27 @@ class ConclusionForm(QWidget):
         )
 
 
+@dataclass(frozen=True)
+class DocumentsState:
+    """What the page shows of one inspection, read in one query."""
+
+    inspection: Inspection
+    minutes: MinutesDetails
+    conclusion: ConclusionDetails
+    requirements: list[Requirement]
+    documents: list[DocumentRecord]
+
+
+def _read_state(s: Services, inspection_id: str) -> DocumentsState:
+    return DocumentsState(s.inspections.get(inspection_id), s.documents.minutes_details(inspection_id),
+                          s.documents.conclusion_details(inspection_id), s.requirements.of_inspection(inspection_id),
+                          s.documents.documents(inspection_id))
+
+
 class DocumentsPage(QWidget):
+    correction_created = Signal(str)  # the new version's inspection id: the main window opens it
+    loaded = Signal()                 # the page shows the store's current state (tests wait on it)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -261,6 +292,7 @@ class DocumentsPage(QWidget):
         self.tabs = QTabWidget()
         self.minutes = MinutesForm(ctx)
         self.conclusion = ConclusionForm(ctx)
+        self.save_state: dict[str, QLabel] = {}
         self.tabs.addTab(self._with_buttons(self.minutes, "minutes"), tr("Biên bản"))
         self.tabs.addTab(self._with_buttons(self.conclusion, "conclusion"), tr("Kết luận"))
         self.issued = QTableWidget(0, 5)
@@ -296,7 +328,13 @@ class DocumentsPage(QWidget):
         self.conclusion.edit_requirement.clicked.connect(
             lambda: self._edit_requirement(self.conclusion.selected_requirement()))
         self.conclusion.remove_requirement.clicked.connect(self._on_remove_requirement)
-        ctx.changes.inspection_changed.connect(self._on_inspection_changed)
+        self._documents: list[DocumentRecord] = []
+        self.savers = {"minutes": AutoSaver(self.minutes, lambda: self.save("minutes")),
+                       "conclusion": AutoSaver(self.conclusion, lambda: self.save("conclusion"))}
+        for kind, saver in self.savers.items():
+            saver.edited.connect(lambda k=kind: self.save_state[k].setText(
+                self.ctx.tr("Đang soạn… (tự lưu khi ngừng gõ)")))
+        ctx.ops.changed.connect(self._on_changed)
         self.setEnabled(False)
 
     def _with_buttons(self, form: QWidget, kind: str) -> QWidget:
@@ -305,37 +343,50 @@ class DocumentsPage(QWidget):
         layout = QVBoxLayout(box)
         layout.addWidget(_scroll(form), 1)
         row = QHBoxLayout()
-        save = QPushButton(icon("saved"), tr("Lưu thông tin"))
+        state = QLabel(tr("Mọi thay đổi được tự động lưu."))
+        state.setObjectName("hint")
+        state.setAccessibleName(tr("Trạng thái lưu của văn bản"))
         preview = QPushButton(icon("pdf"), tr("Xem trước"))
         sign = QPushButton(icon("sign", "white"), tr("Ký biên bản…") if kind == "minutes" else tr("Ký kết luận…"))
         sign.setObjectName("primary")
-        save.clicked.connect(lambda: self.save(kind))
         preview.clicked.connect(lambda: self.preview(kind))
         sign.clicked.connect(lambda: self.sign(kind))
-        for b in (save, preview, sign):
+        row.addWidget(state, 1)
+        for b in (preview, sign):
             row.addWidget(b)
-        row.addStretch(1)
         layout.addLayout(row)
         setattr(self, f"{kind}_sign_button", sign)
-        setattr(self, f"{kind}_save_button", save)
+        self.save_state[kind] = state
         return box
 
     # -- loading ----------------------------------------------------------------------------
     def set_inspection(self, inspection_id: str | None) -> None:
+        if inspection_id != self.inspection_id:
+            self.flush()  # what was typed for the previous inspection is saved first
         self.inspection_id = inspection_id
         self.setEnabled(inspection_id is not None)
         self.reload()
 
-    def _on_inspection_changed(self, inspection_id: str) -> None:
-        if inspection_id == self.inspection_id:
+    def _on_changed(self, changes: Changes, initiator: object) -> None:
+        if initiator is not self and changes.touches_inspection(self.inspection_id):
             self.reload()
+
+    def flush(self) -> None:
+        """Save what was typed now: page switch, another inspection, the window closing."""
+        for saver in self.savers.values():
+            saver.flush()
 
     def reload(self) -> None:
         if self.inspection_id is None:
             return
+        inspection_id = self.inspection_id
+        self.ctx.ops.query(lambda s: _read_state(s, inspection_id), self._show, owner=self)
+
+    def _show(self, state: DocumentsState) -> None:
+        if state.inspection.id != self.inspection_id:
+            return
         tr = self.ctx.tr
-        s = self.ctx.services
-        insp = s.inspections.get(self.inspection_id)
+        insp = state.inspection
         self.title.setText(f"{insp.summary.unit_name} — {tr('Quyết định số')} {insp.summary.decision_no}")
         sealed = insp.status in ("sealed", "concluded", "closed")
         states = {
@@ -345,16 +396,20 @@ class DocumentsPage(QWidget):
         }
         self.state.setText(states.get(insp.status, tr("Chưa ký biên bản.")).format(time=ui_datetime(insp.sealed_at))
                            + (" " + tr("Đã có bản đính chính thay thế.") if insp.superseded_by else ""))
-        self.minutes.load(s.documents.minutes_details(self.inspection_id))
-        self.conclusion.load(s.documents.conclusion_details(self.inspection_id),
-                             s.requirements.of_inspection(self.inspection_id))
+        # Typed text that is not saved yet is never overwritten by a refresh: its save follows.
+        if not self.savers["minutes"].dirty:
+            with self.savers["minutes"].loading():
+                self.minutes.load(state.minutes)
+        if not self.savers["conclusion"].dirty:
+            with self.savers["conclusion"].loading():
+                self.conclusion.load(state.conclusion)
+        self.conclusion.set_requirements(state.requirements)
         self.minutes.setEnabled(insp.editable)
-        self.minutes_save_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         self.minutes_sign_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         can_conclude = insp.status == "sealed" and not insp.superseded_by
         self.conclusion_sign_button.setEnabled(can_conclude)  # type: ignore[attr-defined]
         self.correct_button.setEnabled(sealed and not insp.superseded_by)
-        self._documents = s.documents.documents(self.inspection_id)
+        self._documents = state.documents
         self.issued.setRowCount(0)
         for d in self._documents:
             n = self.issued.rowCount()
@@ -365,17 +420,23 @@ class DocumentsPage(QWidget):
                                          tr("đã ký đủ") if d.status == "signed" else tr("đang ký"), signers,
                                          d.sha256[:16] + "…")):
                 self.issued.setItem(n, col, QTableWidgetItem(value))
+        self.loaded.emit()
 
     def selected_document(self) -> DocumentRecord | None:
         row = self.issued.currentRow()
-        docs = getattr(self, "_documents", [])
-        return docs[row] if 0 <= row < len(docs) else None
+        return self._documents[row] if 0 <= row < len(self._documents) else None
 
     # -- actions ----------------------------------------------------------------------------
-    def save(self, kind: str, after: object = None) -> None:
+    def save(self, kind: str, after: Callable[[], None] | None = None) -> None:
+        """Save one form as it stands (one event), then run `after` (preview, sign) once committed."""
         if self.inspection_id is None:
             return
         inspection_id = self.inspection_id
+        saver = self.savers[kind]
+        saver._timer.stop()
+        saver.dirty = False
+        state = self.save_state[kind]
+        job: Callable[[Services], object]
         if kind == "minutes":
             details_m = self.minutes.details()
             job = lambda s: s.documents.set_minutes_details(inspection_id, details_m)  # noqa: E731
@@ -383,11 +444,17 @@ class DocumentsPage(QWidget):
             details_c = self.conclusion.details()
             job = lambda s: s.documents.set_conclusion_details(inspection_id, details_c)  # noqa: E731
 
-        def done(_r: object) -> None:
-            if callable(after):
+        def done(_value: object) -> None:
+            state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_clock(to_rfc3339(SystemClock().now()))))
+            if after is not None:
                 after()
 
-        self.ctx.write(job, done)
+        def failed(exc: BaseException) -> None:
+            saver.failed()
+            state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                          self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
+
+        self.ctx.ops.write(job, done, failed, initiator=self, show_errors=False, owner=self)
 
     def preview(self, kind: str) -> None:
         self.save(kind, after=lambda: self._preview_saved(kind))
@@ -396,6 +463,8 @@ class DocumentsPage(QWidget):
         from ui.dialogs.pdf_preview import PdfPreviewDialog
 
         inspection_id = self.inspection_id
+        if inspection_id is None:
+            return
         tr = self.ctx.tr
 
         def done(pdf: bytes) -> None:
@@ -404,40 +473,35 @@ class DocumentsPage(QWidget):
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.show()
 
-        self.ctx.workers.run(lambda s, _t: s.documents.preview(inspection_id, kind).pdf, done)
+        self.ctx.ops.task(lambda s, _t: s.documents.preview(inspection_id, kind).pdf, done, owner=self)
 
     def sign(self, kind: str) -> None:
         self.save(kind, after=lambda: self._sign_saved(kind))
 
     def _sign_saved(self, kind: str) -> None:
-        from ui.dialogs.signing import SigningDialog
+        from ui.dialogs.signing import open_signing_dialog
 
-        if self.inspection_id is None:
-            return
-        dialog = SigningDialog(self.ctx, self.inspection_id, kind, self)
-        if dialog.exec() and dialog.result_document is not None:
-            self.reload()
-            self.tabs.setCurrentIndex(2)
+        if self.inspection_id is not None:
+            open_signing_dialog(self.ctx, self.inspection_id, kind, self, lambda _doc: self.tabs.setCurrentIndex(2))
 
     def _on_generate_summary(self) -> None:
         if self.inspection_id is None:
             return
-        from inspector.services.document_content import summary_of_findings
-
-        self.conclusion.summary.setPlainText(summary_of_findings(self.ctx.services.documents.content(self.inspection_id)))
+        inspection_id = self.inspection_id
+        self.ctx.ops.query(lambda s: s.documents.findings_summary(inspection_id),
+                           self.conclusion.summary.setPlainText, owner=self)
 
     def _edit_requirement(self, requirement: Requirement | None) -> None:
-        from ui.dialogs.requirement import RequirementDialog
+        from ui.dialogs.requirement import open_requirement_dialog
 
-        if self.inspection_id is None:
-            return
-        if RequirementDialog(self.ctx, self.inspection_id, requirement, self).exec():
-            self.reload()
+        self.flush()
+        if self.inspection_id is not None:
+            open_requirement_dialog(self.ctx, self.inspection_id, requirement, self)
 
     def _on_remove_requirement(self) -> None:
         requirement = self.conclusion.selected_requirement()
         if requirement is not None:
-            self.ctx.write(lambda s: s.requirements.remove(requirement.id), lambda _r: self.reload())
+            self.ctx.ops.write(lambda s: s.requirements.remove(requirement.id), owner=self)
 
     def _on_view_issued(self) -> None:
         from ui.dialogs.pdf_preview import PdfPreviewDialog
@@ -445,36 +509,44 @@ class DocumentsPage(QWidget):
         doc = self.selected_document()
         if doc is None:
             return
-        pdf = self.ctx.services.ctx.vault.read_bytes(doc.sha256)
-        dialog = PdfPreviewDialog(self.ctx.tr, pdf, self.ctx.tr(KIND_LABELS[doc.kind]),
-                                  f"{doc.kind}-{doc.revision}.pdf", self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
+
+        def show(pdf: bytes) -> None:
+            dialog = PdfPreviewDialog(self.ctx.tr, pdf, self.ctx.tr(KIND_LABELS[doc.kind]),
+                                      f"{doc.kind}-{doc.revision}.pdf", self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+
+        self.ctx.ops.query(lambda s: s.documents.file_bytes(doc.id), show, owner=self)
 
     def _on_verify_issued(self) -> None:
         from ui.dialogs.verify import verify_pdf_bytes
 
         doc = self.selected_document()
         if doc is not None:
-            verify_pdf_bytes(self.ctx, self.ctx.services.ctx.vault.read_bytes(doc.sha256),
-                             f"{self.ctx.tr(KIND_LABELS[doc.kind])} ({doc.revision})", self)
+            name = f"{self.ctx.tr(KIND_LABELS[doc.kind])} ({doc.revision})"
+            self.ctx.ops.query(lambda s: s.documents.file_bytes(doc.id),
+                               lambda pdf: verify_pdf_bytes(self.ctx, pdf, name, self), owner=self)
 
     def _on_timestamp(self) -> None:
         doc = self.selected_document()
         if doc is None:
             return
+        self.ctx.ops.query(lambda s: str(s.settings.get("tsa_url", "")),
+                           lambda saved: self._ask_timestamp(doc, saved), owner=self)
+
+    def _ask_timestamp(self, doc: DocumentRecord, saved_url: str) -> None:
         tr = self.ctx.tr
         url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr("Địa chỉ dịch vụ cấp dấu thời gian (TSA):"),
-                                       text=self.ctx.services.settings.get("tsa_url", ""))
+                                       text=saved_url)
         if not ok or not url.strip():
             return
         url = url.strip()
 
-        def job(s):  # type: ignore[no-untyped-def]
+        def job(s: Services) -> object:
             s.settings.put("tsa_url", url)
             return s.documents.timestamp(doc.id, url)
 
-        self.ctx.write(job, lambda _r: self.reload())
+        self.ctx.ops.write(job, owner=self)
 
     def _on_correct(self) -> None:
         if self.inspection_id is None:
@@ -487,8 +559,4 @@ class DocumentsPage(QWidget):
             return
         inspection_id = self.inspection_id
 
-        def done(new_id: str) -> None:
-            self.ctx.changes.inspections_changed.emit()
-            self.ctx.changes.correction_created.emit(new_id)
-
-        self.ctx.write(lambda s: s.documents.correct(inspection_id), done)
+        self.ctx.ops.write(lambda s: s.documents.correct(inspection_id), self.correction_created.emit, owner=self)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -21,18 +24,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.domain import INSPECTION_KINDS, STATUSES, Inspection, InspectionSummary
+from inspector.changes import Changes
+from inspector.domain import INSPECTION_KINDS, STATUSES, Inspection, InspectionSummary, Unit
 from inspector.services.inspections import InspectionQuery
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
 from ui.models.inspections import InspectionsModel, InspectionsProxy
+from ui.ops import OpHandle
 from ui.widgets.delegates import ProgressDelegate, StatusBadgeDelegate
 
 
-def unit_choices(ctx: AppContext) -> list[tuple[str, str]]:
+def unit_choices(units: Sequence[Unit]) -> list[tuple[str, str]]:
     """(id, label) of every unit, indented by depth, in tree order."""
-    units = ctx.services.registry.units()
-    children: dict[str | None, list] = {}
+    children: dict[str | None, list[Unit]] = {}
     for u in units:
         children.setdefault(u.parent_id, []).append(u)
     ids = {u.id for u in units}
@@ -50,6 +55,7 @@ def unit_choices(ctx: AppContext) -> list[tuple[str, str]]:
 
 
 class InspectionsPage(QWidget):
+    loaded = Signal()  # the list shows the store's current state (tests wait on it)
     open_requested = Signal(str)
     new_requested = Signal()
     edit_requested = Signal(str)
@@ -103,16 +109,17 @@ class InspectionsPage(QWidget):
         self.status_group = QButtonGroup(self)
         self.status_group.setExclusive(True)
         self.status_buttons: dict[str | None, QPushButton] = {}
-        for key in [None, *STATUSES]:
+        keys: list[str | None] = [None, *STATUSES]
+        for status in keys:
             button = QPushButton()
             button.setCheckable(True)
             button.setFlat(True)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setAccessibleName(tr("Lọc theo trạng thái"))
             self.status_group.addButton(button)
-            self.status_buttons[key] = button
+            self.status_buttons[status] = button
             chips.addWidget(button)
-            button.clicked.connect(lambda _=False, k=key: self._on_status_chip(k))
+            button.clicked.connect(lambda _=False, k=status: self._on_status_chip(k))
         self.status_buttons[None].setChecked(True)
         chips.addStretch(1)
         self.count_label = QLabel()
@@ -186,20 +193,30 @@ class InspectionsPage(QWidget):
         self.edit_button.clicked.connect(self._on_edit_clicked)
         self.duplicate_button.clicked.connect(self._on_duplicate_clicked)
         self.archive_button.clicked.connect(self._on_archive_clicked)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
-        ctx.changes.inspections_changed.connect(self.reload)
-        ctx.changes.inspection_changed.connect(lambda _id: self.reload())
-        ctx.changes.registry_changed.connect(self.reload_units)
+        QShortcut(QKeySequence("Ctrl+F"), self, lambda: self.search.setFocus())
+        self._select_next: str | None = None
+        self._loading: OpHandle[Any] | None = None
+        self._stale = False
+        ctx.ops.changed.connect(self._on_changed)
         self.reload_units()
         self.reload()
 
     # -- data -------------------------------------------------------------------------------
+    def _on_changed(self, changes: Changes, _initiator: object) -> None:
+        if changes.registry:
+            self.reload_units()
+        if changes.inspection_list or changes.inspections or changes.registry or changes.sync:
+            self.reload()
+
     def reload_units(self) -> None:
+        self.ctx.ops.query(lambda s: s.registry.units(), self._show_units, owner=self)
+
+    def _show_units(self, units: list[Unit]) -> None:
         current = self.unit_filter.currentData()
         self.unit_filter.blockSignals(True)
         self.unit_filter.clear()
         self.unit_filter.addItem(self.ctx.tr("Mọi đơn vị"), None)
-        for unit_id, label in unit_choices(self.ctx):
+        for unit_id, label in unit_choices(units):
             self.unit_filter.addItem(label, unit_id)
         found = self.unit_filter.findData(current)
         self.unit_filter.setCurrentIndex(max(found, 0))
@@ -218,10 +235,25 @@ class InspectionsPage(QWidget):
         )
 
     def reload(self) -> None:
-        selected = self.selected()
+        """Ask for the rows the filters select; one query at a time, the newest filters win."""
+        if self._loading is not None and not self._loading.done:
+            self._stale = True
+            return
         query = self.query()
-        rows = self.ctx.services.inspections.find(query)
-        counts = self.ctx.services.inspections.status_counts(query)
+
+        def read(s: Services) -> tuple[list[InspectionSummary], dict[str, int]]:
+            return s.inspections.find(query), s.inspections.status_counts(query)
+
+        self._loading = self.ctx.ops.query(read, self._show, owner=self)
+
+    def _show(self, result: tuple[list[InspectionSummary], dict[str, int]]) -> None:
+        if self._stale:
+            self._stale = False
+            self._loading = None
+            self.reload()
+            return
+        rows, counts = result
+        selected = self._select_next or (summary.id if (summary := self.selected()) else None)
         self.model.set_rows(rows)
         total = sum(counts.values())
         tr = self.ctx.tr
@@ -232,9 +264,18 @@ class InspectionsPage(QWidget):
                 button.setVisible(counts.get(key, 0) > 0 or key == self._status_filter)
         self.count_label.setText(tr("Hiển thị {shown} đợt kiểm tra").format(shown=len(rows)))
         self.stack.setCurrentIndex(0 if rows else 1)
-        if selected is not None:
-            self.select(selected.id)
+        if selected is not None and self.model.row_of(selected) >= 0:
+            self.select(selected)
+            self._select_next = None
         self._update_buttons()
+        self.loaded.emit()
+
+    def select_when_listed(self, inspection_id: str) -> None:
+        """Select an inspection now, or as soon as a refresh lists it (just created)."""
+        if self.model.row_of(inspection_id) >= 0:
+            self.select(inspection_id)
+        else:
+            self._select_next = inspection_id
 
     def selected(self) -> InspectionSummary | None:
         rows = self.table.selectionModel().selectedRows()
@@ -284,15 +325,13 @@ class InspectionsPage(QWidget):
             return
 
         def done(copy: Inspection) -> None:
-            self.ctx.changes.inspections_changed.emit()
-            self.select(copy.id)
+            self.select_when_listed(copy.id)
             self.edit_requested.emit(copy.id)
 
-        self.ctx.write(lambda s: s.inspections.duplicate(summary.id), done)
+        self.ctx.ops.write(lambda s: s.inspections.duplicate(summary.id), done, owner=self)
 
     def _on_archive_clicked(self) -> None:
         summary = self.selected()
         if summary is None:
             return
-        self.ctx.write(lambda s: s.inspections.archive(summary.id, not summary.archived),
-                       lambda _r: self.ctx.changes.inspections_changed.emit())
+        self.ctx.ops.write(lambda s: s.inspections.archive(summary.id, not summary.archived), owner=self)

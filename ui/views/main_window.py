@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize
@@ -20,12 +21,18 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.ops import Committer
+from inspector.services.evidence import VerifyReport
+from inspector.workspace import AuditReport, Services
 from ui.context import AppContext
+from ui.dialogs.progress import follow
 from ui.icons import icon
+from ui.ops import TaskContext
 from ui.views.inspections_page import InspectionsPage
 from ui.widgets.saved import SavedIndicator
 
 if TYPE_CHECKING:  # the other pages and dialogs are imported when first opened (start-up time)
+    from ui.dialogs.settings import SettingsDialog
     from ui.views.catalog_page import CatalogPage
     from ui.views.documents_page import DocumentsPage
     from ui.views.recording_page import RecordingPage
@@ -83,7 +90,6 @@ class MainWindow(QMainWindow):
         self.inspections_page.open_requested.connect(self.open_inspection)
         self.inspections_page.new_requested.connect(self.new_inspection)
         self.inspections_page.edit_requested.connect(self.edit_inspection)
-        ctx.changes.correction_created.connect(self.open_inspection)
         self.restore_layout()
 
     # -- pages: built on first use, so start-up only pays for the inspections list -----------
@@ -94,11 +100,13 @@ class MainWindow(QMainWindow):
                 from ui.views.recording_page import RecordingPage
 
                 page = RecordingPage(self.ctx, self.undo_stack)
+                page.status_message.connect(self.saved.refuse)
             elif key == "documents":
                 from ui.views.documents_page import DocumentsPage
 
                 page = DocumentsPage(self.ctx)
                 page.set_inspection(self.current_inspection)
+                page.correction_created.connect(self.open_inspection)
             elif key == "sync":
                 from ui.views.sync_page import SyncPage
 
@@ -115,8 +123,9 @@ class MainWindow(QMainWindow):
             index = PAGES.index(key)
             placeholder = self.pages.widget(index)
             self.pages.insertWidget(index, page)
-            self.pages.removeWidget(placeholder)
-            placeholder.deleteLater()
+            if placeholder is not None:
+                self.pages.removeWidget(placeholder)
+                placeholder.deleteLater()
             self._built[key] = page
             self._restore_splitter(key, page)
         return page
@@ -142,12 +151,20 @@ class MainWindow(QMainWindow):
         return self._page("catalog")  # type: ignore[return-value]
 
     def _on_navigation_changed(self, row: int) -> None:
+        self.flush_typing()  # leaving a page saves what was typed there
         self._page(PAGES[row])
         self.pages.setCurrentIndex(row)
 
+    def flush_typing(self) -> None:
+        if "recording" in self._built:
+            self.recording_page.inspection_panel.flush()
+        if "documents" in self._built:
+            self.documents_page.flush()
+
     # -- menus ------------------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,  # type: ignore[no-untyped-def]
-                icon_name: str | None = None, tip: str = "") -> QAction:
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence.StandardKey | None = None, icon_name: str | None = None,
+                tip: str = "") -> QAction:
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
@@ -174,7 +191,7 @@ class MainWindow(QMainWindow):
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         undo.setIcon(icon("undo"))
         redo = self.undo_stack.createRedoAction(self, tr("Làm lại"))
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+        redo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
         redo.setIcon(icon("redo"))
         self.undo_action, self.redo_action = undo, redo
         edit_menu.addAction(undo)
@@ -185,8 +202,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu(tr("&Xem"))
         for n, title in enumerate((tr("Các đợt kiểm tra"), tr("Ghi nhận"), tr("Biên bản, kết luận"), tr("Đồng bộ"),
                                    tr("Đơn vị và cán bộ"), tr("Danh mục, bộ câu hỏi"))):
-            view_menu.addAction(self._action(title, lambda _=False, row=n: self.navigation.setCurrentRow(row),
-                                             f"Ctrl+{n + 1}", PAGES[n]))
+            view_menu.addAction(self._action(title, self._go_to(n), f"Ctrl+{n + 1}", PAGES[n]))
         tools = bar.addMenu(tr("&Công cụ"))
         tools.addAction(self._action(tr("Kiểm tra toàn vẹn dữ liệu"), self._on_verify, None, "verify",
                                      tr("Kiểm tra chuỗi băm sự kiện và tệp minh chứng")))
@@ -194,6 +210,9 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu(tr("&Trợ giúp"))
         help_menu.addAction(self._action(tr("Phím tắt"), self._on_shortcuts, "F1", "help"))
         help_menu.addAction(self._action(tr("Giới thiệu"), self._on_about, None, "help"))
+
+    def _go_to(self, row: int) -> Callable[[], None]:
+        return lambda: self.navigation.setCurrentRow(row)
 
     # -- actions ----------------------------------------------------------------------------
     def open_inspection(self, inspection_id: str) -> None:
@@ -205,18 +224,14 @@ class MainWindow(QMainWindow):
         self.recording_page.view.setFocus()
 
     def new_inspection(self) -> None:
-        from ui.dialogs.inspection import InspectionDialog
+        from ui.dialogs.inspection import open_inspection_dialog
 
-        dialog = InspectionDialog(self.ctx, None, self)
-        if dialog.exec() and dialog.result_inspection is not None:
-            self.inspections_page.reload()
-            self.inspections_page.select(dialog.result_inspection.id)
+        open_inspection_dialog(self.ctx, None, self, lambda insp: self.inspections_page.select_when_listed(insp.id))
 
     def edit_inspection(self, inspection_id: str) -> None:
-        from ui.dialogs.inspection import InspectionDialog
+        from ui.dialogs.inspection import open_inspection_dialog
 
-        dialog = InspectionDialog(self.ctx, self.ctx.services.inspections.get(inspection_id), self)
-        dialog.exec()
+        open_inspection_dialog(self.ctx, inspection_id, self)
 
     def _on_edit_current(self) -> None:
         if "recording" not in self._built:
@@ -235,23 +250,25 @@ class MainWindow(QMainWindow):
         ask_and_verify(self.ctx, self)
 
     def _on_settings(self) -> None:
-        from ui.dialogs.settings import SettingsDialog
+        from ui.dialogs.settings import open_settings_dialog
 
-        dialog = SettingsDialog(self.ctx, self)
-        if dialog.exec() and dialog.language_changed:
-            QMessageBox.information(self, self.ctx.tr("Cài đặt"),
-                                    self.ctx.tr("Ngôn ngữ mới sẽ được dùng khi mở lại phần mềm."))
+        def saved(dialog: SettingsDialog) -> None:
+            if dialog.language_changed:
+                QMessageBox.information(self, self.ctx.tr("Cài đặt"),
+                                        self.ctx.tr("Ngôn ngữ mới sẽ được dùng khi mở lại phần mềm."))
+
+        open_settings_dialog(self.ctx, self, saved)
 
     def _on_verify(self) -> None:
         tr = self.ctx.tr
 
-        def job(s, ctx):  # type: ignore[no-untyped-def]
-            ctx.report(0, 2, tr("Đang kiểm tra nhật ký sự kiện…"))
+        def job(s: Services, task: TaskContext, commit: Committer) -> tuple[AuditReport, VerifyReport]:
+            task.report(0, 2, tr("Đang kiểm tra nhật ký sự kiện…"))
             events = s.verify_events()
-            ctx.report(1, 2, tr("Đang kiểm tra tệp minh chứng…"))
-            return events, s.evidence.verify_all()
+            task.report(1, 2, tr("Đang kiểm tra tệp minh chứng…"))
+            return events, s.evidence.verify_all(lambda found: commit(lambda w: w.evidence.mark_checked(found)))
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(result: tuple[AuditReport, VerifyReport]) -> None:
             events, blobs = result
             if events.ok and blobs.ok:
                 QMessageBox.information(self, tr("Kiểm tra toàn vẹn"), tr(
@@ -266,7 +283,7 @@ class MainWindow(QMainWindow):
                 box.setDetailedText("\n".join(lines))
                 box.exec()
 
-        self.ctx.workers.run(job, done)
+        follow(self.ctx.ops.long(job, done, owner=self), tr, tr("Kiểm tra toàn vẹn dữ liệu"), self)
 
     def _on_shortcuts(self) -> None:
         tr = self.ctx.tr
@@ -309,10 +326,36 @@ class MainWindow(QMainWindow):
                 settings.setValue(f"splitters/{key}", splitter.saveState())
         settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def unsaved_typing(self) -> list[str]:
+        """Forms whose last save failed (disk full, a refused value): their text is only on screen."""
+        tr = self.ctx.tr
+        left: list[str] = []
         if "recording" in self._built:
-            self.recording_page.inspection_panel.flush()
-        self.ctx.workers.wait_idle()
+            savers = self.recording_page.inspection_panel.savers
+            left += [tr(label) for key, label in (("explanation", "Giải trình của đơn vị"),
+                                                 ("remarks", "Nhận xét của Đoàn kiểm tra")) if savers[key].dirty]
+        if "documents" in self._built:
+            savers = self.documents_page.savers
+            left += [tr(label) for key, label in (("minutes", "Biên bản"), ("conclusion", "Kết luận"))
+                     if savers[key].dirty]
+        return left
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_typing()
+        self.ctx.ops.wait_idle()  # every queued save commits before the window goes
+        left = self.unsaved_typing()
+        if left:
+            tr = self.ctx.tr
+            box = QMessageBox(QMessageBox.Icon.Warning, tr("Còn nội dung chưa lưu"), tr(
+                "Chưa lưu được: {what}. Nội dung vẫn còn trên màn hình; lý do ghi ở dưới mỗi biểu mẫu."
+                " Đóng phần mềm thì nội dung này mất.").format(what=", ".join(left)), parent=self)
+            stay = box.addButton(tr("Ở lại để lưu"), QMessageBox.ButtonRole.RejectRole)
+            box.addButton(tr("Vẫn đóng"), QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(stay)
+            box.exec()
+            if box.clickedButton() is stay:
+                event.ignore()
+                return
         self.save_layout()
         event.accept()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.domain import STATUSES, EvidenceRef, Finding, FindingId, Inspection, SubjectId
-from inspector.errors import NotFoundError
-from inspector.services.findings import FindingChange
+from inspector.catalog.model import Catalog
+from inspector.changes import Changes
+from inspector.domain import STATUSES, EvidenceRef, Inspection, SubjectId
+from inspector.errors import NotFoundError, UserError
+from inspector.ops import Committer
+from inspector.services.findings import FindingChange, FindingRevision, RecordingSnapshot
 from inspector.text import ui_date, ui_datetime
 from inspector.workspace import Services
 from ui.context import AppContext
@@ -32,7 +37,8 @@ from ui.dialogs.camera import capture_photo
 from ui.dialogs.note import NoteDialog
 from ui.dialogs.times import TimesDialog
 from ui.icons import icon
-from ui.models.findings import FindingsModel
+from ui.models.findings import FindingsModel, PendingEdit
+from ui.ops import TaskContext
 from ui.theme import STATUS_COLORS
 from ui.widgets.matrix import MatrixView
 from ui.widgets.panels import CellPanel, InspectionPanel
@@ -61,8 +67,21 @@ class FindingEdit(QUndoCommand):
         self.page.record(c.item_code, c.subject_id, c.previous_level, c.previous_note, undoable=False)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What opening (or refreshing) an inspection reads, in one query on the pool."""
+
+    snapshot: RecordingSnapshot
+    catalog: Catalog | None
+    recording_blocked: bool
+    inspection_evidence: list[EvidenceRef]
+
+
 class RecordingPage(QWidget):
     inspection_opened = Signal(str)
+    refreshed = Signal()       # a refresh after another operation's change is on screen (tests)
+    cell_loaded = Signal()     # the selected cell's history and evidence are on screen (tests)
+    status_message = Signal(str)
 
     def __init__(self, ctx: AppContext, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,30 +174,34 @@ class RecordingPage(QWidget):
         self.inspection_panel.evidence.capture_requested.connect(lambda: self._capture(cell=False))
         self.inspection_panel.evidence.remove_requested.connect(self._on_remove_evidence)
         self.inspection_panel.explanation_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text), "explanation"))
         self.inspection_panel.remarks_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text), "remarks"))
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.start_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.start(i)))
         self.finish_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.finish(i)))
         self.times_button.clicked.connect(self._on_times_clicked)
-        ctx.changes.inspection_changed.connect(self._on_inspection_changed_elsewhere)
-        ctx.changes.inspections_changed.connect(self._on_sync_state_maybe_changed)
+        self._opening: str | None = None
+        self._cell_token = 0
+        ctx.ops.changed.connect(self._on_changed)
         self._update_header()
 
     # -- opening ----------------------------------------------------------------------------
     def open_inspection(self, inspection_id: str) -> None:
+        """Read the inspection on the pool, then show it (`inspection_opened` says when)."""
         self.inspection_panel.flush()
-        self.fork_blocked = self.ctx.services.sync.recording_blocked()
-        snap = self.ctx.services.findings.open(inspection_id)
+        self._opening = inspection_id
+        self.ctx.ops.query(lambda s: _read_opened(s, inspection_id), self._show_opened, owner=self)
+
+    def _show_opened(self, opened: Opened) -> None:
+        snap = opened.snapshot
+        if self._opening != snap.inspection.id:
+            return  # another inspection was asked for meanwhile
+        self.fork_blocked = opened.recording_blocked
         self.inspection = snap.inspection
-        try:
-            catalog = self.ctx.services.catalogs.catalog(snap.checklist.catalog_id, snap.checklist.catalog_version)
-        except NotFoundError:
-            catalog = None
         self.undo_stack.clear()
         self.model.focus_subject = None
-        self.model.load(snap, catalog)
+        self.model.load(snap, opened.catalog)
         self.mode.blockSignals(True)
         self.mode.clear()
         self.mode.addItem(self.ctx.tr("Ma trận: mọi đối tượng"), None)
@@ -188,9 +211,40 @@ class RecordingPage(QWidget):
         self._after_model_reset()
         self.inspection_panel.load(snap.inspection.explanation, snap.inspection.team_remarks,
                                    editable=self.editable)
-        self.reload_inspection_evidence()
+        self.inspection_panel.evidence.set_refs(opened.inspection_evidence)
         self._update_header()
-        self.inspection_opened.emit(inspection_id)
+        self.inspection_opened.emit(snap.inspection.id)
+
+    def _refresh(self) -> None:
+        """Something else changed this inspection (a merge, evidence, its details): show the store's state."""
+        if self.inspection is None:
+            return
+        inspection_id = self.inspection.id
+        self.ctx.ops.query(lambda s: _read_opened(s, inspection_id), self._apply_refresh, owner=self)
+
+    def _apply_refresh(self, opened: Opened) -> None:
+        snap = opened.snapshot
+        if self.inspection is None or self.inspection.id != snap.inspection.id:
+            return
+        same_shape = (opened.recording_blocked == self.fork_blocked
+                      and snap.inspection.subjects == self.inspection.subjects
+                      and self.model.checklist is not None and snap.checklist.id == self.model.checklist.id
+                      and snap.checklist.version == self.model.checklist.version)
+        if not same_shape:
+            self._show_opened(opened)
+            return
+        self.inspection = snap.inspection
+        for key in set(self.model.cells) | set(snap.matrix.cells):
+            committed = snap.matrix.cells.get(key, [])
+            if self.model.cells.get(key, []) != committed and key not in self.model.pending:
+                self.model.set_cell(*key, committed)
+        if self.model.evidence_counts != snap.evidence_counts:
+            self.model.evidence_counts = dict(snap.evidence_counts)
+            self.model.layoutChanged.emit()
+        self.inspection_panel.evidence.set_refs(opened.inspection_evidence)
+        self.refresh_cell_panel()
+        self._update_header()
+        self.refreshed.emit()
 
     def _after_model_reset(self) -> None:
         self.view.expandAll()
@@ -254,36 +308,46 @@ class RecordingPage(QWidget):
     def refresh_cell_panel(self) -> None:
         cell = self.model.cell_at(self.view.currentIndex())
         if cell is None or self.inspection is None:
-            self.cell_panel.show_cell(None, None, None, [], editable=False)
+            self.cell_panel.show_cell(None, None, None, "", editable=False)
             return
         item, subject = cell
+        level, note = self.model.shown(item.code, subject.id)
+        self.cell_panel.show_cell(item, subject, level, note, editable=self.editable)
         finding = self.model.finding(item.code, subject.id)
-        history = self.ctx.services.findings.history(finding.id) if finding else []
-        self.cell_panel.show_cell(item, subject, finding, history, editable=self.editable)
-        refs = self.ctx.services.evidence.of_inspection(self.inspection.id, finding_id=finding.id) if finding else []
-        self.cell_panel.evidence.set_refs(refs)
+        if finding is None:
+            self.cell_panel.set_history([])
+            self.cell_panel.evidence.set_refs([])
+            return
+        inspection_id, finding_id = self.inspection.id, finding.id
+        self._cell_token += 1
+        token = self._cell_token
 
-    def reload_inspection_evidence(self) -> None:
-        if self.inspection is not None:
-            self.inspection_panel.evidence.set_refs(self.ctx.services.evidence.of_inspection(self.inspection.id))
+        def read(s: Services) -> tuple[list[FindingRevision], list[EvidenceRef]]:
+            return s.findings.history(finding_id), s.evidence.of_inspection(inspection_id, finding_id=finding_id)
+
+        def show(result: tuple[list[FindingRevision], list[EvidenceRef]]) -> None:
+            if token == self._cell_token:  # the selection has not moved on meanwhile
+                self.cell_panel.set_history(result[0])
+                self.cell_panel.evidence.set_refs(result[1])
+                self.cell_loaded.emit()
+
+        self.ctx.ops.query(read, show, owner=self)
 
     # -- recording --------------------------------------------------------------------------
     def record(self, item_code: str, subject_id: SubjectId, level: Any = _KEEP, note: Any = _KEEP,
                *, undoable: bool = True) -> None:
-        """Set a cell; shown at once as pending, confirmed only when the commit returns."""
+        """Set a cell: shown at once as being saved, confirmed only when the commit returns."""
         if self.inspection is None:
             return
         if not self.editable:
-            self.ctx.changes.save_failed.emit(self.ctx.tr("Đợt kiểm tra này chỉ xem, không sửa được."))
+            self.status_message.emit(self.ctx.tr("Đợt kiểm tra này chỉ xem, không sửa được."))
             return
         inspection_id = self.inspection.id
-        current = self.model.finding(item_code, subject_id)
-        new_level = (current.level if current else None) if level is _KEEP else level
-        new_note = (current.note if current else "") if note is _KEEP else note
-        provisional = Finding(current.id if current else FindingId("…"), item_code, subject_id, new_level,
-                              new_note, self.ctx.services.ctx.identity.name, "", "", "")
-        self.model.set_cell(item_code, subject_id, provisional, pending=True)
+        shown_level, shown_note = self.model.shown(item_code, subject_id)
+        self.model.set_pending(item_code, subject_id, PendingEdit(
+            shown_level if level is _KEEP else level, shown_note if note is _KEEP else note))
         self._update_header()
+        self.refresh_cell_panel()
         kwargs: dict[str, Any] = {}
         if level is not _KEEP:
             kwargs["level"] = level
@@ -293,7 +357,8 @@ class RecordingPage(QWidget):
         def done(change: FindingChange) -> None:
             if self.inspection is None or self.inspection.id != inspection_id:
                 return
-            self._apply_change(change)
+            self.model.set_cell(change.item_code, change.subject_id, [change.finding])
+            self._after_cell_change(change.item_code, change.subject_id)
             if undoable and (change.level, change.note) != (change.previous_level, change.previous_note):
                 what = self.ctx.tr("mức {level}").format(level=change.level) if change.level is not None else (
                     self.ctx.tr("chưa đánh giá"))
@@ -301,26 +366,16 @@ class RecordingPage(QWidget):
 
         def failed(_exc: BaseException) -> None:
             if self.inspection is not None and self.inspection.id == inspection_id:
-                self.model.set_cell(item_code, subject_id, current, pending=False)
-                self._update_header()
+                self.model.clear_pending(item_code, subject_id)
+                self._after_cell_change(item_code, subject_id)
 
-        if len(self.model.cells.get((item_code, subject_id), ())) > 1:
-            # Team members recorded different findings here: the leader's choice settles the cell.
-            chosen_level = new_level
-            chosen_note = new_note
-            self.ctx.write(lambda s: s.findings.resolve(inspection_id, item_code, subject_id, level=chosen_level,
-                                                        note=chosen_note), done, failed)
-            return
-        self.ctx.write(lambda s: s.findings.record(inspection_id, item_code, subject_id, **kwargs), done, failed)
+        self.ctx.ops.write(lambda s: s.findings.set_cell(inspection_id, item_code, subject_id, **kwargs), done,
+                           failed, initiator=self, owner=self)
 
-    def _apply_change(self, change: FindingChange) -> None:
-        finding = Finding(change.finding_id, change.item_code, change.subject_id, change.level, change.note,
-                          self.ctx.services.ctx.identity.name, "", change.event_hash, "")
-        # A committed change leaves one finding in the cell (a disagreement it resolved is gone).
-        self.model.set_cell(change.item_code, change.subject_id, finding, pending=False, exclusive=True)
+    def _after_cell_change(self, item_code: str, subject_id: SubjectId) -> None:
         self._update_header()
         cell = self.model.cell_at(self.view.currentIndex())
-        if cell is not None and (cell[0].code, cell[1].id) == (change.item_code, change.subject_id):
+        if cell is not None and (cell[0].code, cell[1].id) == (item_code, subject_id):
             self.refresh_cell_panel()
 
     def _on_view_level_requested(self, index: QModelIndex, level: int | None) -> None:
@@ -347,31 +402,16 @@ class RecordingPage(QWidget):
 
     # -- evidence ---------------------------------------------------------------------------
     def _attach(self, paths: list[str], cell: tuple[str, SubjectId] | None) -> None:
+        """Copy the files into the vault on the pool, then attach them in one short commit."""
         if self.inspection is None or not self.editable:
             return
         inspection_id = self.inspection.id
 
-        def job(s: Services) -> list[EvidenceRef]:
-            finding_id = None
-            if cell is not None:
-                finding = s.findings.matrix(inspection_id).get(*cell)
-                finding_id = finding.id if finding else s.findings.record(inspection_id, *cell).finding_id
-            return [s.evidence.attach_file(inspection_id, Path(p), finding_id=finding_id) for p in paths]
+        def job(s: Services, _task: TaskContext, commit: Committer) -> list[EvidenceRef]:
+            staged = [s.evidence.stage_file(Path(p)) for p in paths]
+            return commit(lambda w: w.evidence.attach(inspection_id, staged, cell=cell))
 
-        self.ctx.write(job, lambda _refs: self._after_evidence_change())
-
-    def _after_evidence_change(self) -> None:
-        if self.inspection is None:
-            return
-        snap = self.ctx.services.findings.open(self.inspection.id)
-        for key, findings in snap.matrix.cells.items():
-            if self.model.cells.get(key) != findings:
-                self.model.set_cell(*key, findings[0], pending=False)
-        self.model.evidence_counts = dict(snap.evidence_counts)
-        self.model.layoutChanged.emit()
-        self.refresh_cell_panel()
-        self.reload_inspection_evidence()
-        self._update_header()
+        self.ctx.ops.long(job, owner=self)
 
     def _on_cell_attach(self, paths: list[str]) -> None:
         cell = self.model.cell_at(self.view.currentIndex())
@@ -395,26 +435,23 @@ class RecordingPage(QWidget):
         inspection_id = self.inspection.id
         target = self.model.cell_at(self.view.currentIndex()) if cell else None
 
-        def job(s: Services) -> EvidenceRef:
-            finding_id = None
-            if target is not None:
-                found = s.findings.matrix(inspection_id).get(target[0].code, target[1].id)
-                finding_id = found.id if found else s.findings.record(
-                    inspection_id, target[0].code, target[1].id).finding_id
-            return s.evidence.attach_bytes(inspection_id, data, "anh-chup.jpg", finding_id=finding_id,
-                                           kind="photo")
+        where = (target[0].code, target[1].id) if target is not None else None
 
-        self.ctx.write(job, lambda _r: self._after_evidence_change())
+        def job(s: Services, _task: TaskContext, commit: Committer) -> list[EvidenceRef]:
+            staged = [s.evidence.stage_bytes(data, "anh-chup.jpg", kind="photo")]
+            return commit(lambda w: w.evidence.attach(inspection_id, staged, cell=where))
+
+        self.ctx.ops.long(job, owner=self)
 
     def _on_remove_evidence(self, ref: EvidenceRef) -> None:
         reason, ok = QInputDialog.getText(self, self.ctx.tr("Gỡ minh chứng"),
                                           self.ctx.tr("Lý do gỡ “{name}” (tệp và lịch sử vẫn được giữ):").format(
                                               name=ref.file_name))
         if ok:
-            self.ctx.write(lambda s: s.evidence.remove(ref.id, reason), lambda _r: self._after_evidence_change())
+            self.ctx.ops.write(lambda s: s.evidence.remove(ref.id, reason), owner=self)
 
     # -- inspection-level edits -------------------------------------------------------------
-    def _save_text(self, fn: Any) -> None:
+    def _save_text(self, fn: Callable[[Services, str], Inspection], which: str) -> None:
         if self.inspection is None or not self.editable:
             return
         inspection_id = self.inspection.id
@@ -425,36 +462,48 @@ class RecordingPage(QWidget):
                 self.inspection = insp
                 panel.state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_datetime(insp.summary.updated_at)))
 
-        self.ctx.write(lambda s: fn(s, inspection_id), done)
+        def failed(exc: BaseException) -> None:
+            panel.savers[which].failed()
+            panel.state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                                self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
 
-    def _lifecycle(self, fn: Any) -> None:
+        self.ctx.ops.write(lambda s: fn(s, inspection_id), done, failed, initiator=self, show_errors=False,
+                           owner=self)
+
+    def _lifecycle(self, fn: Callable[[Services, str], Inspection]) -> None:
         if self.inspection is None:
             return
         inspection_id = self.inspection.id
-        self.ctx.write(lambda s: fn(s, inspection_id), self._on_lifecycle_done)
+        self.ctx.ops.write(lambda s: fn(s, inspection_id), self._on_lifecycle_done, initiator=self, owner=self)
 
     def _on_lifecycle_done(self, insp: Inspection) -> None:
-        self.inspection = insp
-        self._update_header()
-        self.ctx.changes.inspections_changed.emit()
+        if self.inspection is not None and self.inspection.id == insp.id:
+            self.inspection = insp
+            self._update_header()
 
     def _on_times_clicked(self) -> None:
         if self.inspection is None:
             return
-        dialog = TimesDialog(self.ctx.tr, self.inspection.actual_start, self.inspection.actual_end, self)
-        if dialog.exec():
-            start, end = dialog.values()
-            self._lifecycle(lambda s, i: s.inspections.set_times(i, start, end))
+        dialog = TimesDialog(self.ctx, self.inspection, self)
+        if dialog.exec() and isinstance(dialog.saved, Inspection):
+            self._on_lifecycle_done(dialog.saved)
 
     def _on_mode_changed(self, _index: int) -> None:
         self.model.set_focus_subject(self.mode.currentData())
         self._after_model_reset()
 
-    def _on_sync_state_maybe_changed(self) -> None:
-        """A sync or an enrollment may open or close a fork: recording follows at once."""
-        if self.inspection is not None and self.ctx.services.sync.recording_blocked() != self.fork_blocked:
-            self.open_inspection(self.inspection.id)
+    def _on_changed(self, changes: Changes, initiator: object) -> None:
+        """Another operation changed what this page shows: read it again (own edits update in place)."""
+        if self.inspection is None or initiator is self:
+            return
+        if changes.touches_inspection(self.inspection.id) or changes.sync or changes.catalogs:
+            self._refresh()
 
-    def _on_inspection_changed_elsewhere(self, inspection_id: str) -> None:
-        if self.inspection is not None and self.inspection.id == inspection_id:
-            self.open_inspection(inspection_id)
+
+def _read_opened(s: Services, inspection_id: str) -> Opened:
+    snap = s.findings.open(inspection_id)
+    try:
+        catalog: Catalog | None = s.catalogs.catalog(snap.checklist.catalog_id, snap.checklist.catalog_version)
+    except NotFoundError:
+        catalog = None
+    return Opened(snap, catalog, s.sync.recording_blocked(), s.evidence.of_inspection(inspection_id))

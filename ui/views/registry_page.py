@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.domain import TEAM_ROLES, UNIT_TYPES
+from inspector.changes import Changes
+from inspector.domain import TEAM_ROLES, UNIT_TYPES, Person, Team, Unit
+from inspector.workspace import Services
 from ui.context import AppContext
-from ui.dialogs.registry import PersonDialog, TeamDialog, UnitDialog
+from ui.dialogs.registry import open_person_dialog, open_team_dialog, open_unit_dialog
 from ui.icons import icon
 
 ID = Qt.ItemDataRole.UserRole
@@ -43,6 +45,8 @@ def _column(title: str, widget: QWidget, *buttons: QPushButton) -> QWidget:
 
 
 class RegistryPage(QWidget):
+    loaded = Signal()  # units, teams and the selected unit's people are on screen (tests)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -84,31 +88,39 @@ class RegistryPage(QWidget):
         splitter.setStretchFactor(2, 2)
         self.splitter = splitter
         layout.addWidget(splitter, 1)
-        add_unit.clicked.connect(lambda: self._open(UnitDialog(ctx, None, self, parent_id=self.current_unit())))
+        add_unit.clicked.connect(lambda: open_unit_dialog(ctx, None, self, parent_id=self.current_unit()))
         edit_unit.clicked.connect(self._on_edit_unit)
-        add_person.clicked.connect(lambda: self._open(PersonDialog(ctx, None, self, unit_id=self.current_unit())))
+        add_person.clicked.connect(lambda: open_person_dialog(ctx, None, self, unit_id=self.current_unit()))
         edit_person.clicked.connect(self._on_edit_person)
-        add_team.clicked.connect(lambda: self._open(TeamDialog(ctx, None, self)))
+        add_team.clicked.connect(lambda: open_team_dialog(ctx, None, self))
         edit_team.clicked.connect(self._on_edit_team)
         self.units.currentItemChanged.connect(lambda *_: self.reload_people())
         self.units.itemDoubleClicked.connect(lambda *_: self._on_edit_unit())
         self.people.doubleClicked.connect(lambda *_: self._on_edit_person())
         self.teams.itemDoubleClicked.connect(lambda *_: self._on_edit_team())
-        ctx.changes.registry_changed.connect(self.reload)
+        ctx.ops.changed.connect(self._on_changed)
         self.reload()
 
-    def _open(self, dialog: QWidget) -> None:
-        dialog.exec()  # type: ignore[attr-defined]
+    def _on_changed(self, changes: Changes, _initiator: object) -> None:
+        if changes.registry:
+            self.reload()
 
     def current_unit(self) -> str | None:
         item = self.units.currentItem()
         return item.data(0, ID) if item else None
 
     def reload(self) -> None:
+        def read(s: Services) -> tuple[list[Unit], list[Team]]:
+            return s.registry.units(), s.registry.teams()
+
+        self.ctx.ops.query(read, self._show, owner=self)
+
+    def _show(self, data: tuple[list[Unit], list[Team]]) -> None:
         tr = self.ctx.tr
+        units, teams = data
         current = self.current_unit()
+        self.units.blockSignals(True)
         self.units.clear()
-        units = self.ctx.services.registry.units()
         items: dict[str, QTreeWidgetItem] = {}
         for u in units:
             item = QTreeWidgetItem([u.name, tr(UNIT_TYPES.get(u.unit_type, u.unit_type))])
@@ -124,17 +136,26 @@ class RegistryPage(QWidget):
                 item.setExpanded(True)
         if current in items:
             self.units.setCurrentItem(items[current])
+        self.units.blockSignals(False)
         self.reload_people()
         self.teams.clear()
-        for team in self.ctx.services.registry.teams():
+        for team in teams:
             members = ", ".join(f"{m.full_name} ({tr(TEAM_ROLES[m.role])})" for m in team.members)
-            item = QListWidgetItem(icon("team"), f"{team.name}\n{members}")
-            item.setData(ID, team.id)
-            self.teams.addItem(item)
+            entry = QListWidgetItem(icon("team"), f"{team.name}\n{members}")
+            entry.setData(ID, team.id)
+            self.teams.addItem(entry)
 
     def reload_people(self) -> None:
         unit_id = self.current_unit()
-        people = self.ctx.services.registry.people(unit_id=unit_id) if unit_id else []
+        if unit_id is None:
+            self._show_people(unit_id, [])
+            return
+        self.ctx.ops.query(lambda s: s.registry.people(unit_id=unit_id),
+                           lambda people: self._show_people(unit_id, people), owner=self)
+
+    def _show_people(self, unit_id: str | None, people: list[Person]) -> None:
+        if unit_id != self.current_unit():
+            return
         self.people.setRowCount(0)
         for p in people:
             row = self.people.rowCount()
@@ -144,18 +165,19 @@ class RegistryPage(QWidget):
             self.people.setItem(row, 0, name)
             self.people.setItem(row, 1, QTableWidgetItem(p.position))
             self.people.setItem(row, 2, QTableWidgetItem("✓" if p.holds_leadership else ""))
+        self.loaded.emit()
 
     def _on_edit_unit(self) -> None:
         unit_id = self.current_unit()
         if unit_id:
-            self._open(UnitDialog(self.ctx, self.ctx.services.registry.unit(unit_id), self))
+            open_unit_dialog(self.ctx, unit_id, self)
 
     def _on_edit_person(self) -> None:
         item = self.people.item(self.people.currentRow(), 0)
         if item is not None:
-            self._open(PersonDialog(self.ctx, self.ctx.services.registry.person(item.data(ID)), self))
+            open_person_dialog(self.ctx, item.data(ID), self)
 
     def _on_edit_team(self) -> None:
         item = self.teams.currentItem()
         if item is not None:
-            self._open(TeamDialog(self.ctx, self.ctx.services.registry.team(item.data(ID)), self))
+            open_team_dialog(self.ctx, item.data(ID), self)

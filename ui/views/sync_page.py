@@ -3,6 +3,7 @@ per-inspection status, USB bundles, and what a team merge left to settle."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,24 +26,49 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.changes import Changes
 from inspector.clock import SystemClock, to_rfc3339
-from inspector.errors import UserError
+from inspector.domain import InspectionId, InspectionSummary
+from inspector.errors import CancelledByUser, UserError
+from inspector.services.inspections import InspectionQuery
+from inspector.sync.service import Disagreement, EditConflict, InspectionSyncStatus, SyncOverview
 from inspector.text import human_size, ui_clock, ui_datetime
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
-from ui.tasks import TaskHandle
+from ui.ops import OpHandle, TaskContext
 
 RETRY_STEPS_S = (30, 60, 120, 300, 600)
 
 
+@dataclass(frozen=True)
+class SyncState:
+    overview: SyncOverview
+    summaries: dict[InspectionId, InspectionSummary]
+    statuses: dict[str, InspectionSyncStatus]
+    disagreements: list[Disagreement]
+    conflicts: list[EditConflict]
+    subject_names: dict[str, str]
+
+
+def _read_state(s: Services) -> SyncState:
+    summaries = {x.id: x for x in s.inspections.find(None)}
+    summaries.update({x.id: x for x in s.inspections.find(InspectionQuery(only_archived=True))})
+    disagreements = s.sync.disagreements()
+    conflicts = s.sync.conflicts()
+    names = s.inspections.subject_names([d.subject_id for d in disagreements] + [c.subject_id for c in conflicts])
+    return SyncState(s.sync.overview(), summaries, s.sync.inspection_statuses(), disagreements, conflicts, names)
+
+
 class SyncPage(QWidget):
     open_cell_requested = Signal(str)  # inspection id
+    loaded = Signal()  # the page shows the store's current state (tests)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         tr = ctx.tr
-        self.handle: TaskHandle | None = None
+        self.handle: OpHandle[Any] | None = None
         self._retry_index = 0
         layout = QVBoxLayout(self)
         title = QLabel(tr("Đồng bộ với máy chủ trung tâm"))
@@ -132,14 +158,20 @@ class SyncPage(QWidget):
         self.export_button.clicked.connect(self._on_export)
         self.import_button.clicked.connect(self._on_import)
         self.conflicts.doubleClicked.connect(self._on_conflict_activated)
-        ctx.changes.inspections_changed.connect(self.reload)
+        ctx.ops.changed.connect(self._on_changed)
         self.reload()
 
     # -- state --------------------------------------------------------------------------------
+    def _on_changed(self, changes: Changes, _initiator: object) -> None:
+        if changes.sync or changes.inspection_list or changes.inspections:
+            self.reload()
+
     def reload(self) -> None:
+        self.ctx.ops.query(_read_state, self._show, owner=self)
+
+    def _show(self, state: SyncState) -> None:
         tr = self.ctx.tr
-        s = self.ctx.services
-        o = s.sync.overview()
+        o = state.overview
         if o.fork:
             text = tr("<b style='color:#b91c1c'>Dữ liệu trên máy này khác với dữ liệu máy chủ đã nhận (có thể máy"
                       " đã được khôi phục từ bản sao cũ). Hãy đăng ký lại thiết bị với mã đăng ký mới trước khi"
@@ -163,40 +195,35 @@ class SyncPage(QWidget):
         self.sync_button.setEnabled(o.enrolled and not o.fork and self.handle is None)
         if o.server_url:
             self.server_url.setText(o.server_url)
-        summaries = {x.id: x for x in s.inspections.find(None)}
-        from inspector.services.inspections import InspectionQuery
-
-        summaries.update({x.id: x for x in s.inspections.find(InspectionQuery(only_archived=True))})
-        statuses = s.sync.inspection_statuses()
+        summaries = state.summaries
         self.table.setRowCount(0)
-        for inspection_id, st in statuses.items():
-            summary = summaries.get(inspection_id)
+        for inspection_id, st in state.statuses.items():
+            summary = summaries.get(InspectionId(inspection_id))
             n = self.table.rowCount()
             self.table.insertRow(n)
             name = f"{summary.unit_name} — {summary.decision_no}" if summary else inspection_id
-            state = QTableWidgetItem(tr(st.label))
-            state.setForeground(Qt.GlobalColor.darkGreen if st.state == "complete" else Qt.GlobalColor.darkYellow)
-            for col, item in enumerate((QTableWidgetItem(name), state, QTableWidgetItem(str(st.unsent_events)),
+            label = QTableWidgetItem(tr(st.label))
+            label.setForeground(Qt.GlobalColor.darkGreen if st.state == "complete" else Qt.GlobalColor.darkYellow)
+            for col, item in enumerate((QTableWidgetItem(name), label, QTableWidgetItem(str(st.unsent_events)),
                                         QTableWidgetItem(str(st.missing_blobs)),
                                         QTableWidgetItem(ui_datetime(st.last_receipt_at) or "—"))):
                 self.table.setItem(n, col, item)
         self.conflicts.setRowCount(0)
-        names: dict[str, str] = {}
-        for d in s.sync.disagreements():
+        names = state.subject_names
+        for d in state.disagreements:
             self._conflict_row(d.inspection_id, d.item_code, d.subject_id,
                                ", ".join("—" if lv is None else str(lv) for lv in d.levels)
                                + (" " + tr("(trùng nhau)") if d.identical else ""), summaries, names)
-        for c in s.sync.conflicts():
+        for c in state.conflicts:
             self._conflict_row(c.inspection_id, c.item_code, c.subject_id, tr("sửa đồng thời: ") + ", ".join(
                 f"{r.author_name}: {tr('gỡ bỏ') if r.removed else ('—' if r.level is None else r.level)}"
                 for r in c.leaves), summaries, names)
+        self.loaded.emit()
 
-    def _conflict_row(self, inspection_id: str, item: str, subject_id: str, what: str, summaries: dict[str, Any],
-                      names: dict[str, str]) -> None:
-        if subject_id not in names:
-            row = self.ctx.services.ctx.store.one("SELECT name FROM subjects WHERE id = ?", (subject_id,))
-            names[subject_id] = row["name"] if row else subject_id
-        summary = summaries.get(inspection_id)
+    def _conflict_row(self, inspection_id: str, item: str, subject_id: str, what: str,
+                      summaries: dict[InspectionId, InspectionSummary], names: dict[str, str]) -> None:
+        names.setdefault(subject_id, subject_id)
+        summary = summaries.get(InspectionId(inspection_id))
         n = self.conflicts.rowCount()
         self.conflicts.insertRow(n)
         label = QTableWidgetItem(f"{summary.unit_name} — {summary.decision_no}" if summary else inspection_id)
@@ -217,17 +244,15 @@ class SyncPage(QWidget):
             self.token.clear()
             self.phase.setText(tr("Đã đăng ký: thiết bị {device} thuộc đoàn {team}. Dấu vân tay máy chủ: {fp}").format(
                 device=result.device_id[:12], team=result.team, fp=result.server_fingerprint))
-            self._reload_device()
-            self.reload()
 
         def failed(exc: BaseException) -> None:
             self.phase.setText(exc.render(tr) if isinstance(exc, UserError) else tr("Lỗi không mong đợi khi đăng ký."))
 
-        self.ctx.write(lambda s: s.sync.enroll(url, token), done, failed, show_errors=False)
+        def job(s: Services) -> Any:
+            result = s.sync.enroll(url, token)
+            return result
 
-    def _reload_device(self) -> None:
-        """Enrollment may start a new epoch: the GUI thread's services must see the new identity."""
-        self.ctx.services.sync.reload_device()
+        self.ctx.ops.write(job, done, failed, show_errors=False, owner=self)
 
     def start_sync(self) -> None:
         if self.handle is not None:
@@ -240,16 +265,16 @@ class SyncPage(QWidget):
         self.progress.setRange(0, 0)
         self.phase.setText(tr("Đang kết nối máy chủ…"))
 
-        def job(s, task):  # type: ignore[no-untyped-def]
+        def job(s: Services, task: TaskContext) -> Any:
             def progress(p: Any) -> None:
                 total = p.bytes_total or p.events_total
                 done = p.bytes_sent if p.bytes_total else p.events_sent
                 task.report(int(done), int(total), p.message)
 
-            s.sync.reload_device()  # this thread's services may predate an enrollment (new epoch)
-            return s.sync.sync(progress, task.cancel_event)
+            result = s.sync.sync(progress, task.cancel_event)
+            return result
 
-        self.handle = self.ctx.workers.run(job, self._on_sync_done, self._on_sync_failed)
+        self.handle = self.ctx.ops.write_task(job, self._on_sync_done, self._on_sync_failed, owner=self)
         self.handle.progressed.connect(self._on_progress)
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
@@ -264,7 +289,6 @@ class SyncPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.reload()
-        self.ctx.changes.inspections_changed.emit()
 
     def _on_sync_done(self, result: Any) -> None:
         tr = self.ctx.tr
@@ -281,9 +305,7 @@ class SyncPage(QWidget):
     def _on_sync_failed(self, exc: BaseException) -> None:
         tr = self.ctx.tr
         self._finish()
-        from inspector.sync.client import SyncCancelled
-
-        if isinstance(exc, SyncCancelled):
+        if isinstance(exc, CancelledByUser):
             self.phase.setText(exc.render(tr))
             return
         message = exc.render(tr) if isinstance(exc, UserError) else tr("Lỗi không mong đợi khi đồng bộ.")
@@ -318,12 +340,13 @@ class SyncPage(QWidget):
         if path:
             self.export_to(Path(path))
 
-    def export_to(self, path: Path) -> TaskHandle:
+    def export_to(self, path: Path) -> OpHandle[Any]:
         tr = self.ctx.tr
         self.phase.setText(tr("Đang ghi gói dữ liệu…"))
 
-        def job(s, task):  # type: ignore[no-untyped-def]
-            return s.sync.export_bundle(path, progress=lambda n: task.report(n, 0, ""), cancel=task.cancel_event)
+        def job(s: Services, task: TaskContext) -> Any:
+            result = s.sync.export_bundle(path, progress=lambda n: task.report(n, 0, ""), cancel=task.cancel_event)
+            return result
 
         def done(result: Any) -> None:
             if result.verified:
@@ -334,7 +357,7 @@ class SyncPage(QWidget):
             self.phase.setText(text.format(name=result.path.name, events=result.events, blobs=result.blobs,
                                            size=human_size(result.bytes)))
 
-        return self.ctx.workers.run(job, done, self._on_file_failed)
+        return self.ctx.ops.write_task(job, done, self._on_file_failed, owner=self)
 
     def _on_file_failed(self, exc: BaseException) -> None:
         tr = self.ctx.tr
@@ -351,7 +374,7 @@ class SyncPage(QWidget):
         if path:
             self.import_from(Path(path))
 
-    def import_from(self, path: Path) -> TaskHandle:
+    def import_from(self, path: Path) -> OpHandle[Any]:
         tr = self.ctx.tr
 
         def done(outcome: Any) -> None:
@@ -362,11 +385,13 @@ class SyncPage(QWidget):
             else:
                 self.phase.setText(tr("Đã gộp dữ liệu của thiết bị {device}: {events} sự kiện, {blobs} tệp.").format(
                     device=outcome.source_device[:12], events=outcome.events, blobs=outcome.blobs))
-            self.reload()
-            self.ctx.changes.inspections_changed.emit()
+
+        def job(s: Services) -> Any:
+            outcome = s.sync.import_bundle(path)
+            return outcome
 
         self.phase.setText(tr("Đang kiểm tra và nhập {name}…").format(name=path.name))
-        return self.ctx.write(lambda s: s.sync.import_bundle(path), done, self._on_file_failed, show_errors=False)
+        return self.ctx.ops.write(job, done, self._on_file_failed, show_errors=False, owner=self)
 
     def _on_conflict_activated(self) -> None:
         item = self.conflicts.item(self.conflicts.currentRow(), 0)

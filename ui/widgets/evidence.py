@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -22,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.domain import EvidenceRef
+from inspector.errors import UserError
 from inspector.text import ui_datetime
+from inspector.workspace import Services
 from ui.context import AppContext
 from ui.icons import icon
 
@@ -35,20 +36,42 @@ def safe_name(name: str) -> str:
     return cleaned[:120]
 
 
-def export_for_viewing(ctx: AppContext, ref: EvidenceRef) -> Path:
-    """Copy a vault file to a temp folder under its original name, so the OS can open it."""
-    folder = Path(tempfile.gettempdir()) / "inspector-open" / ref.sha256[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / safe_name(ref.file_name)
-    if not target.exists():
-        shutil.copyfile(ctx.services.evidence.path(ref), target)
-    return target
+def viewing_copy(ref: EvidenceRef) -> Path:
+    """Where a copy of an evidence file goes so the OS can open it under its original name."""
+    return Path(tempfile.gettempdir()) / "inspector-open" / ref.sha256[:16] / safe_name(ref.file_name)
+
+
+def open_evidence(ctx: AppContext, ref: EvidenceRef, owner: QWidget) -> None:
+    """Copy the file (read and checked on the pool) to a temp folder, then let the OS open it."""
+    target = viewing_copy(ref)
+
+    def copy(s: Services) -> Path:
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s.evidence.save_copy(ref, target)
+        return target
+
+    ctx.ops.query(copy, lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))), owner=owner)
+
+
+def thumbnail_image(data: bytes) -> QImage:
+    """A thumbnail decoded from file bytes (runs on the pool: QImage is safe off the GUI thread)."""
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
 
 
 class EvidencePanel(QWidget):
     attach_requested = Signal(list)          # [paths]
     capture_requested = Signal()
     remove_requested = Signal(object)        # EvidenceRef
+    thumbnails_loaded = Signal()
 
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,8 +131,9 @@ class EvidencePanel(QWidget):
     def set_refs(self, refs: list[EvidenceRef]) -> None:
         self._refs = refs
         self.list.clear()
+        missing = [r for r in refs if r.media_type.startswith("image/") and r.sha256 not in self._thumbs]
         for ref in refs:
-            item = QListWidgetItem(self._thumbnail(ref), ref.file_name)
+            item = QListWidgetItem(self._icon(ref), ref.file_name)
             item.setToolTip("\n".join(x for x in (
                 ref.file_name, ref.caption, f"{self.ctx.tr('Thời điểm chụp')}: {ui_datetime(ref.captured_at)}",
                 f"SHA-256: {ref.sha256}", f"{self.ctx.tr('Người đính kèm')}: {ref.added_by}") if x))
@@ -117,6 +141,34 @@ class EvidencePanel(QWidget):
             self.list.addItem(item)
         self.empty_hint.setVisible(not refs)
         self._update_buttons()
+        if missing:
+            self._load_thumbnails(missing)
+
+    def _load_thumbnails(self, refs: list[EvidenceRef]) -> None:
+        def read(s: Services) -> dict[str, QImage]:
+            images: dict[str, QImage] = {}
+            for ref in refs:
+                try:
+                    images[ref.sha256] = thumbnail_image(s.evidence.read(ref))
+                except UserError:  # a missing or damaged file shows the generic icon
+                    images[ref.sha256] = QImage()
+            return images
+
+        self.ctx.ops.query(read, self._show_thumbnails, owner=self)
+
+    def _show_thumbnails(self, images: dict[str, QImage]) -> None:
+        for sha, image in images.items():
+            self._thumbs[sha] = QIcon(QPixmap.fromImage(image)) if not image.isNull() else self._generic(sha)
+        for n in range(self.list.count()):
+            item = self.list.item(n)
+            ref = next((r for r in self._refs if r.id == item.data(Qt.ItemDataRole.UserRole)), None)
+            if ref is not None and ref.sha256 in images:
+                item.setIcon(self._thumbs[ref.sha256])
+        self.thumbnails_loaded.emit()
+
+    def _generic(self, sha256: str) -> QIcon:
+        ref = next((r for r in self._refs if r.sha256 == sha256), None)
+        return icon("pdf") if ref is not None and ref.media_type == "application/pdf" else icon("attach")
 
     def selected(self) -> EvidenceRef | None:
         items = self.list.selectedItems()
@@ -125,22 +177,11 @@ class EvidencePanel(QWidget):
         wanted = items[0].data(Qt.ItemDataRole.UserRole)
         return next((r for r in self._refs if r.id == wanted), None)
 
-    def _thumbnail(self, ref: EvidenceRef) -> QIcon:
+    def _icon(self, ref: EvidenceRef) -> QIcon:
         cached = self._thumbs.get(ref.sha256)
         if cached is not None:
             return cached
-        result = icon("pdf") if ref.media_type == "application/pdf" else icon("attach")
-        if ref.media_type.startswith("image/"):
-            reader = QImageReader(str(self.ctx.services.evidence.path(ref)))
-            reader.setAutoTransform(True)
-            size = reader.size()
-            if size.isValid():
-                reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-            image = reader.read()
-            if not image.isNull():
-                result = QIcon(QPixmap.fromImage(image))
-        self._thumbs[ref.sha256] = result
-        return result
+        return icon("pdf") if ref.media_type == "application/pdf" else icon("attach")
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None
@@ -155,7 +196,7 @@ class EvidencePanel(QWidget):
     def _on_open_clicked(self) -> None:
         ref = self.selected()
         if ref is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(export_for_viewing(self.ctx, ref))))
+            open_evidence(self.ctx, ref, self)
 
     def _on_remove_clicked(self) -> None:
         ref = self.selected()

@@ -71,8 +71,8 @@ class LevelDelegate(QStyledItemDelegate):
             painter.drawText(badge, _CENTER, str(count))
         if disagree:
             painter.setPen(_WARN)
-            corner = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom
-            painter.drawText(rect.adjusted(0, 1, -4, 0), corner, "⚠")
+            bottom_right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+            painter.drawText(rect.adjusted(0, 1, -4, 0), bottom_right, "⚠")
         painter.restore()
 
 

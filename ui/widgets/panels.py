@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.catalog.model import ChecklistItem
-from inspector.domain import Finding, Subject
+from inspector.domain import Subject
 from inspector.services.findings import FindingRevision
 from inspector.text import ui_datetime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.theme import LEVEL_COLORS
+from ui.widgets.autosave import AutoSaver
 from ui.widgets.evidence import EvidencePanel
 
 
@@ -86,10 +87,11 @@ class CellPanel(QWidget):
         self.history.setMaximumHeight(140)
         layout.addWidget(self.history)
         layout.addStretch(1)
-        self.show_cell(None, None, None, [], editable=False)
+        self.show_cell(None, None, None, "", editable=False)
 
-    def show_cell(self, item: ChecklistItem | None, subject: Subject | None, finding: Finding | None,
-                  history: list[FindingRevision], *, editable: bool) -> None:
+    def show_cell(self, item: ChecklistItem | None, subject: Subject | None, level: int | None, note: str, *,
+                  editable: bool) -> None:
+        """The cell as the matrix shows it now (an edit being saved included); history comes later."""
         tr = self.ctx.tr
         active = item is not None and subject is not None
         for button in self.level_buttons.values():
@@ -107,7 +109,6 @@ class CellPanel(QWidget):
         self.heading.setText(f"<b>{item.code}</b> {item.text}<br><span style='color:#374151'>"
                              f"{subject.name} — {subject.position}</span>"
                              f"<br><span style='color:#6b7280'>{', '.join(item.manifestations)}</span>")
-        level = finding.level if finding else None
         self.level_buttons[level].setChecked(True)
         if level is None:
             self.level_text.setText(tr("Chưa đánh giá. Chọn mức 0 nếu không phát hiện biểu hiện."))
@@ -117,7 +118,10 @@ class CellPanel(QWidget):
             self.level_text.setText(f"{tr('Mức')} {level}: {item.level_text(level)}")
         for n in (1, 2, 3):
             self.level_buttons[n].setToolTip(f"{tr('Mức')} {n}: {item.level_text(n)} ({tr('phím')} {n})")
-        self.note.setText(finding.note if finding and finding.note else f"<i>{tr('Chưa có ghi chú.')}</i>")
+        self.note.setText(note if note else f"<i>{tr('Chưa có ghi chú.')}</i>")
+
+    def set_history(self, history: list[FindingRevision]) -> None:
+        tr = self.ctx.tr
         self.history.clear()
         for rev in reversed(history):
             what = tr("gỡ bỏ") if rev.type == "finding.removed" else (
@@ -153,38 +157,26 @@ class InspectionPanel(QWidget):
         layout.addWidget(self.state)
         self.evidence = EvidencePanel(ctx, tr("Tất cả minh chứng của đợt kiểm tra"))
         layout.addWidget(self.evidence, 1)
-        self._timers: dict[str, QTimer] = {}
-        for name, editor, signal in (("explanation", self.explanation, self.explanation_edited),
-                                     ("remarks", self.remarks, self.remarks_edited)):
-            timer = QTimer(self)
-            timer.setSingleShot(True)
-            timer.setInterval(1200)
-            timer.timeout.connect(lambda e=editor, s=signal: s.emit(e.toPlainText()))
-            self._timers[name] = timer
-            editor.textChanged.connect(lambda t=timer: self._on_typing(t))
-
-    def _on_typing(self, timer: QTimer) -> None:
-        if self._loading:
-            return
-        self.state.setText(self.ctx.tr("Đang soạn… (tự lưu sau khi ngừng gõ)"))
-        timer.start()
+        self.savers = {
+            "explanation": AutoSaver(self.explanation,
+                                     lambda: self.explanation_edited.emit(self.explanation.toPlainText())),
+            "remarks": AutoSaver(self.remarks, lambda: self.remarks_edited.emit(self.remarks.toPlainText())),
+        }
+        for saver in self.savers.values():
+            saver.edited.connect(lambda: self.state.setText(self.ctx.tr("Đang soạn… (tự lưu sau khi ngừng gõ)")))
 
     def flush(self) -> None:
-        """Save pending text now (before switching inspection or closing)."""
-        for timer in self._timers.values():
-            if timer.isActive():
-                timer.stop()
-                timer.timeout.emit()
-
-    _loading = False
+        """Save pending text now (before switching inspection, leaving the page or closing)."""
+        for saver in self.savers.values():
+            saver.flush()
 
     def load(self, explanation: str, remarks: str, *, editable: bool) -> None:
-        self._loading = True
-        if self.explanation.toPlainText() != explanation:
-            self.explanation.setPlainText(explanation)
-        if self.remarks.toPlainText() != remarks:
-            self.remarks.setPlainText(remarks)
-        self._loading = False
+        """Show the store's text; text being typed (not saved yet) is kept, its save follows."""
+        for saver, editor, value in ((self.savers["explanation"], self.explanation, explanation),
+                                     (self.savers["remarks"], self.remarks, remarks)):
+            if not saver.dirty and editor.toPlainText() != value:
+                with saver.loading():
+                    editor.setPlainText(value)
         self.explanation.setReadOnly(not editable)
         self.remarks.setReadOnly(not editable)
         self.evidence.set_editable(editable)

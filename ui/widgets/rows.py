@@ -49,7 +49,9 @@ class RowsEditor(QWidget):
             self.table.setItem(n, col, QTableWidgetItem(value))
         if edit:
             self.table.setCurrentCell(n, 0)
-            self.table.editItem(self.table.item(n, 0))
+            first = self.table.item(n, 0)
+            if first is not None:
+                self.table.editItem(first)
 
     def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
         self.table.setRowCount(0)
@@ -57,9 +59,9 @@ class RowsEditor(QWidget):
             self.add_row(values)
 
     def rows(self) -> list[tuple[str, ...]]:
-        out = []
+        out: list[tuple[str, ...]] = []
         for r in range(self.table.rowCount()):
-            values = tuple((self.table.item(r, c).text() if self.table.item(r, c) else "").strip()
+            values = tuple(((cell.text() if (cell := self.table.item(r, c)) is not None else "")).strip()
                            for c in range(self.table.columnCount()))
             if any(values):
                 out.append(values)

@@ -21,9 +21,9 @@ class SavedIndicator(QWidget):
         layout.addWidget(self.icon)
         layout.addWidget(self.text)
         self.pending = 0
-        ctx.changes.saving.connect(self._on_saving)
-        ctx.changes.saved.connect(self._on_saved)
-        ctx.changes.save_failed.connect(self._on_failed)
+        ctx.ops.saving.connect(self._on_saving)
+        ctx.ops.saved.connect(self._on_saved)
+        ctx.ops.save_failed.connect(self._on_failed)
 
     def _show(self, name: str, color: str, text: str) -> None:
         self.icon.setPixmap(icon(name, color).pixmap(16, 16))
@@ -39,6 +39,10 @@ class SavedIndicator(QWidget):
         if self.pending == 0:
             when = parse_rfc3339(at).astimezone(VIETNAM_TZ).strftime("%H:%M:%S") if at else ""
             self._show("saved", "#2e7d32", self.ctx.tr("Đã lưu lúc {time}").format(time=when))
+
+    def refuse(self, message: str) -> None:
+        """An edit refused before anything was queued (read-only inspection)."""
+        self._show("error", "#b91c1c", message)
 
     def _on_failed(self, message: str) -> None:
         self.pending = max(0, self.pending - 1)
