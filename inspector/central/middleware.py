@@ -64,10 +64,13 @@ async def _user_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    messages = {404: "Không có địa chỉ này trên máy chủ.", 405: "Địa chỉ này không nhận phương thức {method}."}
-    template = messages.get(exc.status_code, "Yêu cầu không hợp lệ.")
-    error = refuse(exc.status_code, "not_found" if exc.status_code == 404 else "method", template,
-                   hint="Xem /openapi.json.", method=request.method[:10])
+    if exc.status_code == 404:
+        error = refuse(404, "not_found", "Không có địa chỉ này trên máy chủ.", hint="Xem /openapi.json.")
+    elif exc.status_code == 405:
+        error = refuse(405, "method", "Địa chỉ này không nhận phương thức {method}.", hint="Xem /openapi.json.",
+                       method=request.method[:10])
+    else:
+        error = refuse(exc.status_code, "invalid", "Yêu cầu không hợp lệ.", hint="Xem /openapi.json.")
     return JSONResponse(error.body(), exc.status_code, headers=dict(exc.headers or {}))
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 import pytest
 
 from inspector.changes import Changes
-from inspector.errors import UserError
+from inspector.errors import BugError
 from inspector.ops import run_write
 from inspector.store.db import Store
 from inspector.workspace import Services, Workspace
@@ -52,7 +52,7 @@ def test_sync_export_and_import_write_only_through_the_committer(server: LiveSer
     reader, ro_store = read_only(leader)
     try:
         commit = CountingCommitter(leader.services)
-        with pytest.raises(UserError, match="quyền ghi"):  # the reader's connection really is read-only
+        with pytest.raises(BugError, match="read-only"):  # the reader's connection really is read-only
             reader.sync.enroll(server.url, server.token())
         reader.sync.enroll(server.url, server.token(), commit=commit)
         server.enroll(member)
