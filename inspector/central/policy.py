@@ -70,6 +70,7 @@ class WritePolicy:
     _devices: dict[str, DeviceRecord] = field(default_factory=dict)
     _created: dict[str, tuple[str, str]] = field(default_factory=dict)  # entity → (device, team) in batch
     _entities: dict[str, str] = field(default_factory=dict)  # entity → inspection, in this batch
+    _names: set[tuple[str, str]] = field(default_factory=set)  # (person, name) recorded in this batch
 
     def device(self, device_id: str) -> DeviceRecord:
         record = self._devices.get(device_id) or device_record(self.conn, device_id)
@@ -106,8 +107,9 @@ class WritePolicy:
             device = self._devices[device.device_id] = replace(device, person_id=e.author_id,
                                                                person_name=e.author_name)
         if e.author_id == device.person_id:
-            if self.write:
+            if self.write and (e.author_id, e.author_name) not in self._names:
                 remember_name(self.conn, e.author_id, e.author_name, device.device_id, self.now)
+                self._names.add((e.author_id, e.author_name))
             return
         if e.author_id in team_people(self.conn, device.team) and e.author_name in person_names(
                 self.conn, e.author_id):

@@ -51,6 +51,8 @@ def _from_server(status: int, body: dict[str, Any]) -> TransportError:
     code = str(body.get("error", ""))
     message = str(body.get("message") or f"Máy chủ từ chối yêu cầu (mã {status}).")
     hint = str(body.get("hint") or "")
+    if status in (408, 503) and body.get("message"):  # busy, or our body stalled on the way: retry
+        return TransportError(UserError(message, hint=hint), retryable=True, status=status, code=code, body=body)
     if status >= 500 and status != 507:
         return TransportError(UserError("Máy chủ gặp lỗi (mã {status}); dữ liệu trên máy vẫn an toàn.",
                                         hint="Thử đồng bộ lại sau ít phút.", status=status),
