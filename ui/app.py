@@ -124,6 +124,8 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
         steps["demo"] = len(read(lambda s: s.inspections.find()))
         target = next(r for r in read(lambda s: s.inspections.find())
                       if r.status in ("draft", "in_progress", "recorded"))
+        if target.status == "draft":
+            write(lambda s: s.inspections.start(target.id))
         window.open_inspection(target.id)
         page = window.recording_page
         if not ctx.ops.wait_idle(30):

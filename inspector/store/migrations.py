@@ -359,13 +359,29 @@ CREATE TABLE imported_bundles (
 CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id'));
 """
 
+# Documents a clerk accepts: honorifics of people, document-symbol abbreviations of teams and of
+# the conclusion's issuing body, the team report the conclusion cites, who a certificate was
+# expected to belong to (and why someone else signed), and why cells were left unassessed.
+_V4 = """
+ALTER TABLE people ADD COLUMN honorific TEXT NOT NULL DEFAULT '';
+ALTER TABLE teams ADD COLUMN issuing_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE teams ADD COLUMN superior_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN issuing_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN concluding_body TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN report_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN report_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE signatures ADD COLUMN expected_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE signatures ADD COLUMN override_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE inspections ADD COLUMN seal_reason TEXT NOT NULL DEFAULT '';
+"""
+
 # The central registry (units and people are the office's reference data: a laptop's new entry
 # is a proposal the server merges into an existing one or registers), corrections found without
 # reading the log, an index on every foreign-key column that had none (inserting a parent row
 # while a scoped re-projection has deferred violations pending searches its children: without
 # an index that is a scan of the whole table per row), and chains the server refused to take
 # from this device (not sent again).
-_V4 = """
+_V5 = """
 ALTER TABLE units ADD COLUMN merged_into TEXT;
 ALTER TABLE units ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE people ADD COLUMN merged_into TEXT;
@@ -390,7 +406,7 @@ CREATE TABLE sync_refused (
 """
 
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -65,6 +65,7 @@ def bench_in_app(root: Path, quick: bool) -> list[Result]:
         insp = s.inspections.create(InspectionDraft(
             decision_no="9/QĐ", decision_date="2026-11-20", unit_id=unit.id, checklist_id="ct24-lanh-dao",
             subjects=[SubjectSpec(f"Cán bộ {n}", "Chuyên viên") for n in range(30)]))
+        s.inspections.start(insp.id)
         checklist = s.ctx.checklist("ct24-lanh-dao", 1)
         with s.ctx.store.batch():
             for n, item in enumerate(checklist.items):

@@ -90,7 +90,7 @@ def test_every_field_typed_is_there_after_closing_the_window(tmp_path: Path, qtb
 
     rec = window.recording_page
     window.navigation.setCurrentRow(1)
-    rec.tabs.setCurrentWidget(rec.inspection_panel)
+    rec.tabs.setCurrentIndex(1)  # the inspection tab
     rec.inspection_panel.explanation.setFocus()
     type_text(rec.inspection_panel.explanation, "Đơn vị tiếp thu.")
     rec.inspection_panel.remarks.setFocus()

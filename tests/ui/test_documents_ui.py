@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from inspector.services.inspections import InspectionQuery
-from tests.signing.pki import PASSPHRASE, make_pki
+from tests.signing.pki import PASSPHRASE, make_pki, make_signer
 from tests.ui.helpers import read, settle, when_modal, write
 from ui.dialogs.pdf_preview import PdfPreviewDialog
 from ui.dialogs.signing import DrawDialog, SigningDialog, _read_setup
@@ -53,7 +53,10 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
 
     pki = make_pki()
     p12 = tmp_path / "truong-doan.p12"
-    p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
+    team = read(ctx, lambda s: s.inspections.get(target.id)).team
+    assert team is not None
+    leader_name = next(m.full_name for m in team.members if m.role == "leader")
+    p12.write_bytes(make_signer(pki, leader_name).pkcs12(PASSPHRASE))  # the leader's own certificate
     dialog = SigningDialog(ctx, target.id, "minutes", read(ctx, lambda s: _read_setup(s, target.id, "minutes", ctx.tr)),
                            window)
     qtbot.addWidget(dialog)

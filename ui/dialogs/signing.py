@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -217,10 +219,20 @@ class SigningDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.rows: list[SignerRow] = []
+        signers = QWidget()
+        signers_layout = QVBoxLayout(signers)
+        signers_layout.setContentsMargins(0, 0, 0, 0)
         for role, title, name, required in setup.signers:
             row = SignerRow(ctx, role, title, name, digital_required=required, token=setup.token)
             self.rows.append(row)
-            layout.addWidget(row)
+            signers_layout.addWidget(row)
+        signers_layout.addStretch(1)
+        area = QScrollArea()  # three signers do not fit a low laptop screen: they scroll
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(signers)
+        area.setMinimumHeight(min(signers.sizeHint().height(), 420))
+        layout.addWidget(area, 1)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)

@@ -50,8 +50,8 @@ class CellPanel(QWidget):
             button.setCheckable(True)
             bg, fg = LEVEL_COLORS[level]
             button.setStyleSheet(f"QPushButton {{ background: {bg}; color: {fg}; border: 1px solid #d1d5db;"
-                                 f" border-radius: 4px; padding: 4px 10px; }}"
-                                 f" QPushButton:checked {{ border: 2px solid #1f4e79; font-weight: bold; }}")
+                                 f" border-radius: 4px; padding: 4px 7px; min-width: 22px; }}"
+                                 f" QPushButton:checked {{ border: 2px solid #1f4e79; }}")
             button.setAccessibleName(tr("Chưa đánh giá") if level is None else tr("Mức {n}").format(n=level))
             shortcut = "Delete" if level is None else str(level)
             button.setToolTip(tr("Phím tắt: {key}").format(key=shortcut))
