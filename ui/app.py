@@ -180,7 +180,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.quit_after_start:
         QTimer.singleShot(0, app.quit)
     else:
+        window.restore_session()
         QTimer.singleShot(0, lambda: offer_demo(ctx, window))
     code = app.exec()
     close_context(ctx)
+    if window.restart_requested:
+        restart()
     return int(code)
+
+
+def restart() -> None:
+    """Start the app again (after this one released its data directory), e.g. for a new language."""
+    from PySide6.QtCore import QProcess
+
+    if getattr(sys, "frozen", False):  # the installed build: the executable is the app
+        QProcess.startDetached(sys.executable, sys.argv[1:])
+    else:
+        QProcess.startDetached(sys.executable, sys.argv)

@@ -71,7 +71,7 @@ def main() -> int:
     from ui.dialogs.registry import PersonDialog, TeamDialog, UnitDialog, read_lists
     from ui.dialogs.requirement import RequirementDialog
     from ui.dialogs.settings import SettingsDialog, read_settings
-    from ui.dialogs.signing import SigningDialog, _read_setup
+    from ui.dialogs.signing import SigningDialog, read_setup
     from ui.dialogs.times import TimesDialog
     from ui.qt_strings import QtStringsTranslator
     from ui.theme import apply_theme
@@ -134,7 +134,7 @@ def main() -> int:
         ("14-can-bo", lambda: PersonDialog(ctx, lists, None, window)),
         ("15-doan", lambda: TeamDialog(ctx, lists, None, window)),
         ("16-ky", lambda: SigningDialog(ctx, recorded.id, "minutes",
-                                        read(ctx, lambda s: _read_setup(s, recorded.id, "minutes", ctx.tr)), window)),
+                                        read(ctx, lambda s: read_setup(s, recorded.id, "minutes")), window)),
         ("17-ghi-chu", lambda: NoteDialog(ctx.tr, item, inspection.subjects[0].name, "", window)),
         ("18-thoi-gian", lambda: TimesDialog(ctx, inspection, window)),
     ]

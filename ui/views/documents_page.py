@@ -33,12 +33,15 @@ from inspector.changes import Changes
 from inspector.clock import SystemClock, to_rfc3339
 from inspector.domain import REQUIREMENT_STATUSES, Inspection, Requirement
 from inspector.errors import UserError
+from inspector.ops import Committer
 from inspector.services.document_content import ConclusionDetails, MinutesDetails
 from inspector.services.documents import DocumentRecord
 from inspector.text import ui_clock, ui_date, ui_datetime
 from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.progress import follow
 from ui.icons import icon
+from ui.ops import TaskContext
 from ui.widgets.autosave import AutoSaver
 from ui.widgets.rows import RowsEditor
 
@@ -80,8 +83,10 @@ class MinutesForm(QWidget):
         self.copies = QSpinBox()
         self.copies.setRange(1, 20)
         self.with_secretary = QCheckBox(tr("Thư ký Đoàn cùng ký biên bản"))
-        self.reps = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ")], tr("Đại diện đơn vị được kiểm tra"))
-        self.others = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Vai trò")], tr("Thành phần khác"))
+        self.reps = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Danh xưng (Ông/Bà)")],
+                               tr("Đại diện đơn vị được kiểm tra"))
+        self.others = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Vai trò"), tr("Danh xưng (Ông/Bà)")],
+                                 tr("Thành phần khác"))
         self.refusals = RowsEditor(tr, [tr("Người không ký"), tr("Lý do")], tr("Người không ký biên bản"))
         self.strengths = _box()
         self.requests = _box()
@@ -120,8 +125,8 @@ class MinutesForm(QWidget):
         return MinutesDetails(
             number=self.number.text(), place_name=self.place.text(), copies=self.copies.value(),
             with_secretary=self.with_secretary.isChecked(),
-            unit_representatives=tuple(_pad(r, 2) for r in self.reps.rows()),  # type: ignore[misc]
-            other_participants=tuple(_pad(r, 3) for r in self.others.rows()),  # type: ignore[misc]
+            unit_representatives=tuple(_pad(r, 3) for r in self.reps.rows()),  # type: ignore[misc]
+            other_participants=tuple(_pad(r, 4) for r in self.others.rows()),  # type: ignore[misc]
             refusals=tuple(_pad(r, 2) for r in self.refusals.rows()),  # type: ignore[misc]
             strengths=self.strengths.toPlainText(), immediate_requests=self.requests.toPlainText(),
             recipients=tuple(self.recipients.toPlainText().splitlines()),
@@ -140,6 +145,18 @@ class ConclusionForm(QWidget):
         self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI"))
         self.issuing = QLineEdit()
         self.issuing.setPlaceholderText(tr("ví dụ BAN THƯỜNG VỤ THÀNH ỦY"))
+        self.issuing_abbr = QLineEdit()
+        self.issuing_abbr.setPlaceholderText(tr("ký hiệu viết không dấu như văn thư ghi, ví dụ UBKTTU, UBND"))
+        self.concluding_body = QLineEdit()
+        self.concluding_body.setPlaceholderText(tr("tập thể kết luận, ví dụ Ban Thường vụ Thành ủy Hà Nội"))
+        self.report_number = QLineEdit()
+        self.report_number.setPlaceholderText(tr("số báo cáo của Đoàn kiểm tra"))
+        self.has_report_date = QCheckBox(tr("ngày"))
+        self.report_date = QDateEdit(QDate.currentDate())
+        self.report_date.setDisplayFormat("dd/MM/yyyy")
+        self.report_date.setCalendarPopup(True)
+        self.report_date.setEnabled(False)
+        self.has_report_date.toggled.connect(self.report_date.setEnabled)
         self.number = QLineEdit()
         self.number.setPlaceholderText(tr("để trống để Văn thư ghi số sau"))
         self.issue_date = QDateEdit(QDate.currentDate())
@@ -178,11 +195,21 @@ class ConclusionForm(QWidget):
                              (self.causes, "Nguyên nhân, trách nhiệm"), (self.follow_up, "Tổ chức thực hiện"),
                              (self.requirements, "Yêu cầu khắc phục"), (self.authority, "Thẩm quyền ký"),
                              (self.authority_body, "Tập thể"), (self.position, "Chức vụ người ký"),
-                             (self.signer, "Họ tên người ký"), (self.recipients, "Nơi nhận")):
+                             (self.signer, "Họ tên người ký"), (self.recipients, "Nơi nhận"),
+                             (self.issuing_abbr, "Ký hiệu cơ quan ban hành"),
+                             (self.concluding_body, "Tập thể kết luận"),
+                             (self.report_number, "Số báo cáo của Đoàn"), (self.report_date, "Ngày báo cáo của Đoàn")):
             widget.setAccessibleName(tr(name))
         form.addRow(tr("Loại văn bản"), self.doc_type)
         form.addRow(tr("Cơ quan chủ quản"), self.superior)
         form.addRow(tr("Cơ quan ban hành"), self.issuing)
+        form.addRow(tr("Ký hiệu cơ quan ban hành"), self.issuing_abbr)
+        form.addRow(tr("Tập thể kết luận"), self.concluding_body)
+        report = QHBoxLayout()
+        report.addWidget(self.report_number, 1)
+        report.addWidget(self.has_report_date)
+        report.addWidget(self.report_date)
+        form.addRow(tr("Báo cáo của Đoàn số"), report)
         row = QHBoxLayout()
         row.addWidget(self.number, 1)
         row.addWidget(QLabel(tr("ngày")))
@@ -213,6 +240,12 @@ class ConclusionForm(QWidget):
         self.doc_type.setCurrentIndex(self.doc_type.findData(d.doc_type))
         self.superior.setText(d.superior_body)
         self.issuing.setText(d.issuing_body)
+        self.issuing_abbr.setText(d.issuing_abbr)
+        self.concluding_body.setText(d.concluding_body)
+        self.report_number.setText(d.report_number)
+        self.has_report_date.setChecked(bool(d.report_date))
+        if d.report_date:
+            self.report_date.setDate(QDate.fromString(d.report_date, "yyyy-MM-dd"))
         self.number.setText(d.number)
         if d.issue_date:
             self.issue_date.setDate(QDate.fromString(d.issue_date, "yyyy-MM-dd"))
@@ -251,6 +284,9 @@ class ConclusionForm(QWidget):
             follow_up=self.follow_up.toPlainText(), signer_authority=self.authority.currentData(),
             signer_authority_body=self.authority_body.text(), signer_position=self.position.text(),
             signer_name=self.signer.text(), recipients=tuple(self.recipients.toPlainText().splitlines()),
+            issuing_abbr=self.issuing_abbr.text(), concluding_body=self.concluding_body.text(),
+            report_number=self.report_number.text(),
+            report_date=self.report_date.date().toString("yyyy-MM-dd") if self.has_report_date.isChecked() else "",
         )
 
 
@@ -536,17 +572,17 @@ class DocumentsPage(QWidget):
 
     def _ask_timestamp(self, doc: DocumentRecord, saved_url: str) -> None:
         tr = self.ctx.tr
-        url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr("Địa chỉ dịch vụ cấp dấu thời gian (TSA):"),
-                                       text=saved_url)
+        url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr(
+            "Địa chỉ dịch vụ cấp dấu thời gian (TSA), mặc định lấy ở Cài đặt:"), text=saved_url)
         if not ok or not url.strip():
             return
         url = url.strip()
 
-        def job(s: Services) -> object:
-            s.settings.put("tsa_url", url)
-            return s.documents.timestamp(doc.id, url)
+        def job(s: Services, _task: TaskContext, commit: Committer) -> object:
+            prepared = s.documents.prepare_timestamp(doc.id, url)  # the network wait, on the pool
+            return commit(lambda w: w.documents.commit_timestamp(prepared))
 
-        self.ctx.ops.write(job, owner=self)
+        follow(self.ctx.ops.long(job, owner=self), tr, tr("Đang lấy dấu thời gian…"), self)
 
     def _on_correct(self) -> None:
         if self.inspection_id is None:

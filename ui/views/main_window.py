@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from inspector import __version__
 from inspector.ops import Committer
 from inspector.services.evidence import VerifyReport
+from inspector.services.inspections import InspectionQuery
 from inspector.workspace import AuditReport, Services
 from ui.context import AppContext
 from ui.dialogs.progress import follow
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(210)
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.current_inspection: str | None = None
+        self.restart_requested = False  # the language changed: main() starts the app again after closing
         self.navigation_compact = False
         self._titles: list[str] = []
         for key, title, shortcut in (
@@ -306,9 +308,14 @@ class MainWindow(QMainWindow):
         from ui.dialogs.settings import open_settings_dialog
 
         def saved(dialog: SettingsDialog) -> None:
-            if dialog.language_changed:
-                QMessageBox.information(self, self.ctx.tr("Cài đặt"),
-                                        self.ctx.tr("Ngôn ngữ mới sẽ được dùng khi mở lại phần mềm."))
+            if not dialog.language_changed:
+                return
+            tr = self.ctx.tr
+            answer = QMessageBox.question(self, tr("Cài đặt"), tr(
+                "Ngôn ngữ mới được dùng khi mở lại phần mềm. Mở lại ngay bây giờ? Mọi thay đổi đã được lưu."))
+            if answer == QMessageBox.StandardButton.Yes:
+                self.restart_requested = True
+                self.close()
 
         open_settings_dialog(self.ctx, self, saved)
 
@@ -370,9 +377,32 @@ class MainWindow(QMainWindow):
                 available = screen.availableGeometry()
                 self.resize(min(1440, available.width()), min(900, available.height()))
 
+    def restore_session(self) -> None:
+        """The inspection and the page open when the app was last closed come back."""
+        settings = self.ctx.settings
+        inspection_id = settings.value("session/inspection")
+        page = settings.value("session/page")
+        row = PAGES.index(str(page)) if page in PAGES else 0
+
+        def reopen(exists: bool) -> None:
+            if exists and isinstance(inspection_id, str):
+                self.open_inspection(inspection_id)
+            self.navigation.setCurrentRow(row if exists or row in (0, 3, 4, 5) else 0)
+
+        if isinstance(inspection_id, str) and inspection_id:
+            def still_there(s: Services) -> bool:
+                return any(r.id == inspection_id for r in s.inspections.find(None)) or any(
+                    r.id == inspection_id for r in s.inspections.find(InspectionQuery(only_archived=True)))
+
+            self.ctx.ops.query(still_there, reopen, owner=self)
+        else:
+            self.navigation.setCurrentRow(row)
+
     def save_layout(self) -> None:
         settings = self.ctx.settings
         settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("session/inspection", self.current_inspection or "")
+        settings.setValue("session/page", PAGES[max(0, self.navigation.currentRow())])
         for key, page in self._built.items():
             splitter = getattr(page, "splitter", None)
             if isinstance(splitter, QSplitter):

@@ -78,9 +78,10 @@ def legend_html(tr: Translator) -> str:
 class FindingEdit(QUndoCommand):
     """One recorded edit; undo and redo record the old or new values again (history is kept)."""
 
-    def __init__(self, page: RecordingPage, change: FindingChange, text: str) -> None:
+    def __init__(self, page: RecordingPage, change: FindingChange, text: str, tr: Translator) -> None:
         super().__init__(text)
         self.page = page
+        self.tr = tr
         self.change = change
         self._skip_first_redo = True  # the edit is already committed when the command is pushed
 
@@ -91,13 +92,13 @@ class FindingEdit(QUndoCommand):
         c = self.change
         self.page.reveal(c.item_code, c.subject_id)
         self.page.record(c.item_code, c.subject_id, c.level, c.note, undoable=False,
-                         announce=self.page.ctx.tr("Đã làm lại"))
+                         announce=self.tr("Đã làm lại"))
 
     def undo(self) -> None:
         c = self.change
         self.page.reveal(c.item_code, c.subject_id)
         self.page.record(c.item_code, c.subject_id, c.previous_level, c.previous_note, undoable=False,
-                         announce=self.page.ctx.tr("Đã hoàn tác"))
+                         announce=self.tr("Đã hoàn tác"))
 
 
 @dataclass(frozen=True)
@@ -467,7 +468,7 @@ class RecordingPage(QWidget):
             if undoable and (change.level, change.note) != (change.previous_level, change.previous_note):
                 what = self.ctx.tr("mức {level}").format(level=change.level) if change.level is not None else (
                     self.ctx.tr("chưa đánh giá"))
-                self.undo_stack.push(FindingEdit(self, change, f"{item_code}: {what}"))
+                self.undo_stack.push(FindingEdit(self, change, f"{item_code}: {what}", self.ctx.tr))
 
         def failed(_exc: BaseException) -> None:
             if self.inspection is not None and self.inspection.id == inspection_id:
