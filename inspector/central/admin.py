@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from inspector.central.schema import DeviceRecord, all_devices, device_record
 from inspector.central.server import Central
 from inspector.errors import NotFoundError, RefusedError
 from inspector.services.catalogs import CatalogService, ImportResult
+from inspector.store.audit import AuditReport, verify_store
 from inspector.sync.receipts import Receipt
 from inspector.text import clean
 
@@ -48,19 +50,62 @@ class QuarantinedEvent:
     at: str
     source: str
     received_at: str
+    cause: str  # fork | team | author | registry
+    detail: str  # the refusal, as the device was told
 
 
 def quarantined(central: Central) -> list[QuarantinedEvent]:
     out = []
-    for device, epoch, seq, wire, source, received in central.store.conn.execute(
-            "SELECT device_id, epoch, seq, reason, source, received_at FROM quarantine"
+    for device, epoch, seq, wire, source, received, cause, detail in central.store.conn.execute(
+            "SELECT device_id, epoch, seq, event, source, received_at, cause, detail FROM quarantine"
             " ORDER BY device_id, epoch, seq"):
         event = json.loads(wire)
         payload = event.get("payload") or {}
+        inspection = payload.get("inspection_id") or (
+            event.get("entity") if str(event.get("type", "")).startswith("inspection.") else None)
         out.append(QuarantinedEvent(device, int(epoch), int(seq), str(event.get("type", "")),
-                                    payload.get("inspection_id"), str((event.get("author") or {}).get("name", "")),
-                                    str(event.get("at", "")), source, received))
+                                    inspection, str((event.get("author") or {}).get("name", "")),
+                                    str(event.get("at", "")), source, received, cause, detail))
     return out
+
+
+@dataclass(frozen=True)
+class BlobProblem:
+    sha256: str
+    problem: str  # "missing" | "corrupt"
+
+
+@dataclass(frozen=True)
+class CentralReport:
+    """`central verify`: the event log and tables (as `events verify`), the SQLite file, and
+    unless quick, every stored blob read back and hashed."""
+
+    audit: AuditReport
+    integrity: str
+    blobs_checked: int
+    blob_problems: tuple[BlobProblem, ...]
+    quick: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.audit.ok and self.integrity == "ok" and not self.blob_problems
+
+
+def verify(central: Central, *, quick: bool = False,
+           progress: Callable[[int, int], None] | None = None) -> CentralReport:
+    audit = verify_store(central.store, scratch_dir=central.vault.tmp)
+    integrity = str(central.store.scalar("PRAGMA integrity_check"))
+    problems: list[BlobProblem] = []
+    rows = [] if quick else central.store.conn.execute(
+        "SELECT sha256, size FROM blobs WHERE state = 'ok' ORDER BY sha256").fetchall()
+    for n, (sha, size) in enumerate(rows, start=1):
+        if not central.vault.path_for(sha).is_file():
+            problems.append(BlobProblem(sha, "missing"))
+        elif not central.vault.verify(sha, size):
+            problems.append(BlobProblem(sha, "corrupt"))
+        if progress is not None:
+            progress(n, len(rows))
+    return CentralReport(audit, integrity, len(rows), tuple(problems), quick)
 
 
 def devices(central: Central) -> list[DeviceRecord]:

@@ -1,8 +1,10 @@
-"""The HTTP face of the central server: a Starlette app, run by uvicorn.
+"""The HTTP face of the central server: a Starlette app, run by uvicorn (`central.serve`).
 
-All database and file work runs on one dedicated thread that owns the SQLite connection (the
-`Runtime`); the event loop only moves bytes. A request is authenticated from its headers before
-its body is read, so an unknown device cannot make the server read (or store) anything.
+Endpoints are plain module-level functions; what they share lives in `app.state` (the
+`Runtime`: writer thread, readers, limits). A device's signature is checked by the
+authentication middleware from the headers alone, before any body is read, so an unknown
+device cannot make the server read (or store) anything. Every refusal is an exception turned
+into a JSON answer with a Vietnamese message by the app's exception handlers.
 """
 
 from __future__ import annotations
@@ -10,320 +12,352 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
-import logging
 import os
-import queue
 import secrets
-import sys
-import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from collections.abc import AsyncIterator
 
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    BaseUser,
+)
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from inspector.central.errors import ApiError, refuse
+from inspector.central.middleware import (
+    EXCEPTION_HANDLERS,
+    Guard,
+    JsonLog,
+    LogSink,
+    error_response,
+    lifespan,
+    stderr_log,
+)
 from inspector.central.openapi import spec
+from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.schema import DeviceRecord
-from inspector.central.server import Central, Sizes, wire_refusal
-from inspector.central.uploads import MAX_CHUNK, storage_error
-from inspector.clock import Clock
-from inspector.errors import UserError
-from inspector.store.db import Store, connect
+from inspector.central.uploads import MAX_CHUNK, Ticket, locked_part, storage_error
 from inspector.sync.httpsig import digest_matches
-from inspector.sync.wire import MAX_BATCH_BYTES, WireError
+from inspector.sync.wire import MAX_BATCH_BYTES
 
-T = TypeVar("T")
-LogSink = Callable[[dict[str, Any]], None]
 SMALL_BODY = 4 * 1024 * 1024
+ENROLL_BODY = 64 * 1024
 QUEUED_PIECES = 64  # body pieces (≈ 64 KiB each) waiting for the disk, per upload
+SIGNED_PREFIX = "/sync/v1/"
+UNSIGNED = frozenset({"/sync/v1/enroll"})
+
+__all__ = ["LogSink", "ServerLimits", "create_app", "stderr_log"]
 
 
-class Runtime:
-    """The one thread that owns the server database, and the Central living on it."""
-
-    def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
-        # file writes and hashing of upload chunks (they release the GIL): the event loop keeps
-        # parsing the next request meanwhile
-        self.io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="central-io")
-        # request authentication reads with its own connection, so it never waits for a write
-        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-auth")
-        self.central: Central = self.executor.submit(
-            lambda: Central(data_dir, clock=clock, sizes=sizes)).result()
-        self.reader_store: Store = self.reader.submit(
-            lambda: Store(self.central.store.path, connect(self.central.store.path))).result()
-
-    async def run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.wrap_future(self.executor.submit(fn))
-
-    async def io_call(self, fn: Callable[[], T]) -> T:
-        return await asyncio.wrap_future(self.io.submit(fn))
-
-    async def read(self, fn: Callable[[Store], T]) -> T:
-        return await asyncio.wrap_future(self.reader.submit(lambda: fn(self.reader_store)))
-
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run on the database thread from any other thread (tests, admin in the same process)."""
-        return self.executor.submit(fn).result()
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.executor.submit(self.central.close).result()
-        with contextlib.suppress(Exception):
-            self.reader.submit(self.reader_store.close).result()
-        for pool in (self.executor, self.io, self.reader):
-            pool.shutdown(wait=True)
+# -- what every endpoint uses -------------------------------------------------------------------
+def runtime_of(request: HTTPConnection) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-def stderr_log(record: dict[str, Any]) -> None:
-    sys.stderr.write(json.dumps(record, ensure_ascii=False) + "\n")
+class DeviceUser(BaseUser):
+    """The enrolled device a request is signed by."""
+
+    def __init__(self, device: DeviceRecord) -> None:
+        self.device = device
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.device.device_id
 
 
-class JsonLog:
-    """One JSON line per request: method, path, status, device, duration."""
-
-    def __init__(self, app: ASGIApp, sink: LogSink) -> None:
-        self.app = app
-        self.sink = sink
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 0
-
-        async def tracking(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        finally:
-            state = scope.get("state") or {}
-            self.sink({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       "method": scope["method"], "path": scope["path"], "status": status,
-                       "device": state.get("device"),
-                       "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
+def device_of(request: Request) -> DeviceRecord:
+    user = request.user
+    if not isinstance(user, DeviceUser):  # the middleware signs every /sync/v1 path but enroll
+        raise refuse(401, "unsigned", "Yêu cầu không có chữ ký hợp lệ của thiết bị.")
+    return user.device
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise refuse(413, "too_large", "Dữ liệu gửi lên vượt giới hạn ({limit} byte).", limit=limit)
-    parts: list[bytes] = []
-    size = 0
-    async for piece in request.stream():
-        size += len(piece)
-        if size > limit:
-            raise refuse(413, "too_large", "Dữ liệu gửi lên vượt giới hạn ({limit} byte).", limit=limit)
-        parts.append(piece)
-    return b"".join(parts)
-
-
-def _target(request: Request) -> str:
-    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
-    query: bytes = request.scope.get("query_string", b"")
+def _target(conn: HTTPConnection) -> str:
+    raw: bytes = conn.scope.get("raw_path") or conn.scope["path"].encode()
+    query: bytes = conn.scope.get("query_string", b"")
     return raw.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
 
 
-def create_app(runtime: Runtime, *, log: LogSink = stderr_log, raw_upload: bool = False) -> ASGIApp:
-    central = runtime.central
-    described = spec(raw_upload=raw_upload)
-
-    async def signed(request: Request, limit: int, *, read: bool = True) -> tuple[DeviceRecord, bytes]:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        device = await runtime.read(lambda store: central.auth.check(
-            store, request.method, _target(request), headers))
-        request.state.device = device.device_id
-        body = await read_body(request, limit) if read else b""
-        return device, body
-
-    def digest_ok(request: Request, body: bytes) -> bool:
-        return digest_matches(request.headers.get("content-digest", ""), hashlib.sha256(body).digest())
-
-    def endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-        async def wrapped(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return JSONResponse(exc.body(), exc.status, headers=exc.headers)
-            except WireError as exc:
-                refusal = wire_refusal(exc)
-                return JSONResponse(refusal.body(), refusal.status)
-            except UserError as exc:
-                return JSONResponse({"error": "refused", "message": exc.message(), "hint": exc.hint()}, 400)
-            except ClientDisconnect:
-                return Response(status_code=400)
-            except Exception:
-                logging.getLogger("inspector.central").exception("unexpected error")
-                return JSONResponse({"error": "internal", "message": "Lỗi không mong đợi ở máy chủ."}, 500)
-        return wrapped
-
-    def checked(request: Request, body: bytes) -> None:
-        if not digest_ok(request, body):
-            raise refuse(401, "digest", "Nội dung yêu cầu không khớp chữ ký (bị thay đổi trên đường truyền).")
-
-    @endpoint
-    async def health(request: Request) -> Response:
-        return JSONResponse(await runtime.run(central.health))
-
-    @endpoint
-    async def openapi(request: Request) -> Response:
-        return JSONResponse(described)
-
-    @endpoint
-    async def enroll(request: Request) -> Response:
-        body = await read_body(request, 64 * 1024)
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        address = request.client.host if request.client else "?"
-        result = await runtime.run(lambda: central.enroll(headers, body, address))
-        request.state.device = result["device_id"]
-        return JSONResponse(result)
-
-    def json_call(fn: Callable[[DeviceRecord, bytes], dict[str, Any]], limit: int = SMALL_BODY) -> Any:
-        @endpoint
-        async def handler(request: Request) -> Response:
-            device, body = await signed(request, limit)
-            checked(request, body)
-            return JSONResponse(await runtime.run(lambda: fn(device, body)))
-        return handler
-
-    @endpoint
-    async def start_upload(request: Request) -> Response:
-        device, body = await signed(request, 64 * 1024)
-        checked(request, body)
-        data = json.loads(body) if body else None
-        if not isinstance(data, dict) or set(data) != {"sha256", "size"}:
-            raise refuse(422, "invalid", "Yêu cầu tải tệp không hợp lệ.")
-        result = await runtime.run(lambda: central.uploads.start(device.device_id, data["sha256"], data["size"]))
-        return JSONResponse(result, 200 if result["present"] or result["offset"] else 201)
-
-    @endpoint
-    async def upload_offset(request: Request) -> Response:
-        await signed(request, 0)
-        upload_id = request.path_params["upload_id"]
-        offset, size = await runtime.run(lambda: central.uploads.offset(upload_id))
-        return Response(status_code=200, headers={"Upload-Offset": str(offset), "Upload-Length": str(size)})
-
-    upload_locks: dict[str, asyncio.Lock] = {}
-
-    @endpoint
-    async def upload_chunk(request: Request) -> Response:
-        """The body streams straight into the partial file (hashed on the way), like a plain
-        upload would; the database thread then checks, flushes and acknowledges it."""
-        await signed(request, 0, read=False)
-        upload_id = request.path_params["upload_id"]
-        raw_offset, raw_length = request.headers.get("upload-offset", ""), request.headers.get(
-            "content-length", "")
-        if not (raw_offset.isdigit() and raw_length.isdigit()):
-            raise refuse(400, "offset", "Thiếu vị trí tải lên (Upload-Offset) hoặc độ dài khối.")
-        offset, length = int(raw_offset), int(raw_length)
-        lock = upload_locks.setdefault(upload_id, asyncio.Lock())
-        async with lock:
-            try:
-                ticket = await runtime.read(lambda store: central.uploads.begin(
-                    store.conn, upload_id, offset, length))
-            except ApiError:
-                await read_body(request, MAX_CHUNK)  # keep the connection usable for the answer
-                raise
-            digest = hashlib.sha256()
-            received = 0
-            parts: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-
-            def consume(fh: BinaryIO) -> None:  # on an io thread: disk and hashing off the loop
-                while (part := parts.get()) is not None:
-                    fh.write(part)
-                    digest.update(part)
-                    ticket.absorb(part)
-
-            with ticket.path.open("r+b") as fh:
-                fh.seek(offset)
-                writer = runtime.io.submit(consume, fh)
-                try:
-                    async for piece in request.stream():
-                        received += len(piece)
-                        if received > length:
-                            raise refuse(413, "too_long", "Khối dữ liệu dài hơn khai báo.")
-                        parts.put(piece)
-                        while parts.qsize() > QUEUED_PIECES:  # back-pressure: bounded memory
-                            await asyncio.sleep(0.002)
-                finally:
-                    parts.put(None)
-                    try:
-                        await asyncio.wrap_future(writer)
-                    except OSError as exc:  # disk full or failing: 507, the offset is unchanged
-                        raise storage_error(exc) from exc
-            claimed = request.headers.get("content-digest", "")
-            stored = await runtime.io_call(lambda: central.uploads.settle(
-                ticket, received, digest.digest(), claimed))
-            result = await runtime.run(lambda: central.uploads.record(ticket, received, stored))
-        if not lock.locked():
-            upload_locks.pop(upload_id, None)
-        return Response(status_code=204, headers={
-            "Upload-Offset": str(result.offset), "Upload-Length": str(result.size),
-            "Upload-Complete": "?1" if result.complete else "?0"})
-
-    @endpoint
-    async def changes(request: Request) -> Response:
-        device, _ = await signed(request, 0)
-        since, limit = request.query_params.get("since", "0"), request.query_params.get("limit", "500")
-        if not (since.isdigit() and limit.isdigit()):
-            raise refuse(422, "invalid", "Tham số trang dữ liệu không hợp lệ.")
-        data, cursor, more = await runtime.run(lambda: central.changes(device, int(since), int(limit)))
-        return Response(data, 200, media_type="application/x-ndjson",
-                        headers={"X-Next-Cursor": str(cursor), "X-More": "1" if more else "0"})
-
-    @endpoint
-    async def raw(request: Request) -> Response:
-        """Benchmark baseline: store the body like a plain PUT would (kept: a stored upload keeps
-        its bytes), without any of the protocol's checks."""
-        path = central.vault.tmp / f"raw-{secrets.token_hex(8)}"
-        size = 0
-        with path.open("wb") as fh:
-            async for piece in request.stream():
-                fh.write(piece)
-                size += len(piece)
-            await runtime.run(lambda: os.fsync(fh.fileno()))
-        return JSONResponse({"received": size})
-
-    routes = [
-        Route("/health", health, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/sync/v1/enroll", enroll, methods=["POST"]),
-        Route("/sync/v1/session", json_call(central.session), methods=["POST"]),
-        Route("/sync/v1/events", json_call(central.push, MAX_BATCH_BYTES), methods=["POST"]),
-        Route("/sync/v1/blobs/missing", json_call(central.want), methods=["POST"]),
-        Route("/sync/v1/uploads", start_upload, methods=["POST"]),
-        Route("/sync/v1/uploads/{upload_id}", upload_offset, methods=["HEAD"]),
-        Route("/sync/v1/uploads/{upload_id}", upload_chunk, methods=["PATCH"]),
-        Route("/sync/v1/changes", changes, methods=["GET"]),
-        Route("/sync/v1/receipt", json_call(central.receipt), methods=["POST"]),
-    ]
-    if raw_upload:
-        routes.append(Route("/bench/raw", raw, methods=["POST"]))
-    return JsonLog(Starlette(routes=routes), log)
+class _Refused(AuthenticationError):
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, *,
-          clock: Clock | None = None, raw_upload: bool = False) -> None:
-    """`inspector central serve`: run until interrupted (`raw_upload`: benchmarks only)."""
-    import uvicorn
+class SignatureBackend(AuthenticationBackend):
+    """RFC 9421 device signatures (`sync.httpsig`), checked on a reader connection."""
 
-    runtime = Runtime(data_dir, clock=clock)
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        path = conn.scope["path"]
+        if not path.startswith(SIGNED_PREFIX) or path in UNSIGNED:
+            return None
+        runtime = runtime_of(conn)
+        headers = {k.lower(): v for k, v in conn.headers.items()}
+        method, target = conn.scope["method"], _target(conn)
+        try:
+            device = await runtime.read(lambda store: runtime.central.auth.check(store, method, target, headers))
+        except ApiError as exc:
+            raise _Refused(exc) from exc
+        conn.scope.setdefault("state", {})["device"] = device.device_id
+        return AuthCredentials(["device"]), DeviceUser(device)
+
+
+def _on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
+    if isinstance(exc, _Refused):
+        return error_response(exc.error)
+    return error_response(refuse(401, "unsigned", "Yêu cầu không có chữ ký hợp lệ của thiết bị."))
+
+
+@contextlib.asynccontextmanager
+async def received(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, at most `limit` bytes, held within the server's body budget for as long
+    as the caller works with it (`ServerLimits.buffered_body_bytes`)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise refuse(413, "too_large", "Dữ liệu gửi lên vượt giới hạn ({limit} byte).", limit=limit)
+    size = int(declared) if declared is not None else limit
+    async with runtime_of(request).body_budget().reserve(size):
+        parts: list[bytes] = []
+        total = 0
+        async for piece in request.stream():
+            total += len(piece)
+            if total > limit:
+                raise refuse(413, "too_large", "Dữ liệu gửi lên vượt giới hạn ({limit} byte).", limit=limit)
+            parts.append(piece)
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        del parts
+        yield body
+
+
+async def _drain(request: Request, limit: int) -> None:
+    """Read and drop a body we refuse, so the client reads our answer on a healthy connection."""
+    with contextlib.suppress(ClientDisconnect, ApiError):
+        seen = 0
+        async for piece in request.stream():
+            seen += len(piece)
+            if seen > limit:
+                break
+
+
+def _checked(request: Request, body: bytes) -> None:
+    if not digest_matches(request.headers.get("content-digest", ""), hashlib.sha256(body).digest()):
+        raise refuse(401, "digest", "Nội dung yêu cầu không khớp chữ ký (bị thay đổi trên đường truyền).")
+
+
+def client_address(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("client_address") or (
+        request.client.host if request.client else "?"))
+
+
+# -- endpoints ----------------------------------------------------------------------------------
+async def health(request: Request) -> Response:
+    """Liveness: the database answers on the loop's own read-only connection (see `lifespan`)."""
+    return JSONResponse(runtime_of(request).central.health(request.app.state.health_store.conn))
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def enroll(request: Request) -> Response:
+    runtime = runtime_of(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    address = client_address(request)
+    async with received(request, ENROLL_BODY) as body:
+        result = await runtime.write(lambda: runtime.central.enroll(headers, body, address))
+    request.scope.setdefault("state", {})["device"] = result["device_id"]
+    return JSONResponse(result)
+
+
+async def session(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    async with received(request, SMALL_BODY) as body:
+        _checked(request, body)
+        return JSONResponse(await runtime.read(lambda store: runtime.central.session(device, body, store.conn)))
+
+
+async def push(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    async with received(request, MAX_BATCH_BYTES) as body:
+        _checked(request, body)
+        return JSONResponse(await runtime.write(lambda: runtime.central.push(device, body)))
+
+
+async def blobs_missing(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    async with received(request, SMALL_BODY) as body:
+        _checked(request, body)
+        return JSONResponse(await runtime.write(lambda: runtime.central.want(device, body)))
+
+
+async def start_upload(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    async with received(request, ENROLL_BODY) as body:
+        _checked(request, body)
+        result = await runtime.write(lambda: runtime.central.start_upload(device, body))
+    return JSONResponse(result, 200 if result["present"] or result["offset"] else 201)
+
+
+async def upload_offset(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    upload_id = request.path_params["upload_id"]
+    offset, size = await runtime.read(lambda store: runtime.central.uploads.offset(store.conn, device, upload_id))
+    return Response(status_code=200, headers={"Upload-Offset": str(offset), "Upload-Length": str(size)})
+
+
+async def _take(receive: MemoryObjectReceiveStream[bytes]) -> list[bytes]:
+    """The next body pieces waiting for the disk (at least one; none when the body ended)."""
     try:
-        config = uvicorn.Config(create_app(runtime, raw_upload=raw_upload), host=host, port=port,
-                                access_log=False,
-                                log_level="warning", lifespan="off")
-        uvicorn.Server(config).run()
+        pieces = [await receive.receive()]
+    except anyio.EndOfStream:
+        return []
+    while True:
+        try:
+            pieces.append(receive.receive_nowait())
+        except (anyio.WouldBlock, anyio.EndOfStream):
+            return pieces
+
+
+async def _stream_chunk(request: Request, ticket: Ticket) -> tuple[int, bytes]:
+    """Stream the body into the locked partial file at the ticket's offset, hashing it on the way.
+    Disk writes and hashing run on a worker thread fed through a bounded memory stream: when the
+    disk is slower than the network the stream fills and reading the socket waits (back-pressure)."""
+    send, receive = anyio.create_memory_object_stream[bytes](QUEUED_PIECES)
+    digest = hashlib.sha256()
+
+    def write_all() -> int:
+        position = ticket.offset
+        with receive:
+            while pieces := anyio.from_thread.run(_take, receive):
+                for piece in pieces:
+                    os.pwrite(ticket.fd, piece, position)
+                    digest.update(piece)
+                    position += len(piece)
+        return position - ticket.offset
+
+    writer = asyncio.ensure_future(anyio.to_thread.run_sync(write_all))
+    received_bytes = 0
+    try:
+        async with send:
+            async for piece in request.stream():
+                received_bytes += len(piece)
+                if received_bytes > ticket.length:
+                    raise refuse(413, "too_long", "Khối dữ liệu dài hơn khai báo.")
+                await send.send(piece)
     finally:
-        runtime.close()
+        try:
+            written = await writer
+        except OSError as exc:  # disk full or failing: 507, the acknowledged offset is unchanged
+            raise storage_error(exc) from exc
+    return written, digest.digest()
+
+
+async def upload_chunk(request: Request) -> Response:
+    """One chunk, under the upload's lock (`uploads.locked_part`) from the offset check to the
+    acknowledgement; the body streams into the partial file, the writer thread acknowledges it."""
+    device, runtime = device_of(request), runtime_of(request)
+    uploads = runtime.central.uploads
+    upload_id = request.path_params["upload_id"]
+    raw_offset, raw_length = request.headers.get("upload-offset", ""), request.headers.get("content-length", "")
+    if not (raw_offset.isdigit() and raw_length.isdigit() and len(raw_offset) <= 18 and len(raw_length) <= 18):
+        await _drain(request, MAX_CHUNK)
+        raise refuse(400, "offset", "Thiếu vị trí tải lên (Upload-Offset) hoặc độ dài khối.")
+    offset, length = int(raw_offset), int(raw_length)
+    streamed = False
+    try:
+        with locked_part(uploads.path(upload_id)) as fd:
+            ticket = await runtime.read(lambda store: uploads.begin(store.conn, device, upload_id, offset,
+                                                                    length, fd))
+            streamed = True
+            written, digest = await _stream_chunk(request, ticket)
+            claimed = request.headers.get("content-digest", "")
+            settled = await runtime.io_call(lambda: uploads.settle(ticket, written, digest, claimed))
+            result = await runtime.write(lambda: uploads.record(ticket, written, settled))
+    except ApiError as exc:
+        if exc.status == 423:
+            uploads.stats.busy += 1
+        if not streamed:  # refused before reading the body: read it away, answer on a sound connection
+            await _drain(request, MAX_CHUNK)
+        raise
+    return Response(status_code=204, headers={
+        "Upload-Offset": str(result.offset), "Upload-Length": str(result.size),
+        "Upload-Complete": "?1" if result.complete else "?0"})
+
+
+async def changes(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    since, limit = request.query_params.get("since", "0"), request.query_params.get("limit", "500")
+    if not (since.isdigit() and limit.isdigit() and len(since) <= 18 and len(limit) <= 18):
+        raise refuse(422, "invalid", "Tham số trang dữ liệu không hợp lệ.")
+    data, cursor, more = await runtime.read(
+        lambda store: runtime.central.changes(device, int(since), int(limit), store.conn))
+    return Response(data, 200, media_type="application/x-ndjson",
+                    headers={"X-Next-Cursor": str(cursor), "X-More": "1" if more else "0"})
+
+
+async def receipt(request: Request) -> Response:
+    device, runtime = device_of(request), runtime_of(request)
+    async with received(request, SMALL_BODY) as body:
+        _checked(request, body)
+        return JSONResponse(await runtime.read(lambda store: runtime.central.receipt(device, body, store.conn)))
+
+
+async def raw(request: Request) -> Response:
+    """Benchmark baseline: store the body like a plain PUT would (kept: a stored upload keeps
+    its bytes), without any of the protocol's checks."""
+    runtime = runtime_of(request)
+    path = runtime.central.vault.tmp / f"raw-{secrets.token_hex(8)}"
+    size = 0
+    with path.open("wb") as fh:
+        async for piece in request.stream():
+            fh.write(piece)
+            size += len(piece)
+        await runtime.io_call(lambda: os.fsync(fh.fileno()))
+    return JSONResponse({"received": size})
+
+
+ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/sync/v1/enroll", enroll, methods=["POST"]),
+    Route("/sync/v1/session", session, methods=["POST"]),
+    Route("/sync/v1/events", push, methods=["POST"]),
+    Route("/sync/v1/blobs/missing", blobs_missing, methods=["POST"]),
+    Route("/sync/v1/uploads", start_upload, methods=["POST"]),
+    Route("/sync/v1/uploads/{upload_id}", upload_offset, methods=["HEAD"]),
+    Route("/sync/v1/uploads/{upload_id}", upload_chunk, methods=["PATCH"]),
+    Route("/sync/v1/changes", changes, methods=["GET"]),
+    Route("/sync/v1/receipt", receipt, methods=["POST"]),
+]
+RAW_ROUTE = Route("/bench/raw", raw, methods=["POST"])
+
+
+def create_app(runtime: Runtime, *, log: LogSink = stderr_log, raw_upload: bool = False,
+               trusted_proxies: tuple[str, ...] = ()) -> ASGIApp:
+    """The ASGI app: JSON request log around the Starlette app and its middleware."""
+    app = Starlette(
+        routes=[*ROUTES, RAW_ROUTE] if raw_upload else ROUTES,
+        middleware=[Middleware(Guard, limits=runtime.limits, trusted_proxies=frozenset(trusted_proxies)),
+                    Middleware(AuthenticationMiddleware, backend=SignatureBackend(), on_error=_on_auth_error)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.openapi = spec(raw_upload=raw_upload)
+    return JsonLog(app, log)

@@ -20,7 +20,7 @@ from inspector.sync.httpsig import MAX_SKEW_S, NonceCache, ParsedSignature, pars
 
 TOKEN_BYTES = 20  # 160 bits
 TOKEN_LIFETIME = timedelta(hours=24)
-ENROLL_ATTEMPTS_PER_MINUTE = 10
+ENROLL_FAILURES_PER_MINUTE = 10
 
 
 def normalise_token(text: str) -> str:
@@ -51,22 +51,34 @@ def create_token(store: Store, team: str, clock: Clock) -> EnrollToken:
 
 @dataclass
 class RateLimiter:
-    """At most `limit` attempts per client address per minute (enrollment brute force)."""
+    """At most `limit` refused enrollment attempts per client address per minute (token guessing).
+    Successful enrollments are never counted: an office enrolling forty laptops from one address
+    is not slowed down; once an address has failed `limit` times, it waits the minute out."""
 
-    limit: int = ENROLL_ATTEMPTS_PER_MINUTE
+    limit: int = ENROLL_FAILURES_PER_MINUTE
+    window_s: float = 60.0
     _hits: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def allow(self, address: str) -> bool:
+    def _recent(self, address: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(address, deque())
+        while hits and hits[0] < now - self.window_s:
+            hits.popleft()
+        if not hits:
+            del self._hits[address]
+        return hits
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+    def failed(self, address: str) -> None:
         now = time.monotonic()
         with self._lock:
-            hits = self._hits.setdefault(address, deque())
-            while hits and hits[0] < now - 60:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+            self._recent(address, now)
+            self._hits.setdefault(address, deque()).append(now)
+            if len(self._hits) > 100_000:  # a flood of addresses: forget the oldest
+                self._hits.pop(next(iter(self._hits)))
 
 
 class Authenticator:

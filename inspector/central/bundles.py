@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector.central.schema import device_record
+from inspector.central.policy import Forbidden
+from inspector.central.schema import active_keys, device_record
 from inspector.central.server import Central
 from inspector.sync.bundle import (
     PiecesReader,
@@ -22,10 +23,10 @@ from inspector.sync.bundle import (
     read_envelope,
     read_payload,
     record_import,
-    unwrap_key,
     write_file,
 )
-from inspector.sync.merge import ForkError, foreign_transaction, precheck
+from inspector.sync.bundle_keys import unwrap_key
+from inspector.sync.merge import ForkError
 from inspector.sync.receipts import Receipt
 from inspector.sync.wire import EventBatch, WireError, blob_refs, decode_batch
 
@@ -52,7 +53,8 @@ def check_ranges(manifest_ranges: list[dict[str, object]], batch: EventBatch, ev
 
 
 def import_bundle(central: Central, path: Path) -> BundleImport:
-    env = read_envelope(path)
+    """Import a device's bundle: staged, verified before any write, idempotent (see module doc)."""
+    env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)])
     m = env.manifest
     if env.kind != "device-to-server":
         raise _refuse("Gói loại “{kind}” không nhập được vào máy chủ.", kind=env.kind)
@@ -76,16 +78,18 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
     events = read_payload(env, key, drain)  # pass 1: authenticate everything, write nothing
     batch = decode_batch(events, max_events=max(1, m["event_count"])) if events else EventBatch([])
     check_ranges(m["event_ranges"], batch, m["event_count"])
-
-    def keys(device_id: str) -> bytes | None:
-        epochs = [r.chain[1] for r in batch.ranges if r.chain[0] == device_id]
-        return central.trusted_key(source, device_id, max(epochs))
-
+    where = f"bundle:{m['bundle_id']}"
     try:
-        precheck(central.store.conn, batch, keys=keys, server_id=central.server_id)
+        central.precheck(batch, source)  # everything the commit would refuse, before blobs go in
     except ForkError as fork:
-        central.quarantine(batch, fork, f"bundle:{m['bundle_id']}")
+        central.quarantine(central.refused_events(batch, fork.device_id, fork.epoch, fork.seq), "fork",
+                           fork.render(), where, fork.stored_hash)
         raise
+    except Forbidden as refused:
+        bad = refused.event
+        central.quarantine(central.refused_events(batch, bad.device_id, bad.epoch, bad.seq), refused.cause,
+                           refused.error.render(), where)
+        raise refused.error from refused
     needed = {sha for e in batch.events() for sha in blob_refs(e)}
     needed |= {b["sha256"] for b in m["blobs"] if b["sha256"] not in needed and central.store.scalar(
         "SELECT 1 FROM blob_refs WHERE sha256 = ? LIMIT 1", (b["sha256"],))}
@@ -99,9 +103,10 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
 
     read_payload(env, key, place)  # pass 2: blobs into the store (content-addressed, verified)
     now = central.now()
-    with foreign_transaction(central.store) as conn:
-        inserted = central.accept(conn, batch, source)
-        record_import(conn, env, stored, now)
+    try:
+        inserted = central.store_batch(batch, source, where, lambda conn: record_import(conn, env, stored, now))
+    except Forbidden as refused:
+        raise refused.error from refused
     chains = {r.chain: r.head.seq for r in batch.ranges}
     receipt = central.build_receipt(source.device_id, chains, m["bundle_id"])
     return BundleImport(m["bundle_id"], source.device_id, True, inserted, len(stored), receipt)

@@ -9,7 +9,7 @@ from inspector.sync.wire import PROTOCOL
 _SIGNED: list[dict[str, list[str]]] = [{"deviceSignature": []}]
 _ERROR = {"description": "Refused; nothing was changed",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
+_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR, "408": _ERROR, "413": _ERROR, "503": _ERROR}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,14 +52,17 @@ def spec(*, raw_upload: bool = False) -> dict[str, Any]:
             signed=False, body=_json({"type": "object", "required": [
                 "token", "public_key", "x25519_public", "label", "epoch", "protocol"]}),
             responses={"200": {"description": "Registered: server id, server keys (pin them), epoch"},
-                       "401": _ERROR, "403": _ERROR, "426": _ERROR, "429": _ERROR})},
+                       "401": _ERROR, "403": _ERROR, "409": _ERROR, "422": _ERROR, "426": _ERROR,
+                       "429": _ERROR})},
         "/sync/v1/session": {"post": _op(
             "Open a sync: server time, the server's head of each chain, limits",
             body=_json({"type": "object", "properties": {"protocol": {"const": PROTOCOL},
                                                          "chains": _CHAINS}}),
             responses={"200": {"description": "Session"}, "426": _ERROR})},
         "/sync/v1/events": {"post": _op(
-            "Push events (idempotent by device, epoch, seq and hash); the ack follows COMMIT",
+            "Push events (idempotent by device, epoch, seq and hash); the ack follows COMMIT. 403: the"
+            " device may not write an event (author or team; quarantined), 409: fork, 422: gap,"
+            " invalid, or an event time beyond the server's clock + 5 min (`clock`)",
             body=_NDJSON, responses={"200": {"description": "Acked heads and missing blobs"},
                                      "409": _ERROR, "422": _ERROR})},
         "/sync/v1/blobs/missing": {"post": _op(
@@ -74,10 +77,12 @@ def spec(*, raw_upload: bool = False) -> dict[str, Any]:
         "/sync/v1/uploads/{upload_id}": {
             "head": _op("The server's offset of an upload", params=_UPLOAD_ID,
                         responses={"200": {"description": "Offset", "headers": _OFFSET}, "404": _ERROR}),
-            "patch": _op("Append one chunk at Upload-Offset; Content-Digest is the chunk checksum",
+            "patch": _op("Append one chunk at Upload-Offset; Content-Digest is the chunk checksum."
+                         " 423: another request holds this upload",
                          params=_UPLOAD_ID, body={"content": {"application/offset+octet-stream": {}}},
                          responses={"204": {"description": "New offset", "headers": _OFFSET},
-                                    "409": _ERROR, "460": _ERROR, "422": _ERROR, "404": _ERROR}),
+                                    "409": _ERROR, "423": _ERROR, "460": _ERROR, "422": _ERROR,
+                                    "404": _ERROR, "507": _ERROR}),
         },
         "/sync/v1/changes": {"get": _op(
             "One page of reference data (the server's own signed event chain) after a cursor",

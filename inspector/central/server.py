@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 from inspector import canonical
 from inspector.central.auth import Authenticator, RateLimiter, normalise_token, token_digest
 from inspector.central.errors import ApiError, refuse
+from inspector.central.policy import Forbidden, WritePolicy, new_events
+from inspector.central.registry import settle_proposals, unsettled
 from inspector.central.schema import (
     DeviceRecord,
     device_record,
@@ -23,12 +25,13 @@ from inspector.central.schema import (
     missing_blobs,
     open_central_store,
     record_refs,
+    remember_name,
 )
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from inspector.services.context import Identity, ServiceContext, Session
 from inspector.store.device import ensure_device
-from inspector.store.events import GENESIS
+from inspector.store.events import GENESIS, Event
 from inspector.sync.httpsig import digest_matches
 from inspector.sync.keys import Signer, check_device_key, is_hex
 from inspector.sync.merge import (
@@ -37,7 +40,9 @@ from inspector.sync.merge import (
     chain_head,
     foreign_transaction,
     ingest,
+    precheck,
     stored_hash,
+    verify_heads,
 )
 from inspector.sync.receipts import ChainAck, InspectionState, Receipt
 from inspector.sync.wire import (
@@ -48,6 +53,7 @@ from inspector.sync.wire import (
     HeadStatement,
     Range,
     WireError,
+    check_times,
     decode_batch,
     encode_batch,
     parse_json,
@@ -57,16 +63,31 @@ from inspector.vault import Vault
 
 DB_NAME = "central.db"
 MAX_CHAINS = 1000
+MAX_EPOCH = 2**31
+MAX_SEQ = 2**62
 PAGE_LIMIT = 1000
 BATCH_EVENTS = 2000
 UPLOAD_CHUNK = 8 * 1024 * 1024
-_WIRE_STATUS = {"untrusted": 403, "upgrade": 426, "fork": 409}
+_WIRE_STATUS = {"untrusted": 403, "upgrade": 426, "fork": 409, "too_large": 413}
 
 
 @dataclass(frozen=True)
 class Sizes:
     batch_events: int = BATCH_EVENTS
     chunk: int = UPLOAD_CHUNK
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction around several queries, so they all see the same committed state."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
 
 
 def wire_refusal(exc: WireError) -> ApiError:
@@ -95,6 +116,17 @@ class Central:
         self.auth = Authenticator(self.clock)
         self.limiter = RateLimiter()
         self.uploads = Uploads(self.store, self.vault, self.clock)
+        self._settle_earlier_proposals()
+
+    def _settle_earlier_proposals(self) -> None:
+        """Once per store: units and people laptops sent before the registry settled proposals
+        (an earlier version kept every copy) are settled now, so duplicates merge."""
+        if self.store.scalar("SELECT value FROM central_meta WHERE key = 'proposals_settled'"):
+            return
+        with self.store.transaction() as conn:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            settle_proposals(self.ctx, conn, unsettled(conn, self.server_id), self.server_id, self.now())
+            conn.execute("INSERT INTO central_meta (key, value) VALUES ('proposals_settled', '1')")
 
     @property
     def server_id(self) -> str:
@@ -120,22 +152,38 @@ class Central:
 
     # -- enrollment ---------------------------------------------------------------------------
     def enroll(self, headers: Mapping[str, str], body: bytes, address: str) -> dict[str, Any]:
-        if not self.limiter.allow(address):
-            raise refuse(429, "rate_limited", "Quá nhiều lần đăng ký thiết bị; thử lại sau một phút.")
+        """Exchange a one-time token for a registration. Refused attempts count against the
+        client address (`RateLimiter`); an office enrolling many laptops is never slowed down."""
+        if self.limiter.blocked(address):
+            raise refuse(429, "rate_limited", "Quá nhiều lần đăng ký thiết bị không thành công; thử lại sau"
+                         " một phút.", hint="Kiểm tra lại mã đăng ký do văn phòng trung tâm cấp.")
+        try:
+            return self._enroll(headers, body)
+        except ApiError:
+            self.limiter.failed(address)
+            raise
+
+    def _enroll(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         sig = self.auth.signature(headers)
         self.auth.check_fresh(sig)
         if not digest_matches(sig.digest_header, hashlib.sha256(body).digest()):
             raise refuse(400, "digest", "Nội dung yêu cầu không khớp chữ ký.")
-        data = parse_json(body, what="đăng ký")
-        shape = {"token", "public_key", "x25519_public", "label", "epoch", "protocol"}
+        try:
+            data = parse_json(body, what="đăng ký")
+        except WireError as exc:
+            raise wire_refusal(exc) from exc
+        if isinstance(data, dict) and data.get("protocol") != PROTOCOL:
+            raise refuse(426, "upgrade", "Phiên bản phần mềm không tương thích với máy chủ.",
+                         hint="Cập nhật phần mềm lên phiên bản mới nhất.")
+        shape = {"token", "public_key", "x25519_public", "label", "epoch", "protocol", "person"}
         if not (isinstance(data, dict) and set(data) == shape and is_hex(data["public_key"], 64)
                 and is_hex(data["x25519_public"], 64) and isinstance(data["token"], str)
                 and isinstance(data["label"], str) and isinstance(data["epoch"], int)
-                and 1 <= data["epoch"] < 2**31 and len(data["token"]) <= 200):
+                and not isinstance(data["epoch"], bool) and 1 <= data["epoch"] < 2**31
+                and len(data["token"]) <= 200 and isinstance(data["person"], dict)
+                and set(data["person"]) == {"id", "name"} and isinstance(data["person"]["id"], str)
+                and 0 < len(data["person"]["id"]) <= 64 and isinstance(data["person"]["name"], str)):
             raise refuse(422, "invalid", "Yêu cầu đăng ký không hợp lệ.")
-        if data["protocol"] != PROTOCOL:
-            raise refuse(426, "upgrade", "Phiên bản phần mềm không tương thích với máy chủ.",
-                         hint="Cập nhật phần mềm lên phiên bản mới nhất.")
         public = bytes.fromhex(data["public_key"])
         if not check_device_key(sig.keyid, public) or not sig.verify("POST", "/sync/v1/enroll", public):
             raise refuse(401, "bad_signature", "Chữ ký của yêu cầu đăng ký không hợp lệ.")
@@ -156,6 +204,14 @@ class Central:
         if existing is not None and not existing.active:
             raise refuse(403, "revoked", "Thiết bị này đã bị thu hồi; không đăng ký lại được.",
                          hint="Liên hệ văn phòng trung tâm.")
+        person_id = data["person"]["id"]
+        person_name = clean(data["person"]["name"], label="Tên người dùng", max_length=120) or "người dùng"
+        holder = self.store.scalar("SELECT device_id FROM central_devices WHERE person_id = ? AND device_id != ?"
+                                   " AND status = 'active'", (person_id, sig.keyid))
+        if holder is not None:
+            raise refuse(409, "person_taken", "Người dùng của máy này đã được đăng ký với một thiết bị khác.",
+                         hint="Mỗi người dùng đăng ký một thiết bị; liên hệ văn phòng trung tâm để thu hồi"
+                              " thiết bị cũ.")
         epoch = data["epoch"] if existing is None else max(existing.epoch, data["epoch"]) + 1
         label = clean(data["label"][:120], label="Tên thiết bị", max_length=120) or "thiết bị"
         now = self.now()
@@ -166,10 +222,14 @@ class Central:
                 raise refuse(401, "token_used", "Mã đăng ký này đã được dùng.")
             conn.execute(
                 "INSERT INTO central_devices (device_id, public_key, x25519_public, team, label, epoch,"
-                " status, enrolled_at) VALUES (?,?,?,?,?,?, 'active', ?) ON CONFLICT (device_id) DO"
-                " UPDATE SET epoch = excluded.epoch, team = excluded.team, label = excluded.label,"
-                " x25519_public = excluded.x25519_public, enrolled_at = excluded.enrolled_at",
-                (sig.keyid, public, bytes.fromhex(data["x25519_public"]), token[0], label, epoch, now))
+                " status, enrolled_at, person_id, person_name) VALUES (?,?,?,?,?,?, 'active', ?,?,?)"
+                " ON CONFLICT (device_id) DO UPDATE SET epoch = excluded.epoch, team = excluded.team,"
+                " label = excluded.label, x25519_public = excluded.x25519_public,"
+                " enrolled_at = excluded.enrolled_at, person_id = excluded.person_id,"
+                " person_name = excluded.person_name",
+                (sig.keyid, public, bytes.fromhex(data["x25519_public"]), token[0], label, epoch, now,
+                 person_id, person_name))
+            remember_name(conn, person_id, person_name, sig.keyid, now)
             self.ctx.record(conn, "device.enrolled", sig.keyid, {
                 "epoch": epoch, "team": token[0], "label": label, "public_key": data["public_key"],
                 "x25519_public": data["x25519_public"]})
@@ -186,38 +246,41 @@ class Central:
         for item in value:
             if not (isinstance(item, list) and len(item) == 3 and is_hex(item[0], 32)
                     and all(isinstance(v, int) and not isinstance(v, bool) for v in item[1:])
-                    and item[1] >= 1 and item[2] >= 0):
+                    and 1 <= item[1] <= MAX_EPOCH and 0 <= item[2] <= MAX_SEQ):
                 raise refuse(422, "invalid", "Danh sách chuỗi sự kiện không hợp lệ.")
             out[(item[0], item[1])] = item[2]
         return out
 
-    def held_head(self, requester: str, chain: ChainKey, client_seq: int | None) -> tuple[int, str]:
+    def held_head(self, conn: sqlite3.Connection, requester: str, chain: ChainKey,
+                  client_seq: int | None) -> tuple[int, str]:
         """The server's head of a chain. For a chain the requester only relays, capped at what the
         requester holds: the server being ahead of a relayer is normal, and only comparable there."""
-        seq, hash_ = chain_head(self.store.conn, chain)
+        seq, hash_ = chain_head(conn, chain)
         if chain[0] != requester and client_seq is not None and client_seq < seq:
-            at = stored_hash(self.store.conn, *chain, client_seq) if client_seq else GENESIS
+            at = stored_hash(conn, *chain, client_seq) if client_seq else GENESIS
             return client_seq, at or GENESIS
         return seq, hash_
 
-    def own_chains(self, device_id: str) -> list[ChainKey]:
-        rows = self.store.conn.execute("SELECT DISTINCT epoch FROM events WHERE device_id = ?"
-                                       " ORDER BY epoch", (device_id,))
+    @staticmethod
+    def own_chains(conn: sqlite3.Connection, device_id: str) -> list[ChainKey]:
+        rows = conn.execute("SELECT DISTINCT epoch FROM events WHERE device_id = ? ORDER BY epoch", (device_id,))
         return [(device_id, int(r[0])) for r in rows]
 
-    def session(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
+    def session(self, device: DeviceRecord, body: bytes, conn: sqlite3.Connection) -> dict[str, Any]:
+        """Read only (a reader connection): heads, server time, limits."""
         data = parse_json(body, what="phiên đồng bộ")
-        if not isinstance(data, dict) or set(data) != {"protocol", "chains"}:
-            raise refuse(422, "invalid", "Yêu cầu mở phiên đồng bộ không hợp lệ.")
-        if data["protocol"] != PROTOCOL:
+        if isinstance(data, dict) and data.get("protocol") != PROTOCOL:
             raise refuse(426, "upgrade", "Phiên bản phần mềm không tương thích với máy chủ.",
                          hint="Cập nhật phần mềm lên phiên bản mới nhất.")
+        if not isinstance(data, dict) or set(data) != {"protocol", "chains"}:
+            raise refuse(422, "invalid", "Yêu cầu mở phiên đồng bộ không hợp lệ.")
         requested = self._chains(data["chains"])
-        heads = []
-        for chain in sorted(set(requested) | set(self.own_chains(device.device_id))):
-            seq, hash_ = self.held_head(device.device_id, chain, requested.get(chain))
-            heads.append({"device": chain[0], "epoch": chain[1], "seq": seq, "hash": hash_})
-        refdata = chain_head(self.store.conn, (self.server_id, self.identity.epoch))
+        with snapshot(conn):
+            heads = []
+            for chain in sorted(set(requested) | set(self.own_chains(conn, device.device_id))):
+                seq, hash_ = self.held_head(conn, device.device_id, chain, requested.get(chain))
+                heads.append({"device": chain[0], "epoch": chain[1], "seq": seq, "hash": hash_})
+            refdata = chain_head(conn, (self.server_id, self.identity.epoch))
         return {"protocol": PROTOCOL, "server_id": self.server_id, "server_time": self.auth.now_s(),
                 "device": {"device_id": device.device_id, "epoch": device.epoch, "team": device.team},
                 "heads": heads, "refdata": {"seq": refdata[0], "hash": refdata[1]},
@@ -225,12 +288,22 @@ class Central:
                            "chunk": self.sizes.chunk, "max_blob": MAX_BLOB}}
 
     def accept(self, conn: sqlite3.Connection, batch: EventBatch, pusher: DeviceRecord | None) -> int:
-        """Ingest a batch inside the caller's transaction: events, refs, signed heads."""
+        """Ingest a batch inside the caller's transaction: check what the sender may write,
+        store and project the events, settle registry proposals, record refs and signed heads.
+        Raises ForkError, Forbidden or WireError; the caller rolls back."""
         def keys(device_id: str) -> bytes | None:
             epochs = {r.chain[1] for r in batch.ranges if r.chain[0] == device_id}
             return self.trusted_key(pusher, device_id, max(epochs))
 
+        now = self.now()
+        verify_heads(batch, keys)  # before anything is looked at: only trusted chains are checked
+        new = new_events(conn, batch)
+        check_times((e for e in new if e.device_id != self.server_id), self.clock.now())
+        policy = WritePolicy(conn, self.server_id, now)
+        policy.check(new)
         result = ingest(conn, batch, keys=keys, server_id=self.server_id)
+        policy.record_owners()
+        settle_proposals(self.ctx, conn, result.inserted, self.server_id, now)
         record_refs(conn, result.inserted)
         for r in batch.ranges:
             conn.execute(
@@ -240,30 +313,67 @@ class Central:
                 (r.head.device_id, r.head.epoch, r.head.seq, r.head.hash, r.head.signature))
         return result.count
 
-    def quarantine(self, batch: EventBatch, fork: ForkError, source: str) -> None:
-        events = [e for r in batch.ranges for e in r.events
-                  if (e.device_id, e.epoch) == (fork.device_id, fork.epoch) and e.seq >= fork.seq]
+    def precheck(self, batch: EventBatch, pusher: DeviceRecord) -> None:
+        """Everything `accept` would refuse, writing nothing (a bundle, before its blobs go in)."""
+        conn = self.store.conn
+        with snapshot(conn):
+            verify_heads(batch, lambda device_id: self.trusted_key(pusher, device_id, max(
+                r.chain[1] for r in batch.ranges if r.chain[0] == device_id)))
+            new = new_events(conn, batch)
+            check_times((e for e in new if e.device_id != self.server_id), self.clock.now())
+            WritePolicy(conn, self.server_id, self.now(), write=False).check(new)
+            precheck(conn, batch, keys=lambda _: None, server_id=self.server_id, heads_checked=True)
+
+    def refused_events(self, batch: EventBatch, device_id: str, epoch: int, seq: int) -> list[Event]:
+        return [e for r in batch.ranges for e in r.events
+                if (e.device_id, e.epoch) == (device_id, epoch) and e.seq >= seq]
+
+    def quarantine(self, events: list[Event], cause: str, detail: str, source: str,
+                   stored_hash: str = "") -> None:
+        """Keep refused events for the office (`central quarantine`), never applied."""
         with self.store.transaction() as conn:
-            for event in events:
+            for n, event in enumerate(events):
                 conn.execute(
-                    "INSERT INTO quarantine (device_id, epoch, seq, stored_hash, received_hash, reason,"
-                    " source, received_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (received_hash)"
-                    " DO NOTHING", (event.device_id, event.epoch, event.seq,
-                                    fork.stored_hash if event.seq == fork.seq else "", event.hash,
-                                    canonical.dumps(event.to_wire()), source, self.now()))
+                    "INSERT INTO quarantine (device_id, epoch, seq, stored_hash, received_hash, event, source,"
+                    " received_at, cause, detail) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (received_hash)"
+                    " DO NOTHING", (event.device_id, event.epoch, event.seq, stored_hash if n == 0 else "",
+                                    event.hash, canonical.dumps(event.to_wire()), source, self.now(), cause,
+                                    detail[:500]))
+
+    def store_batch(self, batch: EventBatch, pusher: DeviceRecord, source: str,
+                    extra: Callable[[sqlite3.Connection], None] | None = None) -> int:
+        """`accept` in its own transaction; a fork or a forbidden write is quarantined (in a
+        transaction of its own, after the rollback) and refused."""
+        try:
+            with foreign_transaction(self.store) as conn:
+                inserted = self.accept(conn, batch, pusher)
+                if extra is not None:
+                    extra(conn)
+        except ForkError as fork:
+            self.quarantine(self.refused_events(batch, fork.device_id, fork.epoch, fork.seq), "fork",
+                            fork.render(), source, fork.stored_hash)
+            raise
+        except Forbidden as refused:
+            bad = refused.event
+            self.quarantine(self.refused_events(batch, bad.device_id, bad.epoch, bad.seq), refused.cause,
+                            refused.error.render(), source)
+            raise
+        return inserted
 
     def push(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
         try:
             batch = decode_batch(body)
-            with foreign_transaction(self.store) as conn:
-                inserted = self.accept(conn, batch, device)
+            def seen(conn: sqlite3.Connection) -> None:
                 conn.execute("UPDATE central_devices SET last_seen = ? WHERE device_id = ?",
                              (self.now(), device.device_id))
+
+            inserted = self.store_batch(batch, device, f"push:{device.device_id}", seen)
         except ForkError as fork:
-            self.quarantine(batch, fork, f"push:{device.device_id}")
             raise ApiError(409, "fork", fork, extra={
                 "device": fork.device_id, "epoch": fork.epoch, "seq": fork.seq,
                 "stored_hash": fork.stored_hash}) from fork
+        except Forbidden as refused:
+            raise refused.api_error() from refused
         except WireError as exc:
             raise wire_refusal(exc) from exc
         chains = sorted({r.chain for r in batch.ranges})
@@ -276,67 +386,83 @@ class Central:
 
     def want(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
         """Have/want: which of these blobs the server lacks — with an upload started (or resumed,
-        at the server's offset) for each one it expects, so the client can send chunks at once."""
+        at the server's offset) for each one this device may send, so it can send chunks at once."""
         data = parse_json(body, what="danh sách tệp")
         if not (isinstance(data, dict) and set(data) == {"have"} and isinstance(data["have"], list)
                 and len(data["have"]) <= 10_000 and all(
                     isinstance(h, list) and len(h) == 2 and is_hex(h[0], 64) and isinstance(h[1], int)
-                    and not isinstance(h[1], bool) and h[1] >= 0 for h in data["have"])):
+                    and not isinstance(h[1], bool) and 0 <= h[1] <= MAX_BLOB for h in data["have"])):
             raise refuse(422, "invalid", "Danh sách tệp không hợp lệ.")
         have = sorted({(h[0], h[1]) for h in data["have"]})
         held = held_blobs(self.store.conn, [sha for sha, _ in have])
         want = [(sha, size) for sha, size in have if sha not in held]
-        return {"want": [sha for sha, _ in want],
-                "uploads": self.uploads.start_many(device.device_id, want)}
+        return {"want": [sha for sha, _ in want], "uploads": self.uploads.start_many(device, want)}
 
-    def changes(self, device: DeviceRecord, since: int, limit: int) -> tuple[bytes, int, bool]:
-        """One page of the server's reference-data chain, ending at a head it signs."""
+    def start_upload(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
+        data = parse_json(body, what="yêu cầu tải tệp")
+        if not isinstance(data, dict) or set(data) != {"sha256", "size"}:
+            raise refuse(422, "invalid", "Yêu cầu tải tệp không hợp lệ.",
+                         hint="Cần đúng hai trường “sha256” và “size”.")
+        return self.uploads.start(device, data["sha256"], data["size"])
+
+    def changes(self, device: DeviceRecord, since: int, limit: int,
+                conn: sqlite3.Connection) -> tuple[bytes, int, bool]:
+        """One page of the server's reference-data chain, ending at a head it signs (read only)."""
+        if not (0 <= since <= MAX_SEQ and 0 <= limit <= MAX_SEQ):
+            raise refuse(422, "invalid", "Tham số trang dữ liệu không hợp lệ.")
         chain = (self.server_id, self.identity.epoch)
         limit = max(1, min(limit, PAGE_LIMIT))
-        events = chain_events(self.store.conn, chain, since, since + limit)
+        with snapshot(conn):
+            events = chain_events(conn, chain, since, since + limit)
+            more = bool(events) and chain_head(conn, chain)[0] > events[-1].seq
         if not events:
             return b"", since, False
         last = events[-1]
         head = HeadStatement(last.device_id, last.epoch, last.seq, last.hash).signed_by(self.signer)
-        more = chain_head(self.store.conn, chain)[0] > last.seq
         return encode_batch([Range(head, events[0].seq, events)]), last.seq, more
 
     # -- receipts -----------------------------------------------------------------------------
-    def build_receipt(self, device_id: str, chains: dict[ChainKey, int],
-                      bundle_id: str | None = None) -> Receipt:
-        conn = self.store.conn
-        acks = []
-        for chain in sorted(set(chains) | set(self.own_chains(device_id))):
-            seq, hash_ = self.held_head(device_id, chain, chains.get(chain))
-            if seq:
-                acks.append(ChainAck(chain[0], chain[1], seq, hash_))
-        blobs: set[str] = set()
-        inspections: set[str] = set()
-        for ack in acks:
-            key = (ack.device_id, ack.epoch)
-            blobs |= {r[0] for r in conn.execute(
-                "SELECT DISTINCT r.sha256 FROM blob_refs r JOIN blobs b ON b.sha256 = r.sha256"
-                " AND b.state = 'ok' WHERE r.device_id = ? AND r.epoch = ?", key)}
-            inspections |= {r[0] for r in conn.execute(
-                "SELECT DISTINCT inspection_id FROM event_inspections WHERE device_id = ? AND epoch = ?",
-                key)}
-        missing = dict(conn.execute(
-            "SELECT r.inspection_id, count(DISTINCT r.sha256) FROM blob_refs r LEFT JOIN blobs b"
-            " ON b.sha256 = r.sha256 AND b.state = 'ok' WHERE b.sha256 IS NULL"
-            " GROUP BY r.inspection_id").fetchall())
-        states = tuple(InspectionState(i, missing.get(i, 0) == 0, int(missing.get(i, 0)))
-                       for i in sorted(inspections))
+    def build_receipt(self, device_id: str, chains: dict[ChainKey, int], bundle_id: str | None = None,
+                      conn: sqlite3.Connection | None = None) -> Receipt:
+        """What the server durably holds of these chains (and the device's own): heads, blobs,
+        and for each inspection they touch whether evidence is still missing. Costs in proportion
+        to those chains, not to the store."""
+        conn = conn or self.store.conn
+        with snapshot(conn):
+            acks = []
+            for chain in sorted(set(chains) | set(self.own_chains(conn, device_id))):
+                seq, hash_ = self.held_head(conn, device_id, chain, chains.get(chain))
+                if seq:
+                    acks.append(ChainAck(chain[0], chain[1], seq, hash_))
+            blobs: set[str] = set()
+            inspections: set[str] = set()
+            for ack in acks:
+                key = (ack.device_id, ack.epoch)
+                blobs |= {r[0] for r in conn.execute(
+                    "SELECT DISTINCT r.sha256 FROM blob_refs r JOIN blobs b ON b.sha256 = r.sha256"
+                    " AND b.state = 'ok' WHERE r.device_id = ? AND r.epoch = ?", key)}
+                inspections |= {r[0] for r in conn.execute(
+                    "SELECT DISTINCT inspection_id FROM event_inspections WHERE device_id = ? AND epoch = ?",
+                    key)}
+            states = []
+            for inspection in sorted(inspections):
+                missing = int(conn.execute(
+                    "SELECT count(DISTINCT r.sha256) FROM blob_refs r LEFT JOIN blobs b ON b.sha256 = r.sha256"
+                    " AND b.state = 'ok' WHERE r.inspection_id = ? AND b.sha256 IS NULL",
+                    (inspection,)).fetchone()[0])
+                states.append(InspectionState(inspection, missing == 0, missing))
         return Receipt(secrets.token_hex(16), self.server_id, device_id, self.now(), tuple(acks),
-                       tuple(sorted(blobs)), states, bundle_id)
+                       tuple(sorted(blobs)), tuple(states), bundle_id)
 
-    def receipt(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
+    def receipt(self, device: DeviceRecord, body: bytes, conn: sqlite3.Connection) -> dict[str, Any]:
         data = parse_json(body, what="yêu cầu biên nhận")
         if not isinstance(data, dict) or set(data) != {"chains"}:
             raise refuse(422, "invalid", "Yêu cầu biên nhận không hợp lệ.")
-        receipt = self.build_receipt(device.device_id, self._chains(data["chains"]))
+        receipt = self.build_receipt(device.device_id, self._chains(data["chains"]), conn=conn)
         return {"receipt": receipt.body(), "sig": receipt.sign(self.signer).hex()}
 
-    def health(self) -> dict[str, Any]:
-        with contextlib.closing(self.store.conn.execute("SELECT 1")) as cur:
+    def health(self, conn: sqlite3.Connection) -> dict[str, Any]:
+        """Liveness, answered on a reader connection: it never waits behind a write."""
+        with contextlib.closing(conn.execute("SELECT 1")) as cur:
             cur.fetchone()
         return {"status": "ok", "server_id": self.server_id, "protocol": PROTOCOL}

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import io
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from inspector.central.bundles import import_bundle, write_receipt_file
 from inspector.central.server import Central
 from inspector.cli.common import print_json, print_table
 from inspector.domain import STATUSES
-from inspector.store.audit import verify_store
 from inspector.text import ui_date, ui_datetime
 
 CENTRAL_DIR_ENV = "INSPECTOR_CENTRAL_DIR"
@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     serve = csub.add_parser("serve", parents=[common], help="chạy máy chủ đồng bộ")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--trusted-proxy", action="append", default=[], metavar="ĐỊA_CHỈ_IP",
+                       help="proxy (TLS) được tin để đọc X-Forwarded-For; lặp lại cho nhiều proxy")
     serve.set_defaults(handler=_serve)
     tok = csub.add_parser("enroll-token", parents=[common], help="cấp mã đăng ký thiết bị (dùng một lần, 24 giờ)")
     tok.add_argument("--team", required=True, metavar="ĐOÀN")
@@ -80,17 +82,19 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     exr.add_argument("--device", required=True, metavar="THIẾT_BỊ")
     exr.add_argument("-o", "--output", required=True, type=Path, metavar="TỆP")
     exr.set_defaults(handler=_export_receipt)
-    ver = csub.add_parser("verify", parents=[common], help="kiểm tra chuỗi sự kiện và các bảng của máy chủ")
+    ver = csub.add_parser("verify", parents=[common],
+                          help="kiểm tra chuỗi sự kiện, các bảng và băm lại mọi tệp minh chứng của máy chủ")
+    ver.add_argument("--quick", action="store_true", help="bỏ qua việc băm lại các tệp minh chứng")
     ver.set_defaults(handler=_verify)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from inspector.central.app import serve
+    from inspector.central.serve import serve
 
     directory = central_dir(args)
     print(f"Máy chủ trung tâm: dữ liệu tại {directory}; lắng nghe http://{args.host}:{args.port}"
           " (Ctrl+C để dừng).", flush=True)
-    serve(directory, args.host, args.port)
+    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy))
     return 0
 
 
@@ -197,11 +201,22 @@ def _export_receipt(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    shown = {"at": 0.0}
+
+    def progress(done: int, total: int) -> None:
+        if done == total or time.monotonic() - shown["at"] >= 1.0:
+            print(f"Đang băm lại tệp minh chứng: {done}/{total}", flush=True)
+            shown["at"] = time.monotonic()
+
     with open_central(args) as central:
-        report = verify_store(central.store, scratch_dir=central.vault.tmp)
-        integrity = central.store.scalar("PRAGMA integrity_check")
-    for p in report.chain_problems + report.projection_problems:
+        report = admin.verify(central, quick=args.quick, progress=progress)
+    for p in report.audit.chain_problems + report.audit.projection_problems:
         print(p.render())
-    ok = report.ok and integrity == "ok"
-    print(f"{'Hợp lệ' if ok else 'KHÔNG hợp lệ'}: {report.event_count} sự kiện; kiểm tra tệp: {integrity}.")
-    return 0 if ok else 1
+    labels = {"missing": "không có trên đĩa", "corrupt": "nội dung không khớp mã băm"}
+    for b in report.blob_problems:
+        print(f"Tệp minh chứng {b.sha256}: {labels[b.problem]}.")
+    blobs = ("bỏ qua băm lại tệp minh chứng (--quick)" if report.quick
+             else f"{report.blobs_checked} tệp minh chứng, {len(report.blob_problems)} tệp lỗi")
+    print(f"{'Hợp lệ' if report.ok else 'KHÔNG hợp lệ'}: {report.audit.event_count} sự kiện; {blobs};"
+          f" kiểm tra tệp cơ sở dữ liệu: {report.integrity}.")
+    return 0 if report.ok else 1

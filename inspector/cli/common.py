@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path, PurePath
 from typing import Any
 
 from inspector.keys import Unlocker, recovery_sheet
@@ -55,8 +59,32 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
     return ws
 
 
+def jsonable(value: Any) -> Any:
+    """Plain JSON data all the way down: dataclasses become objects, tuples and sets lists, paths
+    and datetimes strings, bytes hex. Anything else is a bug, not a repr in the output."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, Path | PurePath):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    json.dump(jsonable(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
 

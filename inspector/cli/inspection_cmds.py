@@ -64,7 +64,7 @@ def _show(args: argparse.Namespace) -> int:
             print_json({
                 "inspection": {**insp.summary.__dict__, **{k: v for k, v in insp.__dict__.items()
                                                           if k not in ("summary", "team", "subjects")}},
-                "team": insp.team.__dict__ if insp.team else None,
+                "team": insp.team,
                 "subjects": [x.__dict__ for x in insp.subjects],
                 "findings": [f.__dict__ for fs in matrix.cells.values() for f in fs],
                 "evidence": [e.__dict__ for e in evidence],

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from inspector.cli.common import open_workspace, print_json, print_table
-from inspector.sync.client import SyncProgress
+from inspector.ops import inline_committer
+from inspector.sync.progress import SyncProgress
 from inspector.sync.state import STATE_LABELS
 from inspector.text import human_size, ui_datetime
 
@@ -52,7 +53,8 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
 
 def _enroll(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        result = ws.services.sync.enroll(args.server, args.token, args.label)
+        result = ws.services.sync.enroll(args.server, args.token, args.label,
+                                         commit=inline_committer(ws.services))
     print(f"Đã đăng ký thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn “{result.team}”.")
     print(f"Vân tay khóa máy chủ: {result.server_fingerprint} — đối chiếu với văn phòng trung tâm.")
     return 0
@@ -79,7 +81,8 @@ class _Printer:
 
 def _sync(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        result = ws.services.sync.sync(None if args.json else _Printer(), server_url=args.server)
+        result = ws.services.sync.sync(None if args.json else _Printer(), server_url=args.server,
+                                       commit=inline_committer(ws.services))
     if args.json:
         print_json(result.__dict__)
         return 0
@@ -176,7 +179,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
-        outcome = ws.services.sync.import_bundle(args.file)
+        outcome = ws.services.sync.import_bundle(args.file, commit=inline_committer(ws.services))
     if outcome.kind == "receipt" and outcome.receipt is not None:
         r = outcome.receipt
         done = sum(1 for i in r.inspections if i.complete)

@@ -22,6 +22,7 @@ from inspector.errors import NotFoundError, UserError
 from inspector.ids import uuid7
 from inspector.issuers import clean_abbreviation
 from inspector.services.context import ServiceContext
+from inspector.store.projection import canonical_id
 from inspector.text import clean, fold
 
 
@@ -54,7 +55,9 @@ class RegistryService:
 
     # -- units ------------------------------------------------------------------------------
     def unit(self, unit_id: str) -> Unit:
-        row = self.ctx.store.one("SELECT * FROM units WHERE id = ?", (unit_id,))
+        """A unit; one the central registry merged into another resolves to that one."""
+        row = self.ctx.store.one("SELECT * FROM units WHERE id = ?", (canonical_id(self.ctx.store.conn, "units",
+                                                                                   unit_id),))
         if row is None:
             raise NotFoundError("Không tìm thấy đơn vị “{id}”.", hint="Chọn đơn vị trong danh sách.",
                                 id=unit_id)
@@ -62,9 +65,16 @@ class RegistryService:
 
     def units(self, *, include_archived: bool = False) -> list[Unit]:
         rows = self.ctx.store.query(
-            "SELECT * FROM units WHERE archived = 0 OR :all ORDER BY name", {"all": include_archived}
-        )
+            "SELECT * FROM units WHERE (archived = 0 OR :all) AND merged_into IS NULL ORDER BY name",
+            {"all": include_archived})
         return [_unit(r) for r in rows]
+
+    def _editable(self, table: str, entity_id: str, what: str) -> None:
+        """Entries of the central registry are the office's: a laptop does not edit them."""
+        if self.ctx.store.scalar(f"SELECT central FROM {table} WHERE id = ?", (entity_id,)):
+            raise UserError("{what} này thuộc danh mục chung do văn phòng trung tâm quản lý; không sửa được"
+                            " trên máy này.", hint="Đề nghị văn phòng trung tâm sửa; thay đổi sẽ đến máy ở lần"
+                                                  " đồng bộ tới.", what=what)
 
     def unit_path(self, unit_id: str) -> list[Unit]:
         """The unit and its ancestors, root first (for headers such as 'UBND THÀNH PHỐ HÀ NỘI')."""
@@ -90,7 +100,7 @@ class RegistryService:
             raise UserError("Loại đơn vị “{value}” không hợp lệ.", hint="Chọn loại đơn vị trong danh sách.",
                             value=unit_type)
         if parent_id:
-            self.unit(parent_id)
+            parent_id = self.unit(parent_id).id
         return {
             "parent_id": parent_id or None,
             "name": clean(name, label="Tên đơn vị", required=True, max_length=300),
@@ -103,7 +113,8 @@ class RegistryService:
                  address: str = "") -> Unit:
         fields = self._unit_fields(name, unit_type, code, address, parent_id)
         siblings = self.ctx.store.query(
-            "SELECT name FROM units WHERE parent_id IS ? AND archived = 0", (fields["parent_id"],))
+            "SELECT name FROM units WHERE parent_id IS ? AND archived = 0 AND merged_into IS NULL",
+            (fields["parent_id"],))
         if any(fold(r["name"]) == fold(fields["name"]) for r in siblings):
             raise UserError("Đơn vị “{name}” đã có trong cùng cấp.",
                             hint="Chọn đơn vị sẵn có thay vì thêm mới.", name=fields["name"])
@@ -114,7 +125,8 @@ class RegistryService:
 
     def update_unit(self, unit_id: str, *, name: str, unit_type: str, code: str = "",
                     address: str = "", parent_id: str | None = None) -> Unit:
-        self.unit(unit_id)
+        unit_id = self.unit(unit_id).id
+        self._editable("units", unit_id, "Đơn vị")
         fields = self._unit_fields(name, unit_type, code, address, parent_id)
         if parent_id and (parent_id == unit_id or parent_id in self.descendants(unit_id)):
             raise UserError("Không thể đặt một đơn vị làm cấp trên của chính nó.",
@@ -125,14 +137,15 @@ class RegistryService:
 
     # -- people -----------------------------------------------------------------------------
     def person(self, person_id: str) -> Person:
-        row = self.ctx.store.one("SELECT * FROM people WHERE id = ?", (person_id,))
+        row = self.ctx.store.one("SELECT * FROM people WHERE id = ?",
+                                 (canonical_id(self.ctx.store.conn, "people", person_id),))
         if row is None:
             raise NotFoundError("Không tìm thấy người có mã “{id}”.", id=person_id)
         return _person(row)
 
     def people(self, *, unit_id: str | None = None, search: str = "") -> list[Person]:
         rows = self.ctx.store.query(
-            "SELECT * FROM people WHERE archived = 0 AND (:u IS NULL OR unit_id = :u)"
+            "SELECT * FROM people WHERE archived = 0 AND merged_into IS NULL AND (:u IS NULL OR unit_id = :u)"
             " ORDER BY full_name", {"u": unit_id})
         key = fold(search)
         return [_person(r) for r in rows if not key or key in fold(r["full_name"] + " " + r["position"])]
@@ -140,7 +153,7 @@ class RegistryService:
     def _person_fields(self, full_name: str, position: str, unit_id: str | None,
                        holds_leadership: bool, honorific: str) -> dict[str, Any]:
         if unit_id:
-            self.unit(unit_id)
+            unit_id = self.unit(unit_id).id
         return {
             "full_name": clean(full_name, label="Họ và tên", required=True, max_length=120),
             "position": clean(position, label="Chức vụ", max_length=200),
@@ -162,6 +175,8 @@ class RegistryService:
                       honorific: str | None = None) -> Person:
         """`honorific=None` keeps the recorded one (callers that do not edit it leave it alone)."""
         current = self.person(person_id)
+        person_id = current.id
+        self._editable("people", person_id, "Người")
         fields = self._person_fields(full_name, position, unit_id, holds_leadership,
                                      current.honorific if honorific is None else honorific)
         with self.ctx.store.transaction() as conn:

@@ -138,11 +138,15 @@ def head(conn: sqlite3.Connection, device_id: str, epoch: int) -> tuple[int, str
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
 
+HLC_MAX = 2**63 - 1  # SQLite's largest integer
+
+
 def next_hlc(conn: sqlite3.Connection, now: datetime) -> int:
-    """A hybrid logical clock: never behind the wall clock, always after every known event."""
+    """A hybrid logical clock: never behind the wall clock, always after every known event.
+    Never past SQLite's integer range: at the cap, order falls back to (device, epoch, seq)."""
     last = conn.execute("SELECT max(hlc) FROM events").fetchone()[0] or 0
     wall = int(now.timestamp() * 1000) << HLC_SHIFT
-    return max(wall, int(last) + 1)
+    return min(max(wall, int(last) + 1), HLC_MAX)
 
 
 def make_event(

@@ -376,8 +376,38 @@ ALTER TABLE signatures ADD COLUMN override_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE inspections ADD COLUMN seal_reason TEXT NOT NULL DEFAULT '';
 """
 
+# The central registry (units and people are the office's reference data: a laptop's new entry
+# is a proposal the server merges into an existing one or registers), corrections found without
+# reading the log, an index on every foreign-key column that had none (inserting a parent row
+# while a scoped re-projection has deferred violations pending searches its children: without
+# an index that is a scan of the whole table per row), and chains the server refused to take
+# from this device (not sent again).
+_V5 = """
+ALTER TABLE units ADD COLUMN merged_into TEXT;
+ALTER TABLE units ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE people ADD COLUMN merged_into TEXT;
+ALTER TABLE people ADD COLUMN central INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX inspections_supersedes ON inspections (supersedes);
+CREATE INDEX inspections_team ON inspections (team_id);
+CREATE INDEX findings_subject ON findings (subject_id);
+CREATE INDEX subjects_person ON subjects (person_id);
+CREATE INDEX evidence_finding ON evidence (finding_id);
+CREATE INDEX requirements_unit ON requirements (responsible_unit_id);
+CREATE INDEX requirements_person ON requirements (responsible_person_id);
+CREATE INDEX team_members_person ON team_members (person_id);
+CREATE TABLE sync_refused (
+    device_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    refused_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, epoch)
+);
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
 LATEST = MIGRATIONS[-1][0]
 
 

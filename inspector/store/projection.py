@@ -55,7 +55,33 @@ def _encode(column: str, value: Any) -> Any:
     return value
 
 
+# Columns that name a registry entry. A unit or person merged into another (the central
+# registry's decision, `unit.merged` / `person.merged`) is replaced by the one it was merged into,
+# whenever an event names it: the projection only ever points at canonical entries.
+REF_COLUMNS = {"parent_id": "units", "unit_id": "units", "responsible_unit_id": "units",
+               "person_id": "people", "responsible_person_id": "people"}
+
+
+def canonical_id(conn: sqlite3.Connection, table: str, entity_id: str) -> str:
+    """The entry `entity_id` was merged into (following merges), or itself."""
+    current = entity_id
+    for _ in range(16):
+        row = conn.execute(f"SELECT merged_into FROM {table} WHERE id = ?", (current,)).fetchone()
+        if row is None or row[0] is None:
+            break
+        current = str(row[0])
+    return current
+
+
+def _refs(conn: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]:
+    for column in REF_COLUMNS.keys() & row.keys():
+        if row[column]:
+            row[column] = canonical_id(conn, REF_COLUMNS[column], row[column])
+    return row
+
+
 def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+    row = _refs(conn, row)
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values()))
@@ -64,6 +90,7 @@ def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
 def _update(conn: sqlite3.Connection, table: str, key: str, fields: dict[str, Any]) -> None:
     if not fields:
         return
+    fields = _refs(conn, fields)
     sets = ", ".join(f"{c} = ?" for c in fields)
     cur = conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*fields.values(), key))
     if cur.rowcount != 1:
@@ -89,6 +116,63 @@ def _updated(table: str, allowed: tuple[str, ...]) -> Reducer:
     return reduce
 
 
+def _registry_updated(table: str, allowed: tuple[str, ...]) -> Reducer:
+    """A device's edit of a unit or person. Entries of the central registry change only through
+    the server's `*.registered` events: a device's edit of one is kept in the log, not applied."""
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        row = conn.execute(f"SELECT central FROM {table} WHERE id = ?", (ev.entity_id,)).fetchone()
+        if row is None:
+            raise BugError(f"projection: {table} row {ev.entity_id} not found")
+        if not row[0]:
+            _update(conn, table, ev.entity_id, {**_pick(ev.payload, allowed), "updated_at": ev.at})
+
+    return reduce
+
+
+def _registered(table: str, allowed: tuple[str, ...]) -> Reducer:
+    """The central registry publishes an entry (a laptop's proposal it accepted, or its own)."""
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        fields = _refs(conn, {**_pick(ev.payload, allowed), "central": 1, "merged_into": None,
+                              "updated_at": ev.at})
+        if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (ev.entity_id,)).fetchone():
+            sets = ", ".join(f"{c} = ?" for c in fields)
+            conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*fields.values(), ev.entity_id))
+        else:
+            _insert(conn, table, {"id": ev.entity_id, **fields, "created_at": ev.at})
+
+    return reduce
+
+
+# Where a unit or a person may be named, for re-pointing after a merge: (table, column).
+_UNIT_REFERENCES = (("inspections", "unit_id"), ("requirements", "responsible_unit_id"),
+                    ("people", "unit_id"), ("units", "parent_id"))
+_PERSON_REFERENCES = (("subjects", "person_id"), ("requirements", "responsible_person_id"))
+
+
+def _merged(table: str) -> Reducer:
+    """The central registry found a proposal to be an entry it already has: every row naming the
+    proposal names the entry instead. A device that never held the proposal has nothing to do."""
+    def reduce(conn: sqlite3.Connection, ev: Event) -> None:
+        into = canonical_id(conn, table, str(ev.payload["into"]))
+        if into == ev.entity_id:
+            return
+        cur = conn.execute(f"UPDATE {table} SET merged_into = ?, updated_at = ? WHERE id = ?",
+                           (into, ev.at, ev.entity_id))
+        if cur.rowcount != 1:
+            return
+        if table == "units":
+            for ref_table, column in _UNIT_REFERENCES:
+                conn.execute(f"UPDATE {ref_table} SET {column} = ? WHERE {column} = ?", (into, ev.entity_id))
+        else:
+            for ref_table, column in _PERSON_REFERENCES:
+                conn.execute(f"UPDATE {ref_table} SET {column} = ? WHERE {column} = ?", (into, ev.entity_id))
+            conn.execute("UPDATE OR IGNORE team_members SET person_id = ? WHERE person_id = ?",
+                         (into, ev.entity_id))
+            conn.execute("DELETE FROM team_members WHERE person_id = ?", (ev.entity_id,))
+
+    return reduce
+
+
 def _catalog_imported(conn: sqlite3.Connection, ev: Event) -> None:
     p = ev.payload
     conn.execute(
@@ -106,8 +190,8 @@ def _team_members(conn: sqlite3.Connection, ev: Event) -> None:
     conn.execute("DELETE FROM team_members WHERE team_id = ?", (ev.entity_id,))
     for ordinal, member in enumerate(ev.payload["members"], start=1):
         conn.execute(
-            "INSERT INTO team_members (team_id, person_id, role, ordinal) VALUES (?,?,?,?)",
-            (ev.entity_id, member["person_id"], member["role"], ordinal),
+            "INSERT OR IGNORE INTO team_members (team_id, person_id, role, ordinal) VALUES (?,?,?,?)",
+            (ev.entity_id, canonical_id(conn, "people", member["person_id"]), member["role"], ordinal),
         )
 
 
@@ -332,9 +416,13 @@ def _device_revoked(conn: sqlite3.Connection, ev: Event) -> None:
 REDUCERS: dict[str, Reducer] = {
     "catalog.imported": _catalog_imported,
     "unit.created": _created("units", UNIT_FIELDS),
-    "unit.updated": _updated("units", UNIT_FIELDS),
+    "unit.updated": _registry_updated("units", UNIT_FIELDS),
+    "unit.registered": _registered("units", UNIT_FIELDS),
+    "unit.merged": _merged("units"),
     "person.created": _created("people", PERSON_FIELDS),
-    "person.updated": _updated("people", PERSON_FIELDS),
+    "person.updated": _registry_updated("people", PERSON_FIELDS),
+    "person.registered": _registered("people", PERSON_FIELDS),
+    "person.merged": _merged("people"),
     "team.created": _team_created,
     "team.updated": _team_updated,
     "inspection.created": _inspection_created,

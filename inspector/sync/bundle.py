@@ -28,13 +28,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from inspector import canonical
-from inspector.sync.keys import Signer, is_hex, verify_ed25519, x25519_public_from
+from inspector.sync.bundle_keys import CHUNK_SIZE, ENCRYPTION_ALG, bad
+from inspector.sync.keys import Signer, is_hex, verify_ed25519
 from inspector.sync.wire import WireError, is_timestamp, parse_json
 from inspector.vault import fsync_dir
 
@@ -47,8 +45,6 @@ TRAILER_MAGIC = b"END\x00"
 _TRAILER = struct.Struct(">4s32sQ")
 SIG_LEN = 64
 SIG_DOMAIN = b"inspector.bundle.v1\x00"
-ENCRYPTION_ALG = "x25519-hkdf-sha256+aes-256-gcm"
-CHUNK_SIZE = 1024 * 1024
 TAG = 16
 
 MAX_FILE = 50 * 1024**3
@@ -61,11 +57,6 @@ KINDS = ("device-to-server", "device-to-peer", "receipt")
 
 def fixed_overhead(manifest_len: int, chunks: int) -> int:
     return _HEADER.size + _U32.size + manifest_len + SIG_LEN + chunks * (_U32.size + TAG) + _TRAILER.size
-
-
-def bad(message: str, **params: Any) -> WireError:
-    return WireError(message, hint="Xuất lại gói từ máy gửi rồi chép lại vào USB.", code="bundle",
-                     **params)
 
 
 @dataclass(frozen=True)
@@ -97,44 +88,6 @@ class Envelope:
 
     def signature_valid(self, public_key: bytes) -> bool:
         return verify_ed25519(public_key, self.signature, SIG_DOMAIN + bytes.fromhex(self.manifest_sha256))
-
-
-# -- key wrapping -------------------------------------------------------------------------------
-def _kek(shared: bytes, ephemeral: bytes, recipient: bytes, bundle_id: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
-                info=b"inspector/bundle-kek/v1" + bundle_id.encode()).derive(shared)
-
-
-def wrap_key(data_key: bytes, bundle_id: str, recipients: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
-    eph = X25519PrivateKey.generate()
-    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    wrapped = []
-    for recipient_id, public in recipients:
-        kek = _kek(eph.exchange(x25519_public_from(public)), eph_pub, public, bundle_id)
-        nonce = os.urandom(12)
-        wrapped.append({"id": recipient_id,
-                        "wrap": (nonce + AESGCM(kek).encrypt(nonce, data_key, bundle_id.encode())).hex()})
-    return {"alg": ENCRYPTION_ALG, "ephemeral": eph_pub.hex(), "chunk_size": CHUNK_SIZE,
-            "recipients": wrapped}
-
-
-def unwrap_key(manifest: dict[str, Any], recipient: Signer) -> bytes:
-    enc = manifest["encryption"]
-    if enc is None:
-        raise bad("Gói này không có dữ liệu mã hóa.")
-    mine = [r for r in enc["recipients"] if r["id"] == recipient.device_id]
-    if not mine:
-        raise WireError("Gói này không được gửi cho máy này nên không mở được.", code="audience",
-                        hint="Kiểm tra lại: gói xuất cho máy chủ trung tâm chỉ nhập được ở máy chủ.")
-    eph_pub = bytes.fromhex(enc["ephemeral"])
-    own = recipient.x25519_private()
-    own_pub = own.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    blob = bytes.fromhex(mine[0]["wrap"])
-    kek = _kek(own.exchange(x25519_public_from(eph_pub)), eph_pub, own_pub, manifest["bundle_id"])
-    try:
-        return AESGCM(kek).decrypt(blob[:12], blob[12:], manifest["bundle_id"].encode())
-    except InvalidTag as exc:
-        raise bad("Không giải mã được khóa của gói (gói hỏng hoặc không dành cho máy này).") from exc
 
 
 def _nonce(index: int) -> bytes:
@@ -268,8 +221,12 @@ def _int(value: Any, minimum: int = 0, maximum: int = 2**62) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
-def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
-    """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing."""
+def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None) -> Envelope:
+    """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing.
+
+    With `signers` (the keys the reader trusts), the signature over the manifest's hash is
+    verified against them before the manifest is parsed at all: an unsigned or foreign bundle
+    costs one hash and a few signature checks, however its manifest was crafted."""
     try:
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -299,6 +256,14 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
                         path=str(path), reason=exc.strerror or str(exc)) from exc
     if hashlib.sha256(manifest_bytes).digest() != manifest_hash:
         raise bad("Phần mô tả của gói đã bị thay đổi hoặc hỏng (mã băm không khớp).")
+    signer: bytes | None = None
+    if signers is not None:
+        signer = next((k for k in signers if verify_ed25519(k, signature, SIG_DOMAIN + manifest_hash)), None)
+        if signer is None:
+            raise WireError("Gói không có chữ ký hợp lệ của một thiết bị mà máy này tin cậy (thiết bị gửi chưa"
+                            " đăng ký, không thuộc đoàn, đã bị thu hồi, hoặc gói đã bị sửa); không nhập.",
+                            code="signature", hint="Xuất lại gói từ máy gửi; đồng bộ với máy chủ để cập nhật"
+                                                   " danh sách thiết bị của đoàn rồi thử lại.")
     manifest = parse_json(manifest_bytes, what="mô tả gói")
     try:
         canonical_form = canonical.encode(manifest)
@@ -307,6 +272,8 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE) -> Envelope:
     if canonical_form != manifest_bytes:
         raise bad("Phần mô tả của gói không ở dạng chuẩn.")
     _check_manifest(manifest)
+    if signer is not None and manifest["source"]["public_key"] != signer.hex():
+        raise WireError("Gói ghi nguồn là một thiết bị khác với thiết bị đã ký; không nhập.", code="signature")
     if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"]:
         raise bad("Kích thước gói không khớp phần mô tả (gói không đầy đủ hoặc bị sửa).")
     return Envelope(path, manifest, manifest_bytes, manifest_hash.hex(), signature,

@@ -17,25 +17,30 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from inspector.errors import BugError
 from inspector.store import projection
 from inspector.store.db import IntegrityErrors, Store
 from inspector.store.events import EVENT_COLUMNS, GENESIS, Event, insert_event, iter_events
 from inspector.store.migrations import PROJECTION_TABLES
-from inspector.sync.wire import SERVER_ONLY_TYPES, ChainKey, EventBatch, WireError
+from inspector.sync.wire import SERVER_ONLY_TYPES, ChainKey, EventBatch, WireError, check_times
 
 # public key of a chain's device, or None when the device is unknown or revoked
 KeyResolver = Callable[[str], bytes | None]
 Key = tuple[int, str, int, int]
 
 _GLOBAL_SCOPES: dict[str, str] = {
-    "unit.created": "units", "unit.updated": "units",
-    "person.created": "people", "person.updated": "people",
+    "unit.created": "units", "unit.updated": "units", "unit.registered": "units", "unit.merged": "units",
+    "person.created": "people", "person.updated": "people", "person.registered": "people",
+    "person.merged": "people",
     "team.created": "teams", "team.updated": "teams",
     "catalog.imported": "catalog",
     "device.enrolled": "device", "device.revoked": "device",
 }
+# Event kinds (type prefixes) whose events belong to one inspection.
+INSPECTION_SCOPED = frozenset({"inspection", "subject", "finding", "evidence", "requirement", "minutes",
+                               "conclusion", "document"})
 _INSPECTION_CHILD_TABLES = ("signatures",)  # rows reached through another table, not inspection_id
 Scope = tuple[str, str]
 
@@ -126,8 +131,9 @@ def verify_heads(batch: EventBatch, keys: KeyResolver) -> None:
 
 
 def _walk(conn: sqlite3.Connection, batch: EventBatch, server_id: str | None,
-          result: IngestResult | None) -> None:
-    """Check every event against the stored chains; insert the new ones when `result` is given."""
+          result: IngestResult | None, now: datetime | None) -> None:
+    """Check every event against the stored chains; insert the new ones when `result` is given.
+    With `now`, new events must carry plausible times (`wire.check_times`)."""
     for r in batch.ranges:
         seq, last = chain_head(conn, r.chain)
         for event in r.events:
@@ -144,6 +150,8 @@ def _walk(conn: sqlite3.Connection, batch: EventBatch, server_id: str | None,
                 raise WireError("Thiếu sự kiện của thiết bị {device}…: máy nhận có đến số {have},"
                                 " nhận được số {seq}.", code="gap", device=event.device_id[:12],
                                 have=seq, seq=event.seq)
+            if now is not None and event.device_id != server_id:
+                check_times((event,), now)
             if result is not None:
                 insert_event(conn, event)
                 result.inserted.append(event)
@@ -151,14 +159,15 @@ def _walk(conn: sqlite3.Connection, batch: EventBatch, server_id: str | None,
 
 
 def precheck(conn: sqlite3.Connection, batch: EventBatch, *, keys: KeyResolver,
-             server_id: str | None) -> None:
-    """Everything `ingest` would refuse (signatures, forks, gaps), without writing anything."""
-    verify_heads(batch, keys)
-    _walk(conn, batch, server_id, None)
+             server_id: str | None, now: datetime | None = None, heads_checked: bool = False) -> None:
+    """Everything `ingest` would refuse (signatures, forks, gaps, times), without writing anything."""
+    if not heads_checked:
+        verify_heads(batch, keys)
+    _walk(conn, batch, server_id, None, now)
 
 
 def ingest(conn: sqlite3.Connection, batch: EventBatch, *, keys: KeyResolver,
-           server_id: str | None) -> IngestResult:
+           server_id: str | None, now: datetime | None = None) -> IngestResult:
     """Store the new events of a verified-shape batch and project them. In the caller's transaction.
 
     Raises ForkError or WireError before the caller commits; the caller rolls back.
@@ -167,7 +176,7 @@ def ingest(conn: sqlite3.Connection, batch: EventBatch, *, keys: KeyResolver,
     conn.execute("PRAGMA defer_foreign_keys = ON")  # scopes are cleared and replayed in any order
     result = IngestResult()
     watermark = _last_key(conn)
-    _walk(conn, batch, server_id, result)
+    _walk(conn, batch, server_id, result, now)
     project_new(conn, result, watermark)
     return result
 
@@ -213,8 +222,7 @@ def scope_of(conn: sqlite3.Connection, event: Event) -> Scope | None:
     kind = _GLOBAL_SCOPES.get(event.type)
     if kind is not None:
         return (kind, event.entity_id)
-    if event.type.split(".")[0] in ("inspection", "subject", "finding", "evidence", "requirement",
-                                    "minutes", "conclusion", "document"):
+    if event.type.split(".")[0] in INSPECTION_SCOPED:
         inspection = inspection_of(conn, event)
         return None if inspection is None else ("inspection", inspection)
     return None
@@ -268,19 +276,24 @@ def rebuild_scope(conn: sqlite3.Connection, scope: Scope) -> None:
 
 def _fix_supersedes(conn: sqlite3.Connection, rebuilt: set[str]) -> None:
     """A correction marks the version it supersedes; replaying one scope may have lost or
-    overwritten that mark, so set it again from the latest correction in log order."""
+    overwritten that mark, so set it again from the latest correction in log order. Reads only
+    the corrections of the touched inspections (`inspections.supersedes` is indexed), never the log."""
     targets = set(rebuilt)
     for inspection_id in rebuilt:
         row = conn.execute("SELECT supersedes FROM inspections WHERE id = ?", (inspection_id,)).fetchone()
         if row is not None and row[0]:
             targets.add(str(row[0]))
     for target in sorted(targets):
-        latest = conn.execute(
-            "SELECT entity_id FROM events WHERE type = 'inspection.created'"
-            " AND json_extract(payload, '$.supersedes') = ?"
-            " ORDER BY hlc DESC, device_id DESC, epoch DESC, seq DESC LIMIT 1", (target,)).fetchone()
+        latest: tuple[tuple[int, str, int, int], str] | None = None
+        for (candidate,) in conn.execute("SELECT id FROM inspections WHERE supersedes = ?", (target,)).fetchall():
+            created = conn.execute("SELECT hlc, device_id, epoch, seq FROM events WHERE entity_id = ? AND"
+                                   " type = 'inspection.created' LIMIT 1", (candidate,)).fetchone()
+            if created is not None:
+                key = (int(created[0]), str(created[1]), int(created[2]), int(created[3]))
+                if latest is None or key > latest[0]:
+                    latest = (key, str(candidate))
         conn.execute("UPDATE inspections SET superseded_by = ? WHERE id = ?",
-                     (None if latest is None else latest[0], target))
+                     (None if latest is None else latest[1], target))
 
 
 def rebuild_all(conn: sqlite3.Connection) -> None:

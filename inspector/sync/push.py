@@ -5,39 +5,28 @@ refers only to things the server already has or receives in the same batch. This
 chains may be cut anywhere (it signs a fresh head statement); a relayed chain (another device's
 events carried by a team leader) is sent up to a head statement its owner signed, so a batch is
 extended until every relayed chain in it ends exactly there.
+
+If the server refuses a chain (403: its device may not write what it holds, see
+docs/sync-protocol.md), the chain is recorded as refused and no longer sent; for this device's
+own chain that stops the sync with the server's reason, for a relayed chain the push goes on
+without it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inspector import canonical
 from inspector.errors import UserError
 from inspector.store.events import GENESIS, Event
-from inspector.sync import state
+from inspector.sync import state, steps
 from inspector.sync.merge import chain_events, chain_head, sort_key, stored_hash
+from inspector.sync.progress import Progress, SyncProgress, check_cancel
 from inspector.sync.receipts import ChainAck
+from inspector.sync.steps import SyncContext, fork_error
 from inspector.sync.transport import Transport, TransportError
 from inspector.sync.wire import PROTOCOL, ChainKey, HeadStatement, Range, WireError, encode_batch
-
-if TYPE_CHECKING:
-    from inspector.sync.client import SyncClient, SyncProgress
-
-
-def not_enrolled() -> UserError:
-    return UserError("Thiết bị chưa đăng ký với máy chủ trung tâm.",
-                     hint="Chạy “inspector enroll --server ĐỊA_CHỈ --token MÃ” với mã do văn phòng"
-                          " trung tâm cấp.")
-
-
-def fork_error(chain: ChainKey, seq: int) -> UserError:
-    return UserError(
-        "Phát hiện rẽ nhánh dữ liệu: máy chủ giữ sự kiện số {seq} của thiết bị này khác với dữ liệu"
-        " trong máy (có thể máy đã được khôi phục từ bản sao lưu cũ). Không có gì bị ghi đè.",
-        hint="Ngừng ghi nhận trên máy này và đăng ký lại thiết bị (“inspector enroll”) với mã mới;"
-             " phần dữ liệu khác biệt được máy chủ cách ly để xem xét.", seq=seq)
 
 
 def _acks(items: list[dict[str, Any]]) -> list[ChainAck]:
@@ -47,14 +36,20 @@ def _acks(items: list[dict[str, Any]]) -> list[ChainAck]:
         raise WireError("Máy chủ trả lời không đúng định dạng.") from exc
 
 
+class _Replan(Exception):
+    """A relayed chain was refused: plan the push again without it."""
+
+
 class EventPusher:
-    def __init__(self, client: SyncClient, http: Transport, link: state.ServerLink, *,
+    def __init__(self, ctx: SyncContext, http: Transport, link: state.ServerLink, *,
                  batch_events: int | None = None) -> None:
-        self.client = client
+        self.ctx = ctx
         self.http = http
         self.link = link
         self.batch_events = batch_events
-        self.conn = client.store.conn
+        self.conn = ctx.store.conn
+        self.sent = 0
+        self.missing: list[str] = []
 
     def chains(self) -> list[ChainKey]:
         return state.sent_chains(self.conn, self.link)
@@ -74,19 +69,15 @@ class EventPusher:
         return data
 
     def _diverged(self, chain: ChainKey, seq: int, detail: dict[str, Any]) -> UserError:
-        with self.client.store.transaction() as conn:
-            state.set_fork(conn, {"device": chain[0], "epoch": chain[1], "seq": seq, **detail})
+        self.ctx.write(lambda c: steps.diverged(c, chain, seq, detail))
         return fork_error(chain, seq)
 
     def _record(self, acks: list[ChainAck]) -> None:
-        try:
-            with self.client.store.transaction() as conn:
-                state.record_acks(conn, acks, self.client.now())
-        except state.DivergedError as exc:
-            raise self._diverged(exc.chain, exc.seq, {"server_hash": exc.server_hash}) from exc
+        now = self.ctx.now()
+        self.ctx.write(lambda c: steps.record_acks(c, acks, now))
 
     def _unsent(self, heads: dict[ChainKey, tuple[int, str]]) -> list[Event]:
-        own = self.client.device.device_id
+        own = self.ctx.device.device_id
         out: list[Event] = []
         for chain in self.chains():
             server_seq, server_hash = heads.get(chain, (0, GENESIS))
@@ -105,7 +96,7 @@ class EventPusher:
 
     def _plan(self, unsent: list[Event], size: int) -> int:
         """How many of the unsent events the next batch takes (relayed chains end at signed heads)."""
-        own = self.client.device.device_id
+        own = self.ctx.device.device_id
         where = {(e.device_id, e.epoch, e.seq): i for i, e in enumerate(unsent)}
         end = min(size, len(unsent))
         while True:
@@ -127,13 +118,12 @@ class EventPusher:
         by_chain: dict[ChainKey, list[Event]] = {}
         for e in events:
             by_chain.setdefault((e.device_id, e.epoch), []).append(e)
-        signer = self.client.signer()
         ranges = []
         for chain, items in sorted(by_chain.items()):
             items.sort(key=lambda e: e.seq)
             last = items[-1]
-            if chain[0] == self.client.device.device_id:
-                head = HeadStatement(*chain, last.seq, last.hash).signed_by(signer)
+            if chain[0] == self.ctx.device.device_id:
+                head = HeadStatement(*chain, last.seq, last.hash).signed_by(self.ctx.signer)
             else:
                 stored = state.signed_head(self.conn, chain)
                 assert stored is not None and stored.seq == last.seq
@@ -141,22 +131,42 @@ class EventPusher:
             ranges.append(Range(head, items[0].seq, items))
         return ranges
 
-    def push(self, session: dict[str, Any], progress: Callable[[SyncProgress], None],
-             cancel: threading.Event) -> tuple[int, list[str]]:
-        from inspector.sync.client import SyncCancelled, SyncProgress
+    def push(self, session: dict[str, Any], progress: Progress, cancel: threading.Event) -> tuple[int, list[str]]:
+        self.sent, self.missing = 0, []
+        while True:
+            try:
+                self._push(session, progress, cancel)
+                return self.sent, self.missing
+            except _Replan:
+                session = self.open_session()  # heads as the server has them now
 
+    def _refused(self, exc: TransportError) -> None:
+        """A 403 for a chain: recorded; raised for this device's own chain, skipped for a relayed one."""
+        body = exc.body
+        try:
+            chain = (str(body["device"]), int(body["epoch"]))
+            seq = int(body["seq"])
+        except (KeyError, TypeError, ValueError):
+            raise exc.user_error() from exc
+        own = chain[0] == self.ctx.device.device_id
+        code, message, now = str(body.get("cause", "")), exc.error.render(), self.ctx.now()
+        self.ctx.write(lambda c: steps.refused(c, chain, seq, code, message, now, own))
+        if own:
+            raise exc.user_error() from exc
+        raise _Replan() from exc
+
+    def _push(self, session: dict[str, Any], progress: Progress, cancel: threading.Event) -> None:
         mine = set(self.chains())
         heads = {(a.device_id, a.epoch): (a.seq, a.hash) for a in _acks(session["heads"])
                  if (a.device_id, a.epoch) in mine}
         unsent = self._unsent(heads)
         self._record([ChainAck(*chain, *head) for chain, head in heads.items() if head[0]])
         size = max(1, min(self.batch_events or 10**9, int(session["limits"]["batch_events"])))
-        total, sent, missing = len(unsent), 0, []
-        if total:
-            progress(SyncProgress("events", f"Cần gửi {total} sự kiện.", 0, total))
+        total = self.sent + len(unsent)
+        if unsent:
+            progress(SyncProgress("events", f"Cần gửi {total} sự kiện.", self.sent, total))
         while unsent:
-            if cancel.is_set():
-                raise SyncCancelled()
+            check_cancel(cancel)
             take = self._plan(unsent, size)
             batch, unsent = unsent[:take], unsent[take:]
             try:
@@ -166,10 +176,11 @@ class EventPusher:
                 if exc.code == "fork":
                     chain = (str(exc.body.get("device")), int(exc.body.get("epoch", 0)))
                     raise self._diverged(chain, int(exc.body.get("seq", 0)), {"source": "push"}) from exc
+                if exc.code == "forbidden":
+                    self._refused(exc)
                 raise
             data = response.json()
             self._record(_acks(data.get("acked", [])))
-            missing += [s for s in data.get("missing_blobs", []) if isinstance(s, str)]
-            sent += len(batch)
-            progress(SyncProgress("events", f"Đã gửi {sent}/{total} sự kiện.", sent, total))
-        return sent, missing
+            self.missing += [s for s in data.get("missing_blobs", []) if isinstance(s, str)]
+            self.sent += len(batch)
+            progress(SyncProgress("events", f"Đã gửi {self.sent}/{total} sự kiện.", self.sent, total))

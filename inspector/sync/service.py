@@ -1,8 +1,12 @@
 """The sync use cases as the UI and the CLI call them (`Services.sync`).
 
-Long operations (`sync`, `export_bundle`) take a progress callback and a cancel event and are
-meant for a worker thread: from another thread than the one that opened the workspace, build a
-client with `SyncClient.open(data_dir)` (its own database connection) instead of `client()`.
+Threading contract (issue 10): the long operations — `enroll`, `sync`, `export_bundle`,
+`import_bundle` — do every read on this service's store (which may be a connection opened with
+`PRAGMA query_only=ON`) and every database write through `commit`, the app's `Committer`
+(`commit(fn: Callable[[Services], T]) -> T`, run on the one writer thread), in short steps that
+never span network I/O. Without `commit` the writes run inline on this service's own context
+(the command line, tests). Vault files (pulled or imported blobs) are written off the writer,
+content-addressed and durable before the row that names them commits.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inspector.changes import Changes
 from inspector.services.context import ServiceContext
@@ -19,11 +23,13 @@ from inspector.store.device import load_device
 from inspector.sync import state
 from inspector.sync.conflicts import Disagreement, EditConflict, disagreements, edit_conflicts
 from inspector.sync.state import InspectionSyncStatus
+from inspector.sync.steps import SyncContext, writer_for
 
 if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, not at start-up
-    from inspector.sync.client import Enrollment, Progress, SyncClient, SyncResult
+    from inspector.ops import Committer
+    from inspector.sync.client import Enrollment, SyncClient, SyncResult
+    from inspector.sync.progress import Progress
     from inspector.sync.transfer import BundleSummary, BundleTransfer, ExportResult, ImportOutcome
-
 
 __all__ = ["Disagreement", "EditConflict", "InspectionSyncStatus", "SyncOverview", "SyncService"]
 
@@ -39,8 +45,8 @@ class SyncOverview:
     last_receipt_at: str | None
     unsent_events: int
     unsent_blobs: int
-    fork: bool  # the server and this database diverged: stop recording, re-enroll
-    stranded_events: int = 0  # changes on the refused branch: kept here, in the server's quarantine
+    fork: bool  # the server and this database diverged (or refused this device's chain): re-enroll
+    stranded_events: int = 0  # changes on a refused branch: kept here, in the server's quarantine
 
 
 class SyncService:
@@ -53,22 +59,28 @@ class SyncService:
         if device is not None and device != self.ctx.device:
             self.ctx.device = device  # replaces the shared session's device: every thread sees it
 
-    def client(self, server_url: str | None = None, **options: object) -> SyncClient:
+    def _context(self, commit: Committer | None) -> SyncContext:
+        self.reload_device()
+        ctx = self.ctx
+        return SyncContext(ctx.store, ctx.vault, ctx.device, ctx.identity, ctx.clock, writer_for(commit, ctx))
+
+    def client(self, server_url: str | None = None, *, commit: Committer | None = None,
+               **options: Any) -> SyncClient:
         from inspector.sync.client import SyncClient
 
-        return SyncClient(self.ctx.store, self.ctx.vault, self.ctx.device, self.ctx.clock,
-                          url=server_url, **options)  # type: ignore[arg-type]
+        return SyncClient(self._context(commit), url=server_url, **options)
 
-    def enroll(self, server_url: str, token: str, label: str | None = None) -> Enrollment:
+    def enroll(self, server_url: str, token: str, label: str | None = None, *,
+               commit: Committer | None = None) -> Enrollment:
         self.ctx.touch(Changes(sync=True))
-        result = self.client().enroll(server_url, token, label)
+        result = self.client(commit=commit).enroll(server_url, token, label)
         self.reload_device()
         return result
 
-    def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None,
-             server_url: str | None = None, **options: object) -> SyncResult:
+    def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None, *,
+             commit: Committer | None = None, server_url: str | None = None, **options: Any) -> SyncResult:
         self.ctx.touch(Changes(sync=True))  # receipts, acknowledgements, link state (not events)
-        return self.client(server_url, **options).sync(progress, cancel)
+        return self.client(server_url, commit=commit, **options).sync(progress, cancel)
 
     def link(self) -> state.ServerLink | None:
         return state.load_link(self.ctx.store.conn)
@@ -100,16 +112,16 @@ class SyncService:
             raise NotFoundError("Không tìm thấy đợt kiểm tra “{id}”.", id=inspection_id)
         return found
 
-    def transfer(self) -> BundleTransfer:
+    def transfer(self, *, commit: Committer | None = None) -> BundleTransfer:
         from inspector.sync.transfer import BundleTransfer
 
-        return BundleTransfer(self.ctx.store, self.ctx.vault, self.ctx.device, self.ctx.clock)
+        return BundleTransfer(self._context(commit))
 
     def export_bundle(self, path: Path, *, for_device: str | None = None,
                       progress: Callable[[int], None] | None = None,
                       cancel: threading.Event | None = None) -> ExportResult:
+        """Reads only: the bundle file is the one thing written (then read back and checked)."""
         transfer = self.transfer()
-        self.ctx.touch(Changes(sync=True))
         if progress is None:
             return transfer.export(path, for_device=for_device, cancel=cancel)
         return transfer.export(path, for_device=for_device, progress=progress, cancel=cancel)
@@ -117,14 +129,13 @@ class SyncService:
     def inspect_bundle(self, path: Path) -> BundleSummary:
         return self.transfer().inspect(path)
 
-    def import_bundle(self, path: Path) -> ImportOutcome:
+    def import_bundle(self, path: Path, *, commit: Committer | None = None) -> ImportOutcome:
         """A receipt from the server, or a team member's bundle (peer merge on the leader's laptop)."""
         self.ctx.touch(Changes(sync=True))
-        return self.transfer().import_file(path)
+        return self.transfer(commit=commit).import_file(path)
 
     def conflicts(self, inspection_id: str | None = None) -> list[EditConflict]:
         return edit_conflicts(self.ctx.store.conn, inspection_id)
 
     def disagreements(self, inspection_id: str | None = None) -> list[Disagreement]:
         return disagreements(self.ctx.store.conn, inspection_id)
-

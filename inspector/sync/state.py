@@ -16,7 +16,7 @@ from typing import Any
 from inspector import canonical
 from inspector.store.device import DeviceIdentity
 from inspector.store.events import Event
-from inspector.sync.merge import chain_events, chain_head, inspection_of, stored_hash
+from inspector.sync.merge import chain_events, inspection_of, stored_hash
 from inspector.sync.receipts import ChainAck, Receipt
 from inspector.sync.wire import BLOB_FIELDS, ChainKey, HeadStatement, Range
 
@@ -160,11 +160,17 @@ def unsent_blobs(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in rows if isinstance(r[0], str) and len(r[0]) == 64]
 
 
+def refused_chains(conn: sqlite3.Connection) -> dict[ChainKey, int]:
+    """Chains the server refused from a given seq on (a write their device may not make)."""
+    return {(r[0], int(r[1])): int(r[2]) for r in conn.execute("SELECT device_id, epoch, seq FROM sync_refused")}
+
+
 def sent_chains(conn: sqlite3.Connection, link: ServerLink | None) -> list[ChainKey]:
-    """Chains this device sends: all it holds but the server's own and a forked one."""
+    """Chains this device sends: all it holds but the server's own, a forked one and refused ones."""
     if link is None:
         return local_chains(conn)
-    return [c for c in local_chains(conn, {link.server_id}) if c != link.forked_chain]
+    held_back = set(refused_chains(conn)) | ({link.forked_chain} if link.forked_chain else set())
+    return [c for c in local_chains(conn, {link.server_id}) if c not in held_back]
 
 
 def unsent_events(conn: sqlite3.Connection, link: ServerLink | None) -> list[Event]:
@@ -177,12 +183,14 @@ def unsent_events(conn: sqlite3.Connection, link: ServerLink | None) -> list[Eve
 
 
 def stranded_events(conn: sqlite3.Connection, link: ServerLink | None) -> list[Event]:
-    """Events of the forked chain beyond what the server acknowledged: never sent again, never
-    acknowledged. The server keeps the branch it refused in quarantine; here they keep the
-    inspections they touch from ever showing as complete on the server."""
-    if link is None or link.forked_chain is None:
+    """Events of the forked chain (and of chains the server refused) beyond what the server
+    acknowledged: never sent again, never acknowledged. The server keeps what it refused in
+    quarantine; here they keep the inspections they touch from ever showing as complete."""
+    if link is None:
         return []
-    return chain_events(conn, link.forked_chain, acks(conn).get(link.forked_chain, (0, ""))[0])
+    known = acks(conn)
+    held_back = set(refused_chains(conn)) | ({link.forked_chain} if link.forked_chain else set())
+    return [e for chain in sorted(held_back) for e in chain_events(conn, chain, known.get(chain, (0, ""))[0])]
 
 
 def store_receipt(conn: sqlite3.Connection, receipt: Receipt, signature: bytes, via: str, now: str) -> None:
@@ -239,6 +247,3 @@ def inspection_statuses(conn: sqlite3.Connection, device: DeviceIdentity,
                                                   stranded.get(inspection_id, 0))
     return out
 
-
-def own_head(conn: sqlite3.Connection, device: DeviceIdentity) -> tuple[int, str]:
-    return chain_head(conn, (device.device_id, device.epoch))

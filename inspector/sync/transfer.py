@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from inspector.clock import Clock, to_rfc3339
+from inspector.clock import to_rfc3339
 from inspector.errors import UserError
-from inspector.store.db import Store
-from inspector.store.device import DeviceIdentity
 from inspector.store.events import Event
-from inspector.sync import state
+from inspector.sync import state, steps
 from inspector.sync.bundle import (
     BlobSource,
     Envelope,
@@ -30,16 +28,14 @@ from inspector.sync.bundle import (
     new_manifest,
     read_envelope,
     read_payload,
-    record_import,
-    unwrap_key,
-    wrap_key,
     write_file,
 )
-from inspector.sync.client import apply_receipt
+from inspector.sync.bundle_keys import unwrap_key, wrap_key
 from inspector.sync.keys import Signer, fingerprint
-from inspector.sync.merge import KeyResolver, chain_events, foreign_transaction, ingest, precheck
-from inspector.sync.push import not_enrolled
+from inspector.sync.merge import KeyResolver, chain_events, precheck
+from inspector.sync.progress import check_cancel
 from inspector.sync.receipts import Receipt
+from inspector.sync.steps import SyncContext, not_enrolled
 from inspector.sync.wire import EventBatch, HeadStatement, Range, WireError, blob_refs, decode_batch, encode_batch
 from inspector.vault import Vault
 
@@ -94,12 +90,17 @@ def _opener(vault: Vault, sha: str) -> Callable[[], BinaryIO]:
 
 
 class BundleTransfer:
-    def __init__(self, store: Store, vault: Vault, device: DeviceIdentity, clock: Clock) -> None:
-        self.store = store
-        self.vault = vault
-        self.device = device
-        self.clock = clock
-        self.signer = Signer.of(device)
+    """Bundles of one device. Reads through `ctx.store` (possibly read-only); an import's
+    database work is one step through `ctx.write`, after everything was checked and the blobs
+    (content-addressed, verified) are in the vault."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.vault = ctx.vault
+        self.device = ctx.device
+        self.clock = ctx.clock
+        self.signer = Signer.of(ctx.device)
 
     def _link(self) -> state.ServerLink:
         link = state.load_link(self.store.conn)
@@ -194,10 +195,7 @@ class BundleTransfer:
             ranges=[{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                      "to": r.head.seq, "head_hash": r.head.hash} for r in ranges],
             event_count=len(events), events=events_bytes, blobs=blobs)
-        if cancel is not None and cancel.is_set():
-            from inspector.sync.client import SyncCancelled
-
-            raise SyncCancelled()
+        check_cancel(cancel)
         total = write_file(path, manifest, self.signer, data_key, events_bytes, blobs, progress)
         self.verify_written(path, manifest, data_key)
         return ExportResult(path, bundle_id, kind, len(events), len(blobs), total, True)
@@ -227,8 +225,18 @@ class BundleTransfer:
                              sum(b["size"] for b in m["blobs"]), env.file_size, signature, m["receipt"])
 
     # -- import -------------------------------------------------------------------------------
+    def _signers(self) -> list[bytes]:
+        """Keys a bundle given to this device may be signed with: its own (a bundle it wrote, given
+        back by mistake), the pinned server's, its team's."""
+        link = state.load_link(self.store.conn)
+        if link is None:
+            return [self.device.public_key]
+        roster = [bytes.fromhex(r[0]) for r in self.store.conn.execute(
+            "SELECT public_key FROM team_devices WHERE revoked = 0 AND team = ?", (link.team,))]
+        return [self.device.public_key, link.server_public_key, *roster]
+
     def import_file(self, path: Path) -> ImportOutcome:
-        env = read_envelope(path)
+        env = read_envelope(path, signers=self._signers())  # the signature first, then the manifest
         if env.kind == "receipt":
             return self._import_receipt(env)
         if env.kind == "device-to-peer":
@@ -251,8 +259,7 @@ class BundleTransfer:
             signature = bytes.fromhex(body["sig"])
         except ValueError as exc:
             raise WireError("Biên nhận không đúng định dạng.", code="receipt") from exc
-        apply_receipt(self.store, receipt, signature, link, self.device, "file",
-                      to_rfc3339(self.clock.now()))
+        self.ctx.write(lambda c: steps.apply_receipt(c, receipt, signature, "file"))
         return ImportOutcome("receipt", m["bundle_id"], env.source_device, True, 0, len(receipt.blobs),
                              receipt)
 
@@ -274,7 +281,8 @@ class BundleTransfer:
         raw = read_payload(env, data_key, drain)
         batch = decode_batch(raw, max_events=max(1, m["event_count"])) if raw else EventBatch([])
         server_id = link.server_id if link else None
-        precheck(self.store.conn, batch, keys=keys, server_id=server_id)
+        now = steps.peer_now(self.store, self.clock)
+        precheck(self.store.conn, batch, keys=keys, server_id=server_id, now=now)
         stored: list[tuple[str, int]] = []
 
         def place(sha: str, size: int, pieces: Iterator[bytes]) -> None:
@@ -283,10 +291,5 @@ class BundleTransfer:
             stored.append((sha, size))
 
         read_payload(env, data_key, place)
-        now = to_rfc3339(self.clock.now())
-        with foreign_transaction(self.store) as conn:
-            result = ingest(conn, batch, keys=keys, server_id=server_id)
-            state.store_heads(conn, batch.ranges)
-            record_import(conn, env, stored, now)
-        return ImportOutcome(env.kind, m["bundle_id"], env.source_device, True, result.count,
-                             len(stored), None)
+        count = self.ctx.write(lambda c: steps.merge_peer(c, env, batch, keys, server_id, stored, now))
+        return ImportOutcome(env.kind, m["bundle_id"], env.source_device, True, count, len(stored), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +18,6 @@ import httpx
 
 from inspector.clock import Clock
 from inspector.errors import UserError
-from inspector.store.db import Store
 from inspector.sync.httpsig import sign_request
 from inspector.sync.keys import Signer
 
@@ -52,6 +51,8 @@ def _from_server(status: int, body: dict[str, Any]) -> TransportError:
     code = str(body.get("error", ""))
     message = str(body.get("message") or f"Máy chủ từ chối yêu cầu (mã {status}).")
     hint = str(body.get("hint") or "")
+    if status in (408, 503) and body.get("message"):  # busy, or our body stalled on the way: retry
+        return TransportError(UserError(message, hint=hint), retryable=True, status=status, code=code, body=body)
     if status >= 500 and status != 507:
         return TransportError(UserError("Máy chủ gặp lỗi (mã {status}); dữ liệu trên máy vẫn an toàn.",
                                         hint="Thử đồng bộ lại sau ít phút.", status=status),
@@ -63,19 +64,22 @@ def _from_server(status: int, body: dict[str, Any]) -> TransportError:
 
 
 class Transport:
-    def __init__(self, base_url: str, signer: Signer, clock: Clock, store: Store | None, *,
-                 timeout: float = 60.0, transport: httpx.BaseTransport | None = None,
-                 offset_ms: int = 0) -> None:
+    """Signed requests to one server. Writes nothing: a clock offset it learns is handed to
+    `on_clock` (called only from the thread that made the transport), which may persist it."""
+
+    def __init__(self, base_url: str, signer: Signer, clock: Clock, *, timeout: float = 60.0,
+                 transport: httpx.BaseTransport | None = None, offset_ms: int = 0,
+                 on_clock: Callable[[int], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.clock = clock
-        self.store = store
         self.offset_ms = offset_ms
+        self.on_clock = on_clock
         self.requests = 0
-        self._owner = threading.get_ident()  # the thread whose database connection `store` is
+        self._owner = threading.get_ident()
         # plain http (a site LAN) needs no certificate store; loading one costs ~25 ms per sync
         self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                 transport=transport, headers={"User-Agent": "inspector-sync/1"},
+                                 transport=transport, headers={"User-Agent": "inspector-sync/2"},
                                  verify=not self.base_url.startswith("http://"))
 
     def __enter__(self) -> Transport:
@@ -89,13 +93,11 @@ class Transport:
         return int((self.clock.now().timestamp() * 1000 + self.offset_ms) // 1000)
 
     def _learn_clock(self, server_time: Any) -> bool:
-        if not isinstance(server_time, int):
+        if not isinstance(server_time, int) or isinstance(server_time, bool):
             return False
         self.offset_ms = server_time * 1000 - int(self.clock.now().timestamp() * 1000)
-        if self.store is not None and threading.get_ident() == self._owner:
-            with self.store.transaction() as conn:
-                conn.execute("UPDATE sync_server SET clock_offset_ms = ? WHERE singleton = 1",
-                             (self.offset_ms,))
+        if self.on_clock is not None and threading.get_ident() == self._owner:
+            self.on_clock(self.offset_ms)
         return True
 
     def request(self, method: str, path: str, body: bytes, *, headers: dict[str, str] | None = None,

@@ -12,15 +12,18 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inspector import canonical
+from inspector.clock import parse_rfc3339, to_rfc3339
 from inspector.errors import UserError
-from inspector.store.events import EVENT_FORMAT, GENESIS, Event
+from inspector.store.events import EVENT_FORMAT, GENESIS, HLC_SHIFT, Event
 from inspector.store.projection import REDUCERS
 from inspector.sync.keys import Signer, is_hex, verify_ed25519
+from inspector.text import ui_datetime
 
-PROTOCOL = 1
+PROTOCOL = 2  # 2: enrollment carries the device's person (the author of its events)
 BATCH_FORMAT = "inspector.events"
 HEAD_KIND = "inspector.head"
 
@@ -30,10 +33,14 @@ MAX_BATCH_BYTES = 64 * 1024 * 1024
 MAX_RANGES = 1_000
 MAX_DEPTH = 32
 MAX_TEXT = 512  # ids, names, timestamps in the envelope (payload strings are bounded by size)
+MAX_CLOCK_AHEAD_S = 300  # how far past the receiver's clock an event's time may be
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # no event of this product is older
+_EARLIEST_MS = int(EARLIEST.timestamp() * 1000)
 TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$")
 
 # Only the central server may author these; they reach devices as reference data.
-SERVER_ONLY_TYPES = frozenset({"device.enrolled", "device.revoked"})
+SERVER_ONLY_TYPES = frozenset({"device.enrolled", "device.revoked", "unit.registered", "unit.merged",
+                               "person.registered", "person.merged"})
 REFDATA_TYPES = frozenset({
     "catalog.imported", "unit.created", "unit.updated", "person.created", "person.updated",
     "team.created", "team.updated", *SERVER_ONLY_TYPES,
@@ -70,38 +77,46 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(rb"[\[\]{}]")
-
-
-def depth_of(data: bytes) -> int:
-    """Nesting depth of a JSON text, from its brackets outside strings (never recursive: a hostile
-    document must not exhaust the stack, and this runs before the parser sees it)."""
-    deepest = level = 0
-    for bracket in _BRACKETS.findall(_STRING.sub(b"", data)):
-        if bracket in (b"[", b"{"):
-            level += 1
-            deepest = max(deepest, level)
-        else:
-            level -= 1
+def depth_of(value: Any) -> int:
+    """Nesting depth of a parsed JSON value, walked iteratively (no recursion, stops early)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+def _too_deep(what: str) -> WireError:
+    return WireError("Dữ liệu {what} lồng quá sâu (trên {n} cấp).", what=what, n=MAX_DEPTH)
 
 
 def parse_json(data: bytes | str, *, what: str, unique_keys: bool = True) -> Any:
     """Strict JSON: UTF-8, no floats/NaN, depth ≤ MAX_DEPTH, and (by default) no duplicate keys.
 
+    The C parser does the work in linear time and refuses runaway nesting itself (RecursionError,
+    never a stack overflow); the depth bound is then checked on the parsed value. No regular
+    expression or byte scan runs over the raw text first: on hostile input those go quadratic.
     Events are parsed without the duplicate-key check (a Python hook per object is slow): their
     hash is recomputed over the parsed body, so a line with duplicate keys simply fails it."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth_of(raw) > MAX_DEPTH:
-        raise WireError("Dữ liệu {what} lồng quá sâu (trên {n} cấp).", what=what, n=MAX_DEPTH)
     try:
         value = json.loads(raw, parse_float=lambda s: _reject("float"),
                            parse_constant=lambda s: _reject("constant"),
                            object_pairs_hook=_pairs if unique_keys else None)
-    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+    except RecursionError as exc:
+        raise _too_deep(what) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise WireError("Dữ liệu {what} không phải JSON hợp lệ: {reason}.", what=what,
                         reason=str(exc)[:200]) from exc
+    if isinstance(value, dict | list) and depth_of(value) > MAX_DEPTH:
+        raise _too_deep(what)
     return value
 
 
@@ -266,6 +281,33 @@ def decode_batch(data: bytes, *, max_events: int = MAX_BATCH_EVENTS) -> EventBat
         if r.events[-1].hash != r.head.hash:
             raise WireError("Đầu chuỗi đã ký không khớp sự kiện cuối của đoạn.")
     return EventBatch(ranges)
+
+
+def check_times(events: Iterable[Event], now: datetime) -> None:
+    """Every time a received event carries lies after 2020 and at most MAX_CLOCK_AHEAD_S past the
+    receiver's clock: a far-future clock would win every later edit and exhaust the hybrid clock."""
+    limit = now + timedelta(seconds=MAX_CLOCK_AHEAD_S)
+    limit_ms = int(limit.timestamp() * 1000)
+    for e in events:
+        try:
+            at = parse_rfc3339(e.at)
+        except ValueError:
+            at = EARLIEST - timedelta(days=1)
+        hlc_ms = e.hlc >> HLC_SHIFT
+        if at < EARLIEST or hlc_ms < _EARLIEST_MS:
+            raise WireError("Thời điểm ghi của sự kiện số {seq} (thiết bị {device}…) không hợp lệ: trước năm"
+                            " 2020. Máy nhận chưa nhận các thay đổi này; chúng vẫn an toàn trên máy gửi.",
+                            hint="Kiểm tra và chỉnh lại ngày giờ của máy gửi, rồi liên hệ văn phòng trung tâm.",
+                            code="clock", seq=e.seq, device=e.device_id[:12])
+        if at > limit or hlc_ms > limit_ms:
+            shown = at if at > limit else datetime.fromtimestamp(min(hlc_ms, 2**46) / 1000, UTC)
+            raise WireError("Đồng hồ của thiết bị {device}… chạy nhanh hơn máy nhận: sự kiện số {seq} ghi lúc"
+                            " {at}, trong khi máy nhận đang là {now}. Các thay đổi này chưa được nhận; chúng"
+                            " vẫn an toàn trên máy gửi.",
+                            hint="Chỉnh lại ngày giờ và múi giờ (UTC+7) của máy tính. Các thay đổi đã ghi với"
+                                 " giờ sai sẽ được nhận khi thời gian thực đến đúng thời điểm đó.",
+                            code="clock", device=e.device_id[:12], seq=e.seq,
+                            at=ui_datetime(to_rfc3339(shown)), now=ui_datetime(to_rfc3339(now)))
 
 
 def blob_refs(event: Event) -> list[str]:

@@ -20,8 +20,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from inspector.central.app import Runtime, create_app
+from inspector.central.app import create_app
 from inspector.central.auth import create_token
+from inspector.central.runtime import Runtime, ServerLimits
+from inspector.central.serve import uvicorn_config
 from inspector.central.server import Central, Sizes
 from inspector.clock import Clock
 from inspector.workspace import Workspace
@@ -32,21 +34,23 @@ class LiveServer:
     """A real central server (Starlette + uvicorn) on a free loopback port, in this process."""
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
-                 raw_upload: bool = False) -> None:
+                 raw_upload: bool = False, limits: ServerLimits | None = None,
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.clock = clock
         self.sizes = sizes
         self.raw_upload = raw_upload
+        self.limits = limits
+        self.trusted_proxies = trusted_proxies
         self.logs: list[dict[str, Any]] = []
 
     def __enter__(self) -> LiveServer:
-        self.runtime = Runtime(self.data_dir, clock=self.clock, sizes=self.sizes)
-        app = create_app(self.runtime, log=self.logs.append, raw_upload=self.raw_upload)
+        self.runtime = Runtime(self.data_dir, clock=self.clock, sizes=self.sizes, limits=self.limits)
+        app = create_app(self.runtime, log=self.logs.append, raw_upload=self.raw_upload,
+                         trusted_proxies=self.trusted_proxies)
         # uvicorn binds the port itself (port 0: a free one): sockets made by asyncio get
         # TCP_NODELAY, a socket handed in does not (and every response then waits ~40 ms)
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-                                lifespan="off", timeout_keep_alive=30)
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(uvicorn_config(app, self.runtime, host="127.0.0.1", port=0))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10
@@ -84,16 +88,20 @@ class ServerProcess:
     """The central server in its own process (as in production: no shared interpreter lock with
     the client), on a free loopback port. Used by the benchmarks."""
 
-    def __init__(self, data_dir: Path, *, raw_upload: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, raw_upload: bool = False, limits: ServerLimits | None = None) -> None:
         self.data_dir = data_dir
         self.raw_upload = raw_upload
+        self.limits = limits or ServerLimits()
 
     def __enter__(self) -> ServerProcess:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        code = ("import sys; from pathlib import Path; from inspector.central.app import serve; "
-                f"serve(Path({str(self.data_dir)!r}), port={self.port}, raw_upload={self.raw_upload})")
+        limits = {f: getattr(self.limits, f) for f in self.limits.__dataclass_fields__}
+        code = ("from pathlib import Path; from inspector.central.serve import serve; "
+                "from inspector.central.runtime import ServerLimits; "
+                f"serve(Path({str(self.data_dir)!r}), port={self.port}, raw_upload={self.raw_upload},"
+                f" limits=ServerLimits(**{limits!r}))")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
         deadline = time.monotonic() + 30

@@ -19,7 +19,8 @@ from inspector.errors import UserError
 from inspector.ids import uuid7
 from inspector.store.audit import verify_store
 from inspector.sync import state
-from inspector.sync.bundle import new_manifest, read_envelope, wrap_key, write_file
+from inspector.sync.bundle import new_manifest, read_envelope, write_file
+from inspector.sync.bundle_keys import wrap_key
 from inspector.sync.wire import encode_batch
 from inspector.workspace import Workspace
 from tests.sync.conftest import DeviceFactory

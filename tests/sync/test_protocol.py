@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from inspector.central import admin
+from inspector.clock import to_rfc3339
 from inspector.errors import UserError
 from inspector.store.audit import verify_store
 from inspector.store.events import iter_events
@@ -287,8 +288,11 @@ def test_an_event_that_cannot_be_applied_is_refused_not_a_crash(server: LiveServ
     ws = make_device()
     server.enroll(ws)
     device = ws.services.ctx.device
-    draft = Event(device.device_id, device.epoch, 1, GENESIS, 1, "2026-11-22T08:00:00.000Z", "x", "x",
-                  "finding.removed", "khong-ton-tai", {"inspection_id": "khong-ton-tai", "parent": None})
+    identity = ws.services.ctx.identity
+    now = datetime.now(UTC)
+    draft = Event(device.device_id, device.epoch, 1, GENESIS, int(now.timestamp() * 1000) << 16, to_rfc3339(now),
+                  identity.id, identity.name, "finding.removed", "khong-ton-tai",
+                  {"inspection_id": "khong-ton-tai", "parent": None})
     event = Event(**{**draft.__dict__, "hash": draft.computed_hash()})
     head = HeadStatement(device.device_id, device.epoch, 1, event.hash).signed_by(Signer.of(device))
     before = _state(server)

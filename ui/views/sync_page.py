@@ -30,6 +30,7 @@ from inspector.changes import Changes
 from inspector.clock import SystemClock, to_rfc3339
 from inspector.domain import InspectionId, InspectionSummary
 from inspector.errors import CancelledByUser, UserError
+from inspector.ops import Committer
 from inspector.services.inspections import InspectionQuery
 from inspector.sync.service import Disagreement, EditConflict, InspectionSyncStatus, SyncOverview
 from inspector.text import human_size, ui_clock, ui_datetime
@@ -248,11 +249,10 @@ class SyncPage(QWidget):
         def failed(exc: BaseException) -> None:
             self.phase.setText(exc.render(tr) if isinstance(exc, UserError) else tr("Lỗi không mong đợi khi đăng ký."))
 
-        def job(s: Services) -> Any:
-            result = s.sync.enroll(url, token)
-            return result
+        def job(s: Services, _task: TaskContext, commit: Committer) -> Any:
+            return s.sync.enroll(url, token, commit=commit)  # the network on the pool, its record on the writer
 
-        self.ctx.ops.write(job, done, failed, show_errors=False, owner=self)
+        self.ctx.ops.long(job, done, on_error=failed, owner=self)
 
     def start_sync(self) -> None:
         if self.handle is not None:
@@ -265,16 +265,15 @@ class SyncPage(QWidget):
         self.progress.setRange(0, 0)
         self.phase.setText(tr("Đang kết nối máy chủ…"))
 
-        def job(s: Services, task: TaskContext) -> Any:
+        def job(s: Services, task: TaskContext, commit: Committer) -> Any:
             def progress(p: Any) -> None:
                 total = p.bytes_total or p.events_total
                 done = p.bytes_sent if p.bytes_total else p.events_sent
                 task.report(int(done), int(total), p.message)
 
-            result = s.sync.sync(progress, task.cancel_event)
-            return result
+            return s.sync.sync(progress, task.cancel_event, commit=commit)
 
-        self.handle = self.ctx.ops.write_task(job, self._on_sync_done, self._on_sync_failed, owner=self)
+        self.handle = self.ctx.ops.long(job, self._on_sync_done, on_error=self._on_sync_failed, owner=self)
         self.handle.progressed.connect(self._on_progress)
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
@@ -345,9 +344,8 @@ class SyncPage(QWidget):
         tr = self.ctx.tr
         self.phase.setText(tr("Đang ghi gói dữ liệu…"))
 
-        def job(s: Services, task: TaskContext) -> Any:
-            result = s.sync.export_bundle(path, progress=lambda n: task.report(n, 0, ""), cancel=task.cancel_event)
-            return result
+        def job(s: Services, task: TaskContext) -> Any:  # reads only: on the pool, no writer time at all
+            return s.sync.export_bundle(path, progress=lambda n: task.report(n, 0, ""), cancel=task.cancel_event)
 
         def done(result: Any) -> None:
             if result.verified:
@@ -358,7 +356,7 @@ class SyncPage(QWidget):
             self.phase.setText(text.format(name=result.path.name, events=result.events, blobs=result.blobs,
                                            size=human_size(result.bytes)))
 
-        return self.ctx.ops.write_task(job, done, self._on_file_failed, owner=self)
+        return self.ctx.ops.task(job, done, on_error=self._on_file_failed, owner=self)
 
     def _on_file_failed(self, exc: BaseException) -> None:
         tr = self.ctx.tr
@@ -388,12 +386,11 @@ class SyncPage(QWidget):
                                       " tệp.").format(device=outcome.source_device[:12], events=outcome.events,
                                                       blobs=outcome.blobs))
 
-        def job(s: Services) -> Any:
-            outcome = s.sync.import_bundle(path)
-            return outcome
+        def job(s: Services, _task: TaskContext, commit: Committer) -> Any:
+            return s.sync.import_bundle(path, commit=commit)  # checked on the pool, one step on the writer
 
         self.phase.setText(tr("Đang kiểm tra và nhập {name}…").format(name=path.name))
-        return self.ctx.ops.write(job, done, self._on_file_failed, show_errors=False, owner=self)
+        return self.ctx.ops.long(job, done, on_error=self._on_file_failed, owner=self)
 
     def _on_conflict_activated(self) -> None:
         item = self.conflicts.item(self.conflicts.currentRow(), 0)
