@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
@@ -50,8 +50,17 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     holder = window if window is not None else []
     presenter = ErrorPresenter(Translator(), data_dir / "logs", lambda: holder[0] if holder else None,
                                interactive=interactive)
-    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show,
-              unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
+    def open_ops(unlocker: Unlocker) -> Ops:
+        return Ops(data_dir, Translator(), clock, default_error=presenter.show, unlocker=unlocker)
+
+    if interactive:
+        from ui.dialogs.unlock import InteractiveUnlock
+
+        opened = InteractiveUnlock(Translator(), data_dir).open_with(open_ops)
+        assert isinstance(opened, Ops)
+        ops = opened
+    else:
+        ops = open_ops(Unlocker.from_environment())
     try:
         tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
     except BaseException:
@@ -62,18 +71,6 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, ops=ops, tr=tr, settings=settings, errors=presenter)
-
-
-def _ask_passphrase(why: str, confirm: bool) -> str | None:
-    """The data directory's passphrase, asked once at start (no OS key store, or chosen so)."""
-    text, ok = QInputDialog.getText(None, "Inspector", why + ":", QLineEdit.EchoMode.Password)
-    if not ok:
-        return None
-    if confirm:
-        again, ok = QInputDialog.getText(None, "Inspector", "Nhập lại mật khẩu:", QLineEdit.EchoMode.Password)
-        if not ok or again != text:
-            return None
-    return text
 
 
 def _show_recovery_key(tr: Translator, parent: QWidget, data_dir: Path, recovery_key: str) -> None:
