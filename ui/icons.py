@@ -41,6 +41,8 @@ _NAMES = {
     "stop": "fa6s.flag-checkered",
     "note": "fa6s.note-sticky",
     "search": "fa6s.magnifying-glass",
+    "choose": "fa6s.chevron-down",
+    "warning": "fa6s.triangle-exclamation",
     "verify": "fa6s.shield-halved",
     "person": "fa6s.user",
     "unit": "fa6s.building",
