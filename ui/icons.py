@@ -36,6 +36,7 @@ _NAMES = {
     "settings": "fa6s.gear",
     "saved": "fa6s.circle-check",
     "saving": "fa6s.spinner",
+    "pending": "fa6s.circle-dot",
     "error": "fa6s.circle-exclamation",
     "start": "fa6s.play",
     "stop": "fa6s.flag-checkered",

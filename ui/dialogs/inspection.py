@@ -117,6 +117,13 @@ def _with_error(field: QHBoxLayout | QWidget, error: FieldError) -> QVBoxLayout:
     return box
 
 
+def _narrow(combo: QComboBox) -> QComboBox:
+    """A combo box as wide as its column allows, not as its longest entry (it elides the rest)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)
+    return combo
+
+
 def _date_edit(name: str, value: QDate) -> QDateEdit:
     edit = QDateEdit(value)
     edit.setDisplayFormat("dd/MM/yyyy")
@@ -176,8 +183,11 @@ class InspectionDialog(GuardedDialog):
     def _build_form(self) -> QWidget:
         tr = self.ctx.tr
         body = QWidget()
-        form = QFormLayout(body)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        column = QVBoxLayout(body)
+        form = QFormLayout()
+        column.addLayout(form)
+        column.addStretch(1)  # extra height goes below the form, not between its rows
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         decision = QHBoxLayout()
         self.decision_no = QLineEdit()
         self.decision_no.setPlaceholderText(tr("ví dụ 125/QĐ-ĐKT hoặc 12-QĐ/TU"))
@@ -197,7 +207,7 @@ class InspectionDialog(GuardedDialog):
         self.kind.setAccessibleName(tr("Hình thức kiểm tra"))
         for key, label in INSPECTION_KINDS.items():
             self.kind.addItem(tr(label), key)
-        self.regime = QComboBox()
+        self.regime = _narrow(QComboBox())
         self.regime.setAccessibleName(tr("Thể thức văn bản"))
         self.regime.setToolTip(tr("Quyết định tiêu đề, số, ký hiệu và chữ ký của biên bản và kết luận"))
         for key, label in REGIMES.items():
@@ -216,25 +226,31 @@ class InspectionDialog(GuardedDialog):
         unit_row.addWidget(add_unit)
         self.unit_error = FieldError(tr("Lỗi đơn vị được kiểm tra"))
         form.addRow(tr("Đơn vị được kiểm tra"), _with_error(unit_row, self.unit_error))
-        self.checklist = QComboBox()
+        self.checklist = _narrow(QComboBox())
         self.checklist.setAccessibleName(tr("Bộ câu hỏi và phiên bản"))
-        form.addRow(tr("Bộ câu hỏi"), self.checklist)
         self.checklist_info = QLabel()
         self.checklist_info.setObjectName("hint")
-        form.addRow("", self.checklist_info)
+        checklist_box = QVBoxLayout()
+        checklist_box.setSpacing(2)
+        checklist_box.addWidget(self.checklist)
+        checklist_box.addWidget(self.checklist_info)
+        form.addRow(tr("Bộ câu hỏi"), checklist_box)
         team_row = QHBoxLayout()
-        self.team = QComboBox()
+        self.team = _narrow(QComboBox())
         self.team.setAccessibleName(tr("Đoàn kiểm tra"))
         team_row.addWidget(self.team, 1)
         self.add_team = QPushButton(icon("team"), tr("Thành lập đoàn…"))
         self.add_team.setToolTip(tr("Thành lập đoàn kiểm tra mới và chọn cho đợt này"))
         self.add_team.clicked.connect(self._on_add_team)
         team_row.addWidget(self.add_team)
-        form.addRow(tr("Đoàn kiểm tra"), team_row)
         self.team_members = QLabel()
         self.team_members.setObjectName("hint")
         self.team_members.setWordWrap(True)
-        form.addRow("", self.team_members)
+        team_box = QVBoxLayout()
+        team_box.setSpacing(2)
+        team_box.addLayout(team_row)
+        team_box.addWidget(self.team_members)
+        form.addRow(tr("Đoàn kiểm tra"), team_box)
         planned_row = QHBoxLayout()
         self.has_planned = QCheckBox(tr("Có ngày dự kiến"))
         self.has_planned.setChecked(True)

@@ -72,9 +72,10 @@ class UnitHistoryPanel(QWidget):
         self.kl04.setVisible(history.pending_count > 0)
         for earlier in history.inspections:
             s = earlier.summary
-            top = QTreeWidgetItem([tr("Quyết định số {no} ngày {date} — {unit}").format(
-                no=s.decision_no, date=ui_date(s.decision_date), unit=s.unit_name), tr(STATUSES[s.status])])
-            top.setToolTip(0, s.title)
+            heading = tr("Quyết định số {no} ngày {date}\n{unit}").format(
+                no=s.decision_no, date=ui_date(s.decision_date), unit=s.unit_name)
+            top = QTreeWidgetItem([heading, tr(STATUSES[s.status])])
+            top.setToolTip(0, f"{heading}\n{s.title}")
             top.setIcon(0, icon("inspections"))
             if earlier.overdue_count:
                 top.setIcon(0, icon("warning", OVERDUE.name()))

@@ -75,6 +75,7 @@ class FirstRunAssistant(GuardedDialog):
         for step in self.steps:
             self.step_list.addItem(QListWidgetItem(step.title))
             self.pages.addWidget(step)
+            step.edited.connect(lambda: self.error.clear_message())
         row.addWidget(self.step_list)
         page_box = QVBoxLayout()
         page_box.addWidget(self.pages, 1)
@@ -176,8 +177,12 @@ class FirstRunAssistant(GuardedDialog):
         for n, step in enumerate(self.steps):
             step.load(data)
             item = self.step_list.item(n)
-            done = step.done(data) and step not in (self.welcome, self.done_step)
-            item.setIcon(icon("saved", "#16a34a") if done else icon("note", "#9ca3af"))
+            if step in (self.welcome, self.done_step):
+                item.setIcon(icon("help" if step is self.welcome else "stop", "#e5e7eb"))
+                continue
+            done = step.done(data)
+            item.setIcon(icon("saved", "#16a34a") if done else icon("pending", "#9ca3af"))
+            item.setToolTip(self.ctx.tr("Đã thiết lập") if done else self.ctx.tr("Chưa thiết lập"))
 
     def _on_changed(self, changes: Changes, _initiator: object) -> None:
         if changes.registry:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -52,6 +52,7 @@ class Step(QWidget):
     """One page: a title, what it is for, its inputs; `job` saves it, `refusal` says what is missing."""
 
     title = ""
+    edited = Signal()  # the user changed something on the step (its error message is stale now)
 
     def __init__(self, ctx: AppContext, title: str, intro: str) -> None:
         super().__init__()
@@ -118,6 +119,7 @@ class BodyStep(Step):
         row = QHBoxLayout()
         self.unit = UnitPicker(tr, empty_text=tr("Gõ để tìm cơ quan trong danh bạ"))
         self.unit.setAccessibleName(tr("Cơ quan ban hành"))
+        self.unit.unit_changed.connect(lambda _u: self.edited.emit())
         row.addWidget(self.unit, 1)
         self.add = QPushButton(icon("new"), tr("Thêm đơn vị…"))
         self.add.clicked.connect(lambda: on_add_unit(self.unit.current_id()))
@@ -166,15 +168,17 @@ class IdentityStep(Step):
         self.box.addWidget(self.search)
         self.list = QListWidget()
         self.list.setAccessibleName(tr("Danh bạ cán bộ"))
+        self.list.currentItemChanged.connect(lambda *_: self.edited.emit())
         self.box.addWidget(self.list, 1)
         row = QHBoxLayout()
         self.empty = QLabel(tr("Danh bạ chưa có ai: bấm “Thêm người…” để thêm chính bạn."))
         self.empty.setObjectName("hint")
         self.empty.setWordWrap(True)
-        row.addWidget(self.empty, 1)
         self.add = QPushButton(icon("person"), tr("Thêm người…"))
         self.add.clicked.connect(on_add_person)
         row.addWidget(self.add)
+        row.addWidget(self.empty, 1)
+        row.addStretch(0)
         self.box.addLayout(row)
         self._units: dict[str, str] = {}
 
@@ -252,6 +256,7 @@ class TeamStep(Step):
         row.addStretch(1)
         self.box.addLayout(row)
         self.list.currentItemChanged.connect(lambda *_: self.edit.setEnabled(self.chosen_id() is not None))
+        self.list.currentItemChanged.connect(lambda *_: self.edited.emit())
 
     def load(self, data: SetupData) -> None:
         tr = self.ctx.tr
@@ -300,6 +305,7 @@ class SigningStep(Step):
         self.token_choice = QRadioButton(tr("USB token (PKCS#11)"))
         self.later_choice = QRadioButton(tr("Thiết lập sau (khi ký lần đầu)"))
         form = QFormLayout()
+        form.setContentsMargins(24, 0, 0, 0)
         self.file_path = QLineEdit()
         self.file_path.setAccessibleName(tr("Tệp chứng thư số"))
         self.module = QLineEdit()
@@ -321,6 +327,9 @@ class SigningStep(Step):
         self.box.addStretch(1)
         self.later_choice.setChecked(True)
         self.group.idToggled.connect(lambda *_: self._update_enabled())
+        self.group.idToggled.connect(lambda *_: self.edited.emit())
+        for edit in (self.file_path, self.module, self.token):
+            edit.textEdited.connect(lambda _t: self.edited.emit())
         self._update_enabled()
 
     def _path_row(self, edit: QLineEdit, filters: str) -> QHBoxLayout:
@@ -354,6 +363,9 @@ class SigningStep(Step):
             self.token_choice.setChecked(True)
             self.module.setText(signing.location)
             self.token.setText(signing.label)
+
+    def done(self, data: SetupData) -> bool:
+        return data.state.signing is not None
 
     def choice(self) -> SigningIdentity | None:
         if self.file_choice.isChecked():
