@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from inspector.catalog.model import ChecklistItem
 from inspector.clock import VIETNAM_TZ
-from inspector.domain import Subject, Unit
+from inspector.domain import Subject, Team, Unit
 from inspector.paths import resources_dir
 from inspector.services.inspections import InspectionDraft, SubjectSpec
 from inspector.services.registry import MemberSpec
@@ -54,9 +54,15 @@ class DemoSummary:
     requirements: int
 
 
+def _person(rng: random.Random) -> tuple[str, str]:
+    """A name and the honorific State documents use for the person ("Ông" / "Bà")."""
+    male = rng.random() < 0.5
+    middle, given = MALE if male else FEMALE
+    return f"{rng.choice(SURNAMES)} {rng.choice(middle)} {rng.choice(given)}", "Ông" if male else "Bà"
+
+
 def _name(rng: random.Random) -> str:
-    middle, given = MALE if rng.random() < 0.5 else FEMALE
-    return f"{rng.choice(SURNAMES)} {rng.choice(middle)} {rng.choice(given)}"
+    return _person(rng)[0]
 
 
 def evidence_image(rng: random.Random, title: str, subtitle: str, stamp: str) -> bytes:
@@ -86,6 +92,7 @@ def evidence_image(rng: random.Random, title: str, subtitle: str, stamp: str) ->
 class DemoBuilder:
     def __init__(self, services: Services, seed: int = 24) -> None:
         self.s = services
+        self.seed = seed
         self.rng = random.Random(seed)
         self.findings = 0
         self.evidence = 0
@@ -96,8 +103,9 @@ class DemoBuilder:
         out = []
         for n in range(count):
             post = f"{posts[n % len(posts)]} {place}" if leadership else posts[n % len(posts)]
-            person = self.s.registry.add_person(_name(self.rng), position=post, unit_id=unit.id,
-                                                holds_leadership=leadership)
+            name, honorific = _person(self.rng)
+            person = self.s.registry.add_person(name, position=post, unit_id=unit.id,
+                                                holds_leadership=leadership, honorific=honorific)
             out.append(SubjectSpec(person.full_name, person.position, leadership, "person", person.id))
         return out
 
@@ -106,15 +114,22 @@ class DemoBuilder:
         with self.s.ctx.store.batch():
             city = reg.add_unit("Thành phố Hà Nội", "city", code="HN", address="Hà Nội")
             ubkt = reg.add_unit("Ủy ban Kiểm tra Thành ủy Hà Nội", "party_committee", parent_id=city.id)
-            inspectors = [reg.add_person(_name(rng), position=pos, unit_id=ubkt.id, holds_leadership=lead)
-                          for pos, lead in (("Phó Chủ nhiệm Ủy ban Kiểm tra Thành ủy", True),
-                                            ("Trưởng phòng Kiểm tra", True),
-                                            ("Chuyên viên Ủy ban Kiểm tra Thành ủy", False),
-                                            ("Chuyên viên Văn phòng Thành ủy", False))]
-            team = reg.add_team("Đoàn kiểm tra công vụ số 1", issuing_body="ĐOÀN KIỂM TRA CÔNG VỤ",
-                                superior_body="THÀNH ỦY HÀ NỘI", members=[
+            inspectors = []
+            for pos, lead in (("Phó Chủ nhiệm Ủy ban Kiểm tra Thành ủy", True), ("Trưởng phòng Kiểm tra", True),
+                              ("Chuyên viên Ủy ban Kiểm tra Thành ủy", False),
+                              ("Chuyên viên Văn phòng Thành ủy", False)):
+                name, honorific = _person(rng)
+                inspectors.append(reg.add_person(name, position=pos, unit_id=ubkt.id, holds_leadership=lead,
+                                                 honorific=honorific))
+            # A Party team (set up by the Standing Board of the City Party Committee: Party documents)
+            # and a State team (set up by the City People's Committee: Decree 30 documents).
+            # Body names as running text writes them; document headers upper-case them.
+            party_team = reg.add_team("Đoàn kiểm tra số 1 của Thành ủy", issuing_body="Đoàn kiểm tra",
+                                      superior_body="Thành ủy Hà Nội", issuing_abbr="ĐKT", superior_abbr="TU",
+                                      members=[
                 MemberSpec(inspectors[0].id, "leader"), MemberSpec(inspectors[1].id, "deputy"),
                 MemberSpec(inspectors[2].id, "member"), MemberSpec(inspectors[3].id, "secretary")])
+            state_team = self._state_team(city)
             wards = []
             for name, utype in WARDS:
                 ward = reg.add_unit(name, utype, parent_id=city.id)
@@ -143,13 +158,14 @@ class DemoBuilder:
                 insp = self.s.inspections.create(InspectionDraft(
                     decision_no=f"{100 + n}/QĐ-ĐKT",
                     decision_date=day.isoformat(),
-                    decision_issuer="Ban Thường vụ Thành ủy Hà Nội",
+                    decision_issuer=("Ban Thường vụ Thành ủy Hà Nội" if n % 2
+                                     else "Chủ tịch Ủy ban nhân dân thành phố Hà Nội"),
                     unit_id=target.id,
                     checklist_id=checklist.id,
                     checklist_version=checklist.version,
                     kind="surprise" if n % 4 else "regular",
                     regime="party" if n % 2 else "state",
-                    team_id=team.id,
+                    team_id=(party_team if n % 2 else state_team).id,
                     planned_date=(day + timedelta(days=2)).isoformat(),
                     location=target.address or target.name,
                     subjects=specs,
@@ -174,6 +190,23 @@ class DemoBuilder:
         return DemoSummary(units=len(self.s.registry.units()), people=len(self.s.registry.people()),
                            inspections=inspections, findings=self.findings, evidence=self.evidence,
                            requirements=self.requirements)
+
+    def _state_team(self, city: Unit) -> Team:
+        """Its people come from a generator of their own, so the main sequence (and every name the
+        benchmarks and tests have seen) stays as it was before this team existed."""
+        rng = random.Random(f"state-team-{self.seed}")
+        reg = self.s.registry
+        snv = reg.add_unit("Sở Nội vụ thành phố Hà Nội", "agency", parent_id=city.id)
+        members = []
+        for pos, role, lead in (("Phó Giám đốc Sở Nội vụ", "leader", True),
+                                ("Trưởng phòng Công chức, viên chức", "deputy", True),
+                                ("Chuyên viên Sở Nội vụ", "secretary", False)):
+            name, honorific = _person(rng)
+            person = reg.add_person(name, position=pos, unit_id=snv.id, holds_leadership=lead, honorific=honorific)
+            members.append(MemberSpec(person.id, role))
+        return reg.add_team("Đoàn kiểm tra công vụ số 2", issuing_body="Đoàn kiểm tra công vụ",
+                            superior_body="UBND thành phố Hà Nội", issuing_abbr="ĐKTCV", superior_abbr="UBND",
+                            members=members)
 
     def _record(self, inspection_id: str, items: tuple[ChecklistItem, ...], subjects: tuple[Subject, ...], share: float,
                 photos: int, place: str) -> None:

@@ -92,6 +92,9 @@ class Unit:
     archived: bool
 
 
+HONORIFICS = ("Ông", "Bà")  # a person's own honorific in State documents; "" = not recorded
+
+
 @dataclass(frozen=True)
 class Person:
     id: PersonId
@@ -100,6 +103,7 @@ class Person:
     unit_id: UnitId | None
     holds_leadership: bool
     archived: bool
+    honorific: str = ""  # "Ông" | "Bà" | "" (State documents address people by it; Party ones say "đồng chí")
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class TeamMember:
     full_name: str
     position: str
     role: str
+    honorific: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,10 @@ class Team:
     id: TeamId
     name: str
     issuing_body: str
-    superior_body: str
+    superior_body: str  # the body that set the team up (it issues the conclusion)
     members: tuple[TeamMember, ...]
+    issuing_abbr: str = ""   # document symbol of the team, tone-free: "ĐKT"
+    superior_abbr: str = ""  # document symbol of the body that set it up: "TU", "UBND"
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,8 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
         steps["demo"] = len(read(lambda s: s.inspections.find()))
         target = next(r for r in read(lambda s: s.inspections.find())
                       if r.status in ("draft", "in_progress", "recorded"))
+        if target.status == "draft":
+            write(lambda s: s.inspections.start(target.id))
         window.open_inspection(target.id)
         page = window.recording_page
         if not ctx.ops.wait_idle(30):
@@ -208,8 +210,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.quit_after_start:
         QTimer.singleShot(0, app.quit)
     else:
+        window.restore_session()
         QTimer.singleShot(0, lambda: offer_first_run(ctx, window))
     code = app.exec()
     close_context(ctx)
-    guard.release()
+    guard.release()  # before a restart, so the new app can take the data directory
+    if window.restart_requested:
+        restart()
     return int(code)
+
+
+def restart() -> None:
+    """Start the app again (after this one released its data directory), e.g. for a new language."""
+    from PySide6.QtCore import QProcess
+
+    if getattr(sys, "frozen", False):  # the installed build: the executable is the app
+        QProcess.startDetached(sys.executable, sys.argv[1:])
+    else:
+        QProcess.startDetached(sys.executable, sys.argv)

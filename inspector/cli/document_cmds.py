@@ -1,9 +1,9 @@
-"""`inspector verify FILE.pdf` and `inspector inspection export ID --doc … -o FILE.pdf`."""
+"""`inspector verify FILE.pdf`, `inspector inspection export ID --doc … -o FILE.pdf`; the `document`
+commands (issue, review, cert, tokens) are in document_issue_cmds.py."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,12 @@ KINDS = {"minutes": "biên bản", "conclusion": "kết luận"}
 
 
 def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
-    v = sub.add_parser("verify", parents=[common], help="kiểm tra chữ ký số của một tệp PDF")
+    from inspector.cli import document_issue_cmds
+
+    document_issue_cmds.register(sub, common)
+    v = sub.add_parser("verify", parents=[common], help="kiểm tra chữ ký số của một tệp PDF (thoát 0: hợp lệ và"
+                                                        " tin cậy; 1: không hợp lệ hoặc đã bị sửa; 4: nguyên vẹn"
+                                                        " nhưng chưa xác nhận được độ tin cậy)")
     v.add_argument("file", type=Path, metavar="TỆP.pdf")
     v.add_argument("--trust", type=Path, default=None, metavar="THƯ_MỤC",
                    help="thư mục chứa chứng thư gốc tin cậy (.pem, .crt, .cer, .der)")
@@ -34,6 +39,8 @@ def _time(moment: Any) -> str:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Exit 0: every signature intact, valid and trusted; 1: something invalid or modified (or no
+    signature at all); 4: intact but some signature or timestamp not trusted (or not checked)."""
     from inspector.signing import load_trust_roots
 
     try:
@@ -44,50 +51,58 @@ def _verify(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         check = ws.services.documents.check_file(pdf, roots)
     report = check.report
+    verdict = report.verdict
     if args.json:
         print_json({
-            "ok": report.ok, "sha256": check.sha256, "trusted": report.trusted,
+            "verdict": str(verdict), "verdict_label": verdict.label, "sha256": check.sha256,
             "signatures": [{
-                "field": s.field_name, "signer": s.signer_name, "intact": s.intact, "valid": s.valid,
-                "trusted": s.trusted, "claimed_time": s.claimed_time, "proven_time": s.proven_time,
-                "coverage": str(s.coverage), "modification_level": s.modification_level, "problems": list(s.problems),
+                "field": s.field_name, "signer": s.signer_name, "verdict": str(s.verdict),
+                "verdict_label": s.verdict.label, "intact": s.intact, "valid": s.valid, "trusted": s.trusted,
+                "claimed_time": s.claimed_time, "proven_time": s.proven_time, "coverage": s.coverage.label,
+                "modification": s.modification_label, "problems": list(s.problems),
             } for s in report.signatures],
-            "timestamps": [{"time": t.time, "tsa": t.tsa_name, "valid": t.valid} for t in report.timestamps],
+            "timestamps": [{"time": t.time, "tsa": t.tsa_name, "valid": t.intact and t.valid, "trusted": t.trusted}
+                           for t in report.timestamps],
             "problems": list(report.problems),
-            "store_matches": [m.__dict__ for m in check.matches],
+            "store_matches": [{"inspection_id": m.inspection_id, "kind": m.kind, "sealed": m.sealed, "how": m.how,
+                               "overrides": [{"field": o.field_name, "signer": o.signer_name,
+                                              "expected": o.expected_name, "reason": o.override_reason}
+                                             for o in m.overrides]} for m in check.matches],
         })
-        return 0 if report.ok else 1
+        return verdict.exit_code
     yes = {True: "có", False: "KHÔNG"}
     print(f"Tệp: {args.file.name} (SHA-256 {check.sha256})")
     if not report.signatures:
         print("Tệp không có chữ ký số nào.")
     for n, s in enumerate(report.signatures, start=1):
-        print(f"\nChữ ký {n} ({s.field_name}): {s.signer_name or '(không đọc được)'}")
+        print(f"\nChữ ký {n} ({s.field_name}): {s.signer_name or '(không đọc được)'} — {s.verdict.label.upper()}")
         print(f"  Nguyên vẹn: {yes[s.intact]} · Hợp lệ: {yes[s.valid]} · Tin cậy: {yes[s.trusted]}")
         print(f"  Thời điểm ký (máy người ký tự khai): {_time(s.claimed_time)}")
         print(f"  Thời điểm được chứng thực bởi dấu thời gian: {_time(s.proven_time)}")
-        print(f"  Phạm vi: {s.coverage.label}" + (f" · thay đổi sau khi ký: {s.modification_level}"
-                                           if s.modification_level else ""))
+        print(f"  Phạm vi: {s.coverage.label} · Thay đổi sau khi ký: {s.modification_label}")
         for problem in s.problems:
             print(f"  - {problem}")
     for t in report.timestamps:
-        print(f"\nDấu thời gian: {_time(t.time)} — {t.tsa_name} — hợp lệ: {yes[t.valid]}")
+        state = "hợp lệ" if t.intact and t.valid else "KHÔNG hợp lệ"
+        trusted = "tin cậy" if t.trusted else "chưa xác nhận được độ tin cậy"
+        print(f"\nDấu thời gian: {_time(t.time)} — {t.tsa_name} — {state}, {trusted}")
+        for problem in t.problems:
+            print(f"  - {problem}")
     for problem in report.problems:
         print(f"- {problem}")
     if check.matches:
         for m in check.matches:
             state = "đã niêm phong" if m.sealed else "chưa niêm phong"
             print(f"\nKhớp với {KINDS[m.kind]} của đợt kiểm tra {m.inspection_id} ({state}).")
+            for o in m.overrides:
+                print(f"  Ô {o.field_name}: ký bằng chứng thư của {o.signer_name}, không phải của {o.expected_name}"
+                      f" (người có tên trong văn bản). Lý do ghi khi ký: {o.override_reason}")
     else:
         print("\nTệp không trùng với văn bản nào trong kho dữ liệu này.")
     if not args.trust:
-        print("Chưa chỉ định thư mục chứng thư gốc (--trust): chưa kết luận được về độ tin cậy.")
-    if report.ok:
-        print("\nKết quả: mọi chữ ký đều nguyên vẹn và hợp lệ.")
-        return 0
-    print("\nKết quả: KHÔNG HỢP LỆ — tệp đã bị thay đổi sau khi ký, hoặc có chữ ký không hợp lệ hay không có"
-          " chữ ký nào (xem chi tiết ở trên).", file=sys.stderr)
-    return 1
+        print("Chưa chỉ định thư mục chứng thư gốc (--trust): chưa kiểm tra được độ tin cậy của người ký.")
+    print(f"\nKết luận: {verdict.label.upper()}.")
+    return verdict.exit_code
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ allows (ND30 permits landscape for wide tables). Subject names stand vertically 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reportlab.lib import colors
@@ -26,30 +26,39 @@ from inspector.documents.styles import FontSpec
 MIN_HEADING_SIZE = 5.5
 
 
-def appendices(kit: Kit, type_name: str, header: Header, matrix: LevelMatrix | None,
+@dataclass(frozen=True)
+class Reference:
+    """What each appendix heading cites: "(Kèm theo Biên bản số 05/BB-ĐKT ngày … của …)"."""
+
+    type_ref: str
+    issuer_name: str
+    header: Header
+
+
+def appendices(kit: Kit, ref: Reference, matrix: LevelMatrix | None,
                evidence: tuple[EvidenceEntry, ...]) -> list[Flowable]:
     story: list[Flowable] = []
     number = 0
     if matrix is not None and matrix.item_codes and matrix.subject_names:
         number += 1
         template = LANDSCAPE if kit.style.appendix.matrix_landscape else PORTRAIT
-        story += _opening(kit, number, template, kit.style.label("matrix_title"), type_name, header)
+        story += _opening(kit, number, template, kit.style.label("matrix_title"), ref)
         story += matrix_tables(kit, matrix, frame_width(kit, template))
     if evidence:
         number += 1
-        story += _opening(kit, number, PORTRAIT, kit.style.label("evidence_title"), type_name, header)
+        story += _opening(kit, number, PORTRAIT, kit.style.label("evidence_title"), ref)
         story.append(evidence_table(kit, evidence, frame_width(kit, PORTRAIT)))
     return story
 
 
-def _opening(kit: Kit, number: int, template: str, title: str, type_name: str,
-             header: Header) -> list[Flowable]:
+def _opening(kit: Kit, number: int, template: str, title: str, ref: Reference) -> list[Flowable]:
     a = kit.style.appendix
     out: list[Flowable] = [NextPageTemplate(template), PageBreak()]
     if kit.style.page.appendix_restarts_numbering:
         out.append(RestartNumbering(kit.numbering))
-    reference = kit.style.label("appendix_reference", type=type_name.strip().capitalize(),
-                                number=kit.number_symbol(header))
+    reference = kit.style.label("appendix_reference", type=ref.type_ref.strip(),
+                                number=kit.number_symbol(ref.header),
+                                date=kit.date_text(ref.header), issuer=ref.issuer_name.strip())
     out += [kit.centred(kit.style.label("appendix_label", roman=roman(number)), a.label),
             kit.centred(upper(title), a.title, before=2),
             kit.centred(reference, a.reference, before=2),
@@ -89,7 +98,8 @@ def matrix_tables(kit: Kit, matrix: LevelMatrix, width: float) -> list[Flowable]
     not_assessed = nfc(label("matrix_not_assessed"))
     shades = [colors.Color(s, s, s) for s in a.matrix_level_shades]
     legend_font = replace(a.matrix_font, italic=True)
-    out: list[Flowable] = []
+    # The legend comes first: after the last rows it could be left alone on a page.
+    out: list[Flowable] = [kit.para(label("matrix_legend"), legend_font, after=4)]
     for part, subjects in enumerate(chunks, 1):
         if len(chunks) > 1:
             caption = label("matrix_part", part=part, parts=len(chunks), first=subjects[0] + 1,
@@ -120,7 +130,7 @@ def matrix_tables(kit: Kit, matrix: LevelMatrix, width: float) -> list[Flowable]
             rows.append(row)
         widths = [a.matrix_code, text_width] + [col] * len(subjects)
         table = kit.table(rows, widths, commands, font=a.matrix_level_font, repeat_rows=1, align="LEFT")
-        out += [table, kit.para(label("matrix_legend"), legend_font, before=4)]
+        out.append(table)
     return out
 
 

@@ -3,6 +3,7 @@ lists, signature blocks and recipients, all driven by the regime's style table."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,6 +33,27 @@ def roman(number: int) -> str:
             out.append(letters)
             number -= value
     return "".join(out)
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter only ("đồng chí Lan" → "Đồng chí Lan"); unlike str.capitalize(),
+    every other letter keeps its case, so proper nouns stay as written."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def with_honorific(honorific: str, name: str) -> str:
+    return " ".join(part for part in (honorific.strip(), name.strip()) if part)
+
+
+def blank_runs(text: str, factor: int = 2) -> str:
+    """Runs of two or more spaces become non-breaking spaces (twice as many), so a blank left for
+    handwriting ("ngày     tháng     năm 20…") keeps its room instead of collapsing to one space."""
+    return re.sub(r" {2,}", lambda m: NBSP * (len(m.group(0)) * factor), text)
+
+
+def end_mark(text: str) -> str:
+    """The last sentence of a document body ends with "./." (its own final punctuation replaced)."""
+    return text.rstrip().rstrip(".;,:") + "./."
 
 
 def split_paragraphs(texts: Iterable[str]) -> list[str]:
@@ -94,13 +116,23 @@ class Kit:
 
     def table(self, data: list[list[Any]], widths: Sequence[float], commands: Iterable[tuple[Any, ...]] = (),
               *, font: FontSpec | None = None, repeat_rows: int = 0, align: str = "CENTER") -> Table:
-        """Every table names an embedded font, or reportlab falls back to base-14 Helvetica."""
+        """Every table names an embedded font, or reportlab falls back to base-14 Helvetica.
+
+        A table with a heading row never leaves a single body row alone on a page: the first two
+        and the last two body rows are kept together (reportlab's NOSPLIT), so a split always
+        puts at least two rows on each side.
+        """
         f = font or self.style.table.font
         table = Table(data, colWidths=list(widths), repeatRows=repeat_rows, hAlign=align)
+        keep: list[tuple[Any, ...]] = []
+        body_rows = len(data) - repeat_rows
+        if repeat_rows and body_rows >= 2:
+            keep = [("NOSPLIT", (0, repeat_rows), (-1, repeat_rows + 1)), ("NOSPLIT", (0, -2), (-1, -1))]
         table.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), self.fonts.face(bold=f.bold, italic=f.italic)),
             ("FONTSIZE", (0, 0), (-1, -1), f.size),
             ("LEADING", (0, 0), (-1, -1), f.leading),
+            *keep,
             *commands,
         ]))
         return table
@@ -130,12 +162,19 @@ class Kit:
         lst = self.style.lists
         return [self.body(t) for t in punctuate(texts, lst.separator, lst.terminator, lst.prefix)]
 
+    def honorific(self, own: str) -> str:
+        """The regime's honorific for everybody (Party: "đồng chí"), else the person's own."""
+        return self.style.lists.honorific or own
+
+    def who(self, name: str, honorific: str = "") -> str:
+        """A person as a sentence starts with them: "Đồng chí Hà", "Bà Lan", or the bare name."""
+        return capitalize_first(with_honorific(self.honorific(honorific), name))
+
     def participants(self, people: Sequence[Participant]) -> list[Flowable]:
         lst = self.style.lists
         lines = []
         for p in people:
-            honorific = (p.honorific or lst.default_honorific).strip()
-            parts = [f"{honorific} {p.name.strip()}".strip(), p.position.strip(), p.role.strip()]
+            parts = [self.who(p.name, p.honorific), p.position.strip(), p.role.strip()]
             lines.append(lst.participant_separator.join(x for x in parts if x))
         return self.items(lines)
 
@@ -161,10 +200,13 @@ class Kit:
         return h.number_pattern.format(number=number, doc_type=nfc(header.doc_type_abbr).strip(),
                                        body=nfc(header.body_abbr).strip())
 
+    def date_text(self, header: Header) -> str:
+        """The document's date in the one date style, or the blank a clerk fills in by hand."""
+        return document_date(header.date.isoformat()) if header.date else blank_runs(self.style.header.blank_date)
+
     def place_date(self, header: Header) -> str:
-        h = self.style.header
-        when = document_date(header.date.isoformat()) if header.date else h.blank_date
-        return h.place_date_pattern.format(place=header.place_name.strip(), date=when)
+        return self.style.header.place_date_pattern.format(place=header.place_name.strip(),
+                                                           date=self.date_text(header))
 
     def header(self, header: Header) -> Table:
         h = self.style.header

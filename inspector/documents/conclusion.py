@@ -9,42 +9,47 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
-from inspector.documents.blocks import Kit, split_paragraphs
+from inspector.documents.blocks import Kit, end_mark, split_paragraphs
 from inspector.documents.model import ConclusionDocument, RequirementRow
+from inspector.text import document_date
 
 KEEP_WITH_SIGNATURE = 2
-MIN_TABLE_START = 150.0  # pt: heading + intro + table heading + one row
+MIN_TABLE_START = 240.0  # pt: heading + intro + table heading + the two rows kept together
+
+
+def _ended(story: list[Flowable], kit: Kit, paragraphs: list[str], last: bool) -> None:
+    if last and paragraphs:
+        paragraphs = [*paragraphs[:-1], end_mark(paragraphs[-1])]
+    story.extend(kit.body(p) for p in paragraphs)
 
 
 def conclusion_story(kit: Kit, doc: ConclusionDocument) -> list[Flowable]:
+    """Sections I–IV are always printed, in order, even when empty (a placeholder says so and
+    signing is refused upstream), so nothing is renumbered; V (follow-up) only when written."""
     label = kit.style.label
+    missing = label("missing_section")
     story: list[Flowable] = [kit.header(doc.header), *kit.title(doc.type_name, doc.summary)]
     story += kit.legal_basis(doc.legal_basis)
     story += kit.bodies(doc.lead)
     story += kit.bodies(doc.findings_summary)
-    sections = 0
-
-    def section(title: str, paragraphs: tuple[str, ...]) -> None:
-        nonlocal sections
-        if not split_paragraphs(paragraphs):
-            return
-        sections += 1
-        story.append(kit.section(sections, title))
-        story.extend(kit.bodies(paragraphs))
-
-    section(label("conclusion_strengths"), doc.strengths)
-    section(label("conclusion_shortcomings"), doc.shortcomings)
-    section(label("conclusion_causes"), doc.causes)
-    if doc.requirements or split_paragraphs((*doc.requirements_intro, doc.report_back_sentence)):
-        sections += 1
-        # Heading, introduction and the table's first rows start on the same page.
-        story.append(CondPageBreak(MIN_TABLE_START))
-        story.append(kit.section(sections, label("conclusion_requirements")))
-        story += kit.bodies(doc.requirements_intro)
-        if doc.requirements:
-            story += [Spacer(1, 6), requirements_table(kit, doc.requirements), Spacer(1, 2)]
-        story += kit.bodies((doc.report_back_sentence,))
-    section(label("conclusion_follow_up"), doc.follow_up)
+    follow_up = split_paragraphs(doc.follow_up)
+    for number, (key, texts) in enumerate((("conclusion_strengths", doc.strengths),
+                                           ("conclusion_shortcomings", doc.shortcomings),
+                                           ("conclusion_causes", doc.causes)), 1):
+        story.append(kit.section(number, label(key)))
+        story += kit.bodies(texts) or [kit.body(missing)]
+    # Heading, introduction and the table's first rows start on the same page.
+    story.append(CondPageBreak(MIN_TABLE_START))
+    story.append(kit.section(4, label("conclusion_requirements")))
+    story += kit.bodies(doc.requirements_intro)
+    if doc.requirements:
+        story += [Spacer(1, 6), requirements_table(kit, doc.requirements), Spacer(1, 2)]
+    else:
+        story.append(kit.body(missing))
+    _ended(story, kit, split_paragraphs((doc.report_back_sentence,)), last=not follow_up)
+    if follow_up:
+        story.append(kit.section(5, label("conclusion_follow_up")))
+        _ended(story, kit, follow_up, last=True)
 
     keep = story[-KEEP_WITH_SIGNATURE:]
     del story[-KEEP_WITH_SIGNATURE:]
@@ -53,9 +58,8 @@ def conclusion_story(kit: Kit, doc: ConclusionDocument) -> list[Flowable]:
 
 
 def _date(value: date) -> str:
-    """07/8/2024: day padded, month padded only for 1 and 2, as in 'ngày 07 tháng 8 năm 2024'."""
-    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
-    return f"{value.day:02d}/{month}/{value.year}"
+    """The documents' one date style: 'ngày 07 tháng 8 năm 2024'."""
+    return document_date(value.isoformat())
 
 
 def requirements_table(kit: Kit, rows: tuple[RequirementRow, ...]) -> Flowable:

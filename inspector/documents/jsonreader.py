@@ -88,6 +88,17 @@ class JsonReader:
             out.append(float(item))
         return out
 
+    def texts(self, key: str, *, placeholders: set[str] | None = None) -> list[str]:
+        """A non-empty list of non-empty strings, each checked like `text`."""
+        value = self._get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not value:
+            self.problem(key, "phải là một danh sách chuỗi ký tự […]")
+            return []
+        items = JsonReader({f"{key}[{n}]": v for n, v in enumerate(value)}, self.path, self.problems)
+        return [items.text(f"{key}[{n}]", placeholders=placeholders) for n in range(len(value))]
+
     def boolean(self, key: str) -> bool:
         value = self._get(key)
         if value is None:

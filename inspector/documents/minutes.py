@@ -7,13 +7,33 @@ from dataclasses import replace
 from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
-from inspector.documents.blocks import Kit, split_paragraphs
+from inspector.documents.blocks import Kit, end_mark, split_paragraphs
 from inspector.documents.model import MinutesDocument, SignatureBlock
 
-KEEP_WITH_SIGNATURES = 2  # body flowables kept on the signatures' page, so they never stand alone
+KEEP_WITH_SIGNATURES = 3  # the closing paragraphs (refusal, page count, copies) stay with the signatures
+PAGES_PROBE = 0  # renders "00": digits share one width, so the probe lays out like the real text
 
 
-def minutes_story(kit: Kit, doc: MinutesDocument) -> list[Flowable]:
+def closing_paragraphs(kit: Kit, doc: MinutesDocument, pages: int | None) -> list[str]:
+    """closing[:-1], the refusals, the page-count line (minutes of 2+ pages), closing[-1] + "./."."""
+    label = kit.style.label
+    closing = split_paragraphs(doc.closing)
+    out = closing[:-1]
+    for refusal in doc.refusals:
+        text = label("refusal", who=kit.who(refusal.name, refusal.honorific),
+                     reason=refusal.reason.strip().rstrip("."))
+        out.append(text.rstrip(".") + ".")
+    if doc.page_count_line and pages is not None and (pages == PAGES_PROBE or pages > 1):
+        out.append(doc.page_count_line.replace("{pages}", f"{pages:02d}"))
+    if closing:
+        out.append(closing[-1])
+    if out:
+        out[-1] = end_mark(out[-1])
+    return out
+
+
+def minutes_story(kit: Kit, doc: MinutesDocument, pages: int | None = None) -> list[Flowable]:
+    """The minutes without appendices; `pages` is the page count of this story (None: unknown)."""
     label = kit.style.label
     story: list[Flowable] = [kit.header(doc.header), *kit.title(doc.type_name, doc.summary)]
     story += kit.legal_basis(doc.legal_basis)
@@ -47,6 +67,7 @@ def minutes_story(kit: Kit, doc: MinutesDocument) -> list[Flowable]:
                                   first_indent=kit.style.body.first_line_indent,
                                   before=kit.style.body.space_before, keep_with_next=True))
             story += kit.items(split_paragraphs(result.evidence_lines))
+    story += kit.bodies(doc.not_assessed)
 
     section(label("explanation"))
     story += kit.bodies(doc.explanation) or [kit.body(label("nothing"))]
@@ -60,10 +81,7 @@ def minutes_story(kit: Kit, doc: MinutesDocument) -> list[Flowable]:
             story.append(kit.clause(number, title))
             story += kit.bodies(paras)
 
-    story += kit.bodies(doc.closing)
-    for refusal in doc.refusals:
-        text = label("refusal", name=refusal.name.strip(), reason=refusal.reason.strip().rstrip("."))
-        story.append(kit.body(text.rstrip(".") + "."))
+    story += [kit.body(text) for text in closing_paragraphs(kit, doc, pages)]
 
     signatures = _signatures(kit, doc.signatures)
     keep = story[-KEEP_WITH_SIGNATURES:]

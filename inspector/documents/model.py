@@ -52,12 +52,17 @@ class Header:
 
 @dataclass(frozen=True)
 class Participant:
-    """One person in the composition list: 'Ông/Bà <name> – <position> – <role>'."""
+    """One person in the composition list: '<honorific> <name> – <position> – <role>'.
+
+    The honorific is the person's own ("Ông", "Bà") from the registry; a regime that addresses
+    everybody the same way (Party: "đồng chí") overrides it through its style table. A person
+    whose honorific is unknown is written by name only, never "Ông/Bà".
+    """
 
     name: str
     position: str = ""
     role: str = ""
-    honorific: str = ""  # "" = the style's default ("Ông/Bà")
+    honorific: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Refusal:
 
     name: str
     reason: str
+    honorific: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,7 @@ class MinutesDocument:
     subjects_text: tuple[str, ...] = ()
     content_intro: tuple[str, ...] = ()
     results: tuple[ResultSection, ...] = ()
+    not_assessed: tuple[str, ...] = ()  # the cells left "chưa đánh giá" and the reason given at sealing
     explanation: tuple[str, ...] = ()
     strengths: tuple[str, ...] = ()
     shortcomings: tuple[str, ...] = ()
@@ -184,6 +191,12 @@ class MinutesDocument:
     matrix: LevelMatrix | None = None
     evidence: tuple[EvidenceEntry, ...] = ()
     type_name: str = "BIÊN BẢN"
+    type_ref: str = "Biên bản"  # how the appendix reference names the document
+    issuer_name: str = "Đoàn kiểm tra"  # "… của <issuer_name>" in the appendix reference
+    # The last closing paragraphs: "{pages}" is replaced by the number of pages of the minutes
+    # themselves (appendices not counted) when there is more than one; otherwise the paragraph
+    # holding "{pages}" is left out. The very last paragraph of the body ends with "./.".
+    page_count_line: str = ""
     info: PdfInfo = PdfInfo()
 
     def __post_init__(self) -> None:
@@ -223,6 +236,8 @@ class ConclusionDocument:
     matrix: LevelMatrix | None = None
     evidence: tuple[EvidenceEntry, ...] = ()
     type_name: str = "KẾT LUẬN"  # Party "KẾT LUẬN" or "THÔNG BÁO"; state "THÔNG BÁO"
+    type_ref: str = "Kết luận"
+    issuer_name: str = ""
     info: PdfInfo = PdfInfo()
 
 

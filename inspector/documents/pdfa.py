@@ -9,20 +9,19 @@ appends signatures as incremental updates, which keep all of this intact (docume
 from __future__ import annotations
 
 import hashlib
-import struct
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 
 import pikepdf
 import reportlab
-from PIL import ImageCms
 
+from inspector.documents.icc import srgb_v2_profile
 from inspector.documents.nfc import nfc
+from inspector.documents.subsets import retag_font_subsets
 
 CREATOR_TOOL = "Inspector"
 SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
-ICC_DATE = struct.pack(">6H", 2020, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -42,15 +41,8 @@ def producer() -> str:
 
 
 def srgb_profile() -> bytes:
-    """An sRGB ICC profile made at run time, so no profile file with its own licence is bundled.
-
-    LittleCMS stamps the creation time into the ICC header (bytes 24–35); a fixed date keeps the
-    output byte-identical. The profile ID (bytes 84–99) is left zero, meaning "not computed".
-    """
-    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    profile[24:36] = ICC_DATE
-    profile[84:100] = bytes(16)
-    return bytes(profile)
+    """The output intent's profile: sRGB as ICC version 2.1 (see icc.py for why not version 4)."""
+    return srgb_v2_profile()
 
 
 def pdf_date(moment: datetime) -> str:
@@ -88,6 +80,7 @@ def to_pdfa(raw: bytes, info: PdfaInfo) -> bytes:
             RegistryName="http://www.color.org", DestOutputProfile=icc,
         )])
         pdf.Root.Lang = pikepdf.String("vi-VN")
+        retag_font_subsets(pdf)
 
         docinfo = pikepdf.Dictionary(
             Title=pikepdf.String(title), Author=pikepdf.String(author),

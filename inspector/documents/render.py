@@ -7,12 +7,12 @@ from datetime import datetime
 from reportlab.platypus import Flowable
 
 from inspector.clock import VIETNAM_TZ
-from inspector.documents.appendix import appendices
+from inspector.documents.appendix import Reference, appendices
 from inspector.documents.blocks import Kit
 from inspector.documents.conclusion import conclusion_story
 from inspector.documents.fonts import register_fonts
 from inspector.documents.layout import build
-from inspector.documents.minutes import minutes_story
+from inspector.documents.minutes import PAGES_PROBE, minutes_story
 from inspector.documents.model import (
     ConclusionDocument,
     Header,
@@ -28,17 +28,29 @@ from inspector.errors import BugError
 
 
 def render_minutes(doc: MinutesDocument, style: Style | None = None) -> RenderedDocument:
-    """Render the inspection minutes. `style` defaults to the bundled table of the header's regime."""
-    kit = _kit(doc.header, style)
-    story = minutes_story(kit, doc) + appendices(kit, doc.type_name, doc.header, doc.matrix, doc.evidence)
-    return _finish(kit, story, doc.header, doc.type_name, doc.summary, doc.info, doc.signatures)
+    """Render the inspection minutes. `style` defaults to the bundled table of the header's regime.
+
+    With a page-count line, the minutes (without appendices) are laid out once to count their
+    pages; the probe prints "00", which has the width of any two digits, so the real layout is
+    the same. Appendices, the expensive part, are laid out once.
+    """
+    chosen = style or load_style(doc.header.regime)
+    pages: int | None = None
+    if "{pages}" in doc.page_count_line:
+        probe = _kit(doc.header, chosen)
+        _, pages = build(probe, minutes_story(probe, doc, PAGES_PROBE), title="", author="", subject="")
+    kit = _kit(doc.header, chosen)
+    ref = Reference(doc.type_ref, doc.issuer_name, doc.header)
+    story = minutes_story(kit, doc, pages) + appendices(kit, ref, doc.matrix, doc.evidence)
+    return _finish(kit, story, doc.header, doc.type_ref, doc.summary, doc.info, doc.signatures)
 
 
 def render_conclusion(doc: ConclusionDocument, style: Style | None = None) -> RenderedDocument:
     """Render the conclusion or notice of conclusion (one signer, Nơi nhận beside the signature)."""
     kit = _kit(doc.header, style)
-    story = conclusion_story(kit, doc) + appendices(kit, doc.type_name, doc.header, doc.matrix, doc.evidence)
-    return _finish(kit, story, doc.header, doc.type_name, doc.summary, doc.info, (doc.signature,))
+    ref = Reference(doc.type_ref, doc.issuer_name or doc.header.issuing_body, doc.header)
+    story = conclusion_story(kit, doc) + appendices(kit, ref, doc.matrix, doc.evidence)
+    return _finish(kit, story, doc.header, doc.type_ref, doc.summary, doc.info, (doc.signature,))
 
 
 def _kit(header: Header, style: Style | None) -> Kit:
@@ -48,10 +60,10 @@ def _kit(header: Header, style: Style | None) -> Kit:
     return Kit(chosen, register_fonts())
 
 
-def _finish(kit: Kit, story: list[Flowable], header: Header, type_name: str, summary: str,
+def _finish(kit: Kit, story: list[Flowable], header: Header, type_ref: str, summary: str,
             info: PdfInfo, blocks: tuple[SignatureBlock, ...]) -> RenderedDocument:
     symbol = " ".join(f"{kit.style.header.number_prefix} {kit.number_symbol(header)}".split())
-    title = info.title or f"{nfc(type_name).strip().capitalize()}: {summary.strip()}"
+    title = info.title or f"{nfc(type_ref).strip()}: {summary.strip()}"
     author = info.author or nfc(header.issuing_body).strip()
     subject = info.subject or symbol
     raw, pages = build(kit, story, title=title, author=author, subject=subject)

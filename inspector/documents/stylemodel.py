@@ -17,7 +17,7 @@ LABELS: dict[str, frozenset[str]] = {
     key: frozenset() for key in (
         "composition", "team", "unit_representatives", "others", "scope", "results",
         "evidence_lines", "explanation", "remarks", "strengths", "shortcomings",
-        "immediate_requests", "nothing", "conclusion_strengths",
+        "immediate_requests", "nothing", "missing_section", "not_assessed", "conclusion_strengths",
         "conclusion_shortcomings", "conclusion_causes", "conclusion_requirements",
         "conclusion_follow_up", "requirements_number", "requirements_content",
         "requirements_responsible", "requirements_deadline", "matrix_title", "matrix_code",
@@ -25,10 +25,12 @@ LABELS: dict[str, frozenset[str]] = {
         "evidence_thumbnail", "evidence_description", "evidence_no_thumbnail",
     )
 } | {
-    "refusal": frozenset({"name", "reason"}),
+    "refusal": frozenset({"who", "reason"}),
     "requirements_report_back": frozenset({"date"}),
     "appendix_label": frozenset({"roman"}),
-    "appendix_reference": frozenset({"type", "number"}),
+    "appendix_reference": frozenset({"type", "number", "date", "issuer"}),
+    "conclusion_summary": frozenset({"body", "kind", "unit"}),
+    "notice_summary": frozenset({"body", "kind", "unit"}),
     "matrix_part": frozenset({"part", "parts", "first", "last"}),
     "evidence_captured": frozenset({"time"}),
     "evidence_hash": frozenset({"sha256"}),
@@ -136,7 +138,7 @@ class ListStyle:
     separator: str
     terminator: str
     participant_separator: str
-    default_honorific: str
+    honorific: str  # every person's honorific in this regime (Party "đồng chí"); "" = each person's own
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class RecipientsStyle:
     prefix: str
     separator: str
     terminator: str
+    conclusion_default: tuple[str, ...]  # {unit}, {issuer}, {abbr}: the list offered when none is given
 
 
 @dataclass(frozen=True)

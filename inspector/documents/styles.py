@@ -198,7 +198,7 @@ def _lists(r: _Reader) -> ListStyle:
                       separator=r.text("separator", allow_empty=True),
                       terminator=r.text("terminator", allow_empty=True),
                       participant_separator=r.text("participant_separator"),
-                      default_honorific=r.text("default_honorific", allow_empty=True))
+                      honorific=r.text("honorific", allow_empty=True))
     r.finish()
     return lists
 
@@ -228,7 +228,9 @@ def _recipients(r: _Reader) -> RecipientsStyle:
     recipients = RecipientsStyle(label=r.text("label"), label_font=r.font("label_font"),
                                  font=r.font("font"), prefix=r.text("prefix", allow_empty=True),
                                  separator=r.text("separator", allow_empty=True),
-                                 terminator=r.text("terminator", allow_empty=True))
+                                 terminator=r.text("terminator", allow_empty=True),
+                                 conclusion_default=tuple(r.texts("conclusion_default",
+                                                                  placeholders={"unit", "issuer", "abbr"})))
     r.finish()
     return recipients
 

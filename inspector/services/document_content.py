@@ -1,14 +1,17 @@
 """From the store to the document models: what the minutes and the conclusion say.
 
 Pure reading: nothing here writes. The wording follows the document brief §4 and §8; every
-sentence that is not the user's own text is built here, in one place.
+sentence that is not the user's own text is built here (findings prose in document_prose.py).
+The regime of a document follows its issuing body (issuers.py); names keep the capitals they
+were typed with; every date is written "ngày 07 tháng 8 năm 2024".
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -24,14 +27,23 @@ from inspector.documents import (
     PdfInfo,
     Refusal,
     RequirementRow,
-    ResultSection,
     SignatureBlock,
     document_time,
+    load_style,
 )
 from inspector.documents.model import Regime
-from inspector.domain import TEAM_ROLES, EvidenceRef, FindingsMatrix, Inspection
+from inspector.domain import TEAM_ROLES, EvidenceRef, FindingsMatrix, Inspection, Requirement
 from inspector.errors import NotFoundError
-from inspector.text import document_date, ui_date
+from inspector.issuers import abbreviate, document_regime
+from inspector.services.document_prose import (
+    People,
+    clause,
+    findings_summary,
+    not_assessed_paragraphs,
+    results_sections,
+    sentence,
+)
+from inspector.text import document_date
 from inspector.vault import Vault
 
 FIELD_UNIT = "Sig_DaiDienDonVi"
@@ -42,16 +54,21 @@ ROLE_FIELDS = {"unit_rep": FIELD_UNIT, "secretary": FIELD_SECRETARY, "leader": F
 ROLE_LABELS = {"unit_rep": "Đại diện đơn vị được kiểm tra", "secretary": "Thư ký Đoàn",
                "leader": "Trưởng đoàn", "signer": "Người ký kết luận"}
 THUMBNAIL_PX = 240
+BLANK = "……"
 
 
 @dataclass(frozen=True)
 class MinutesDetails:
+    """What the team fills in for the minutes. People are tuples so a table editor can hold them:
+    representatives (name, position[, honorific]), others (name, position, role[, honorific]),
+    refusals (name, reason); the honorific is "Ông", "Bà" or "" (not recorded)."""
+
     number: str = ""
     place_name: str = "Hà Nội"
-    unit_representatives: tuple[tuple[str, str], ...] = ()   # (name, position)
-    other_participants: tuple[tuple[str, str, str], ...] = ()  # (name, position, role)
+    unit_representatives: tuple[tuple[str, str] | tuple[str, str, str], ...] = ()
+    other_participants: tuple[tuple[str, str, str] | tuple[str, str, str, str], ...] = ()
     copies: int = 2
-    refusals: tuple[tuple[str, str], ...] = ()  # (name, reason)
+    refusals: tuple[tuple[str, str], ...] = ()
     with_secretary: bool = True
     recipients: tuple[str, ...] = ()
     strengths: str = ""
@@ -60,6 +77,11 @@ class MinutesDetails:
 
 @dataclass(frozen=True)
 class ConclusionDetails:
+    """The conclusion is issued by the body that set up the team (`issuing_body`, defaulting to the
+    team's superior body), in that body's regime, citing the team's report by number and date.
+    `concluding_body` is how the text names the deciding collective ("Ban Thường vụ Thành ủy Hà
+    Nội"); it defaults to the inspection's decision issuer."""
+
     doc_type: str = "conclusion"  # conclusion (KẾT LUẬN) | notice (THÔNG BÁO kết luận)
     superior_body: str = ""
     issuing_body: str = ""
@@ -76,6 +98,20 @@ class ConclusionDetails:
     signer_position: str = ""
     signer_name: str = ""
     recipients: tuple[str, ...] = ()
+    issuing_abbr: str = ""
+    concluding_body: str = ""
+    report_number: str = ""
+    report_date: str = ""
+
+
+def _person_rows(raw: str, keys: tuple[str, ...]) -> tuple[Any, ...]:
+    rows = []
+    for p in json.loads(raw):
+        values = [str(p.get(k, "")) for k in keys]
+        while values and not values[-1] and len(values) > len(keys) - 1:
+            values.pop()  # the honorific is optional: (name, position) when it is not recorded
+        rows.append(tuple(values))
+    return tuple(rows)
 
 
 def minutes_details(row: dict[str, Any] | None) -> MinutesDetails:
@@ -83,9 +119,8 @@ def minutes_details(row: dict[str, Any] | None) -> MinutesDetails:
         return MinutesDetails()
     return MinutesDetails(
         number=row["number"], place_name=row["place_name"],
-        unit_representatives=tuple((p["name"], p.get("position", "")) for p in json.loads(row["unit_representatives"])),
-        other_participants=tuple((p["name"], p.get("position", ""), p.get("role", ""))
-                                 for p in json.loads(row["other_participants"])),
+        unit_representatives=_person_rows(row["unit_representatives"], ("name", "position", "honorific")),
+        other_participants=_person_rows(row["other_participants"], ("name", "position", "role", "honorific")),
         copies=row["copies"],
         refusals=tuple((r["name"], r["reason"]) for r in json.loads(row["refusals"])),
         with_secretary=bool(row["with_secretary"]),
@@ -103,8 +138,9 @@ def conclusion_details(row: dict[str, Any] | None) -> ConclusionDetails:
         findings_summary=row["findings_summary"], strengths=row["strengths"], shortcomings=row["shortcomings"],
         causes=row["causes"], follow_up=row["follow_up"], signer_authority=row["signer_authority"],
         signer_authority_body=row["signer_authority_body"], signer_position=row["signer_position"],
-        signer_name=row["signer_name"],
-        recipients=tuple(json.loads(row["recipients"])),
+        signer_name=row["signer_name"], recipients=tuple(json.loads(row["recipients"])),
+        issuing_abbr=row["issuing_abbr"], concluding_body=row["concluding_body"],
+        report_number=row["report_number"], report_date=row["report_date"],
     )
 
 
@@ -116,18 +152,12 @@ def _local(moment: str | None) -> datetime | None:
     return parse_rfc3339(moment).astimezone(VIETNAM_TZ) if moment else None
 
 
-def _regime(value: str) -> Regime:
-    return "party" if value == "party" else "state"
-
-
 def _basis(lines: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(line if line.lower().startswith("căn cứ") else f"Căn cứ {line}" for line in lines)
 
 
-def _abbreviation(body: str, fallback: str) -> str:
-    """'ĐOÀN KIỂM TRA CÔNG VỤ' → 'ĐKTCV'; the document symbol part after the type."""
-    letters = "".join(word[0] for word in body.split() if word[:1].isalpha())
-    return letters.upper() if 2 <= len(letters) <= 8 else fallback
+def _pick(row: tuple[str, ...], index: int) -> str:
+    return row[index] if len(row) > index else ""
 
 
 @dataclass
@@ -142,52 +172,65 @@ class InspectionContent:
     unit_name: str
     unit_address: str
     superior_unit: str
-    requirements: list[Any]
+    requirements: list[Requirement]
     minutes: MinutesDetails
     conclusion: ConclusionDetails
     entries: tuple[EvidenceEntry, ...]  # the evidence appendix, thumbnails made once
+    honorifics: Mapping[str, str] = field(default_factory=dict)  # person id -> "Ông" | "Bà"
 
 
-def summary_of_findings(content: InspectionContent) -> str:
-    """The automatic summary the team edits: by group, by level, by subject; levels 2–3 listed."""
-    insp, checklist, matrix = content.inspection, content.checklist, content.matrix
-    subjects = {s.id: s for s in insp.subjects}
-    counts = {lv: 0 for lv in (0, 1, 2, 3)}
-    by_group: dict[str, dict[int, int]] = {}
-    serious: list[str] = []
-    for item in checklist.items:
-        for sid, subject in subjects.items():
-            finding = matrix.get(item.code, sid)
-            if finding is None or finding.level is None:
-                continue
-            counts[finding.level] += 1
-            if finding.level:
-                group = by_group.setdefault(item.group_code, {1: 0, 2: 0, 3: 0})
-                group[finding.level] += 1
-            if finding.level >= 2:
-                note = f": {finding.note}" if finding.note else ""
-                serious.append(f"- {item.code} ({item.text}) — {subject.name}, mức {finding.level}{note}")
-    total = sum(counts.values())
-    cells = len(checklist.items) * len(subjects)
-    lines = [
-        f"Đoàn kiểm tra đã đánh giá {total}/{cells} nội dung (theo {len(checklist.items)} mục của bộ câu hỏi"
-        f" đối với {len(subjects)} đối tượng): {counts[0]} nội dung không có biểu hiện; {counts[1]} ở mức 1;"
-        f" {counts[2]} ở mức 2; {counts[3]} ở mức 3.",
-    ]
-    titles = {g.code: g.title for g in content.catalog.groups} if content.catalog else {}
-    for code, levels in sorted(by_group.items()):
-        lines.append(f"Nhóm {code} ({titles.get(code, code)}): mức 1: {levels[1]}, mức 2: {levels[2]},"
-                     f" mức 3: {levels[3]}.")
-    for sid, subject in subjects.items():
-        found = [f for item in checklist.items if (f := matrix.get(item.code, sid)) and f.level]
-        if found:
-            worst = max(f.level or 0 for f in found)
-            lines.append(f"{subject.name} ({subject.position}): {len(found)} biểu hiện, cao nhất mức {worst}.")
-    if serious:
-        lines.append("Các biểu hiện ở mức 2 và mức 3:")
-        lines += serious
-    return "\n".join(lines)
+# -- who issues, who signs -------------------------------------------------------------------
 
+def minutes_regime(content: InspectionContent) -> Regime:
+    team = content.inspection.team
+    bodies = (team.issuing_body, team.superior_body) if team else ()
+    return document_regime(content.inspection.summary.regime, *bodies)
+
+
+def conclusion_issuer(content: InspectionContent) -> tuple[str, str]:
+    """(issuing body as the header prints it, its document-symbol abbreviation)."""
+    c, team = content.conclusion, content.inspection.team
+    body = c.issuing_body or (team.superior_body if team else "")
+    if c.issuing_abbr:
+        abbr = c.issuing_abbr
+    elif team and team.superior_abbr and body == team.superior_body:
+        abbr = team.superior_abbr
+    else:
+        abbr = abbreviate(body)
+    return body, abbr
+
+
+def conclusion_regime(content: InspectionContent) -> Regime:
+    body, _ = conclusion_issuer(content)
+    return document_regime(content.inspection.summary.regime, body, content.conclusion.superior_body)
+
+
+def concluding_body(content: InspectionContent) -> str:
+    c = content.conclusion
+    return c.concluding_body or content.inspection.decision_issuer or conclusion_issuer(content)[0]
+
+
+def signer_name(content: InspectionContent, kind: str, role: str) -> tuple[str, str]:
+    """(name printed under the slot, honorific) of the person who signs `role`."""
+    team = content.inspection.team
+    if kind == "conclusion":
+        return content.conclusion.signer_name, ""
+    if role == "unit_rep":
+        reps = content.minutes.unit_representatives
+        return (_pick(reps[0], 0), _pick(reps[0], 2)) if reps else ("", "")
+    wanted = {"leader": "leader", "secretary": "secretary"}.get(role)
+    if team is not None and wanted:
+        member = next((m for m in team.members if m.role == wanted), None)
+        if member is not None:
+            return member.full_name, member.honorific
+    return "", ""
+
+
+def _people(content: InspectionContent, regime: Regime) -> People:
+    return People(load_style(regime).lists.honorific, content.honorifics)
+
+
+# -- evidence ------------------------------------------------------------------------------------
 
 def _thumbnail(vault: Vault, ref: EvidenceRef) -> bytes | None:
     if not ref.media_type.startswith("image/"):
@@ -211,8 +254,8 @@ def evidence_entries(vault: Vault, refs: list[EvidenceRef]) -> tuple[EvidenceEnt
         if ref.kind == "signature":
             continue
         moment = _local(ref.captured_at)
-        out.append(EvidenceEntry(ref.file_name, ref.sha256, moment.strftime("%d/%m/%Y %H:%M") if moment else "",
-                                 ref.caption, _thumbnail(vault, ref)))
+        when = f"{document_time(moment.time())}, {document_date(moment.date().isoformat())}" if moment else ""
+        out.append(EvidenceEntry(ref.file_name, ref.sha256, when, ref.caption, _thumbnail(vault, ref)))
     return tuple(out)
 
 
@@ -229,46 +272,29 @@ def level_matrix(content: InspectionContent) -> LevelMatrix:
                        tuple(s.name for s in subjects), levels)
 
 
-def _results(content: InspectionContent) -> tuple[ResultSection, ...]:
-    subjects = {s.id: s for s in content.inspection.subjects}
-    by_finding: dict[str, list[EvidenceRef]] = {}
-    for ref in content.evidence:
-        if ref.finding_id:
-            by_finding.setdefault(ref.finding_id, []).append(ref)
-    titles = {g.code: g.title for g in content.catalog.groups} if content.catalog else {}
-    groups: dict[str, list[Any]] = {}
-    for item in content.checklist.items:
-        groups.setdefault(item.group_code, []).append(item)
-    sections = []
-    for code, items in groups.items():
-        lines, files = [], []
-        clean = 0
-        for item in items:
-            noted = []
-            for sid, subject in subjects.items():
-                f = content.matrix.get(item.code, sid)
-                if f is None or f.level is None:
-                    continue
-                if f.level == 0 and not f.note:
-                    continue
-                level = "không có biểu hiện" if f.level == 0 else f"mức {f.level}"
-                noted.append(f"{subject.name}: {level}" + (f" — {f.note}" if f.note else ""))
-                files += [f"{r.file_name} ({item.code}, {subject.name}; SHA-256 {r.sha256[:16]}…)"
-                          for r in by_finding.get(f.id, [])]
-            if noted:
-                lines.append(f"{item.code}. {item.text} " + "; ".join(noted) + ".")
-            else:
-                clean += 1
-        if clean:
-            lines.append(f"Các nội dung còn lại của nhóm ({clean} nội dung): chưa phát hiện biểu hiện"
-                         " hoặc chưa đủ căn cứ để nhận diện.")
-        sections.append(ResultSection(f"{code} — {titles.get(code, code)}", tuple(lines), tuple(files)))
-    return tuple(sections)
+def summary_of_findings(content: InspectionContent) -> str:
+    """The automatic summary of findings the team edits for the conclusion (prose)."""
+    insp = content.inspection
+    return findings_summary(content.checklist, content.catalog, insp.subjects, content.matrix,
+                            _people(content, conclusion_regime(content)))
+
+
+# -- the minutes ---------------------------------------------------------------------------------
+
+def _opening(content: InspectionContent, start: datetime | None) -> str:
+    s, insp = content.inspection.summary, content.inspection
+    where = insp.location or content.unit_address or content.unit_name
+    kind = "đột xuất " if s.kind == "surprise" else ""
+    when = (f"vào hồi {document_time(start.time())}, {document_date(start.date().isoformat())}" if start
+            else f"vào hồi {BLANK} giờ {BLANK} phút, ngày {BLANK} tháng {BLANK} năm {BLANK}")
+    return sentence(f"Hôm nay, {when}, tại {clause(where)}, Đoàn kiểm tra tiến hành kiểm tra {kind}"
+                    f"tại {clause(content.unit_name)}")
 
 
 def build_minutes(content: InspectionContent, *, drawn: dict[str, bytes] | None = None,
-                  created: datetime | None = None) -> MinutesDocument:
-    """The minutes; `drawn` holds hand-drawn signatures (by role) of people who sign by hand only."""
+                  created: datetime | None = None, unassessed_reason: str = "") -> MinutesDocument:
+    """The minutes; `drawn` holds hand-drawn signatures (by role) of people who sign by hand only;
+    `unassessed_reason` is the reason typed when sealing with cells not assessed (printed)."""
     insp, m = content.inspection, content.minutes
     s = insp.summary
     team = insp.team
@@ -278,28 +304,25 @@ def build_minutes(content: InspectionContent, *, drawn: dict[str, bytes] | None 
     leader = next((x for x in team.members if x.role == "leader"), None)
     if leader is None:
         raise NotFoundError("Đoàn kiểm tra chưa có Trưởng đoàn.", hint="Chọn Trưởng đoàn ở màn hình Đơn vị và cán bộ.")
+    regime = minutes_regime(content)
+    people = _people(content, regime)
     start, end = _local(insp.actual_start), _local(insp.actual_end)
     issuing = team.issuing_body or "ĐOÀN KIỂM TRA"
-    header = Header(_regime(s.regime), team.superior_body or content.superior_unit, issuing, "BB",
-                    _abbreviation(issuing, "ĐKT"), m.number, m.place_name,
+    header = Header(regime, team.superior_body or content.superior_unit, issuing, "BB",
+                    team.issuing_abbr or abbreviate(issuing), m.number, m.place_name,
                     start.date() if start else None, show_place_date=False)
-    where = insp.location or content.unit_address or content.unit_name
-    if start is not None:
-        opening = (f"Hôm nay, vào hồi {document_time(start.time())}, {document_date(start.date().isoformat())},"
-                   f" tại {where}, Đoàn kiểm tra tiến hành kiểm tra {'đột xuất' if s.kind == 'surprise' else ''}"
-                   f" tại {content.unit_name}.").replace("  ", " ")
-    else:
-        opening = f"Hôm nay, ngày …/…/……, tại {where}, Đoàn kiểm tra tiến hành kiểm tra tại {content.unit_name}."
-    subjects_text = tuple(
-        f"{n}. {'Tập thể ' if x.kind == 'collective' else 'Ông/Bà '}{x.name}"
-        + (f" – {x.position}" if x.position else "") for n, x in enumerate(insp.subjects, start=1))
+    subjects_text = tuple(f"{n}. {people.line(x)}" for n, x in enumerate(insp.subjects, start=1))
+    checklist = content.checklist
     intro = (f"Nội dung kiểm tra: việc chấp hành kỷ cương, kỷ luật và trách nhiệm trong thực thi công vụ theo"
-             f" {content.checklist.title} (phiên bản {content.checklist.version}), gồm {len(content.checklist.items)}"
-             f" nội dung, mỗi nội dung được nhận diện theo 3 mức độ.",)
+             f" {clause(checklist.title)} (phiên bản {checklist.version}), gồm {len(checklist.items)} nội dung,"
+             " mỗi nội dung được nhận diện theo 3 mức độ.",)
     secretary = next((x for x in team.members if x.role == "secretary"), None)
-    reps = [Participant(n, p) for n, p in m.unit_representatives]
-    rep = reps[0] if reps else None
+    reps = [Participant(_pick(r, 0), _pick(r, 1), honorific=_pick(r, 2)) for r in m.unit_representatives]
+    others = [Participant(_pick(r, 0), _pick(r, 1), _pick(r, 2), _pick(r, 3)) for r in m.other_participants]
+    honorific_of = {p.name: p.honorific for p in [*reps, *others]}
+    honorific_of |= {x.full_name: x.honorific for x in team.members}
     drawn = drawn or {}
+    rep = reps[0] if reps else None
     blocks = [SignatureBlock(FIELD_UNIT, "ĐẠI DIỆN ĐƠN VỊ ĐƯỢC KIỂM TRA", rep.name if rep else "",
                              drawn_signature_png=drawn.get("unit_rep"))]
     if m.with_secretary and secretary is not None:
@@ -308,36 +331,51 @@ def build_minutes(content: InspectionContent, *, drawn: dict[str, bytes] | None 
     blocks.append(SignatureBlock(FIELD_LEADER, "TRƯỞNG ĐOÀN", leader.full_name, authority="on_behalf",
                                  authority_body="ĐOÀN KIỂM TRA", drawn_signature_png=drawn.get("leader")))
     ended = (f"Buổi kiểm tra kết thúc vào hồi {document_time(end.time())} cùng ngày." if end is not None
-             else "Buổi kiểm tra kết thúc vào hồi …… giờ …… phút cùng ngày.")
+             else f"Buổi kiểm tra kết thúc vào hồi {BLANK} giờ {BLANK} phút cùng ngày.")
     copies = max(1, m.copies)
     closing = (ended, "Biên bản đã được đọc lại cho các thành phần tham dự cùng nghe, thống nhất nội dung và ký tên.",
                f"Biên bản được lập thành {copies:02d} bản có giá trị như nhau; Đoàn kiểm tra giữ 01 bản, đơn vị"
                f" được kiểm tra giữ {max(1, copies - 1):02d} bản.")
+    matrix = level_matrix(content)
+    has_appendix = bool(matrix.item_codes and matrix.subject_names) or bool(content.entries)
     return MinutesDocument(
         header=header,
         summary=s.title,
         legal_basis=_basis(insp.legal_basis),
-        opening=(opening,),
-        team=tuple(Participant(x.full_name, x.position, TEAM_ROLES[x.role]) for x in team.members),
+        opening=(_opening(content, start),),
+        team=tuple(Participant(x.full_name, x.position, TEAM_ROLES[x.role], x.honorific) for x in team.members),
         signatures=tuple(blocks),
         unit_representatives=tuple(reps),
-        others=tuple(Participant(n, p, r) for n, p, r in m.other_participants),
+        others=tuple(others),
         subjects_text=subjects_text,
         content_intro=intro,
-        results=_results(content),
+        results=results_sections(checklist, content.catalog, insp.subjects, content.matrix, content.evidence,
+                                 people),
+        not_assessed=not_assessed_paragraphs(checklist, insp.subjects, content.matrix, people, unassessed_reason),
         explanation=paragraphs(insp.explanation),
         strengths=paragraphs(m.strengths),
         shortcomings=paragraphs(insp.team_remarks),
         immediate_requests=paragraphs(m.immediate_requests),
         closing=closing,
-        refusals=tuple(Refusal(n, r) for n, r in m.refusals),
+        refusals=tuple(Refusal(_pick(r, 0), _pick(r, 1), honorific_of.get(_pick(r, 0), "")) for r in m.refusals),
         recipients=m.recipients,
-        matrix=level_matrix(content),
+        matrix=matrix,
         evidence=content.entries,
+        type_ref="Biên bản",
+        issuer_name=team.name,
+        page_count_line="Biên bản gồm {pages} trang" + (" (không kể phụ lục)." if has_appendix else "."),
         info=PdfInfo(created=created, document_id=f"{insp.id}-minutes",
                      title=f"Biên bản kiểm tra — {content.unit_name}", author=issuing,
                      keywords=("Chỉ thị 24-CT/TU", "biên bản kiểm tra")),
     )
+
+
+# -- the conclusion ------------------------------------------------------------------------------
+
+def _report(c: ConclusionDetails) -> str:
+    number = c.report_number.strip() or BLANK
+    when = document_date(c.report_date) if c.report_date else f"ngày {BLANK}"
+    return f"Báo cáo số {number} {when}"
 
 
 def build_conclusion(content: InspectionContent, *, created: datetime | None = None,
@@ -345,32 +383,52 @@ def build_conclusion(content: InspectionContent, *, created: datetime | None = N
     insp, c = content.inspection, content.conclusion
     s = insp.summary
     team = insp.team
-    notice = c.doc_type == "notice" or s.regime == "state"
-    issuing = c.issuing_body or (team.issuing_body if team else "") or "ĐOÀN KIỂM TRA"
+    regime = conclusion_regime(content)
+    style = load_style(regime)
+    notice = regime == "state" or c.doc_type == "notice"
+    issuing, abbr = conclusion_issuer(content)
+    body = concluding_body(content)
     issue_day = date.fromisoformat(c.issue_date) if c.issue_date else None
-    header = Header(_regime(s.regime), c.superior_body or (team.superior_body if team else "") or content.superior_unit,
-                    issuing, "TB" if notice else "KL", _abbreviation(issuing, "TU"), c.number, c.place_name,
-                    issue_day, show_place_date=True)
-    start = _local(insp.actual_start)
-    when = f"ngày {start:%d/%m/%Y}" if start else "trong thời gian kiểm tra"
-    lead = (f"Thực hiện Quyết định số {s.decision_no} ngày {ui_date(s.decision_date)}"
-            f"{' của ' + insp.decision_issuer if insp.decision_issuer else ''}, {when} Đoàn kiểm tra đã kiểm tra"
-            f" {'đột xuất ' if s.kind == 'surprise' else ''}việc chấp hành kỷ cương, kỷ luật và trách nhiệm trong"
-            f" thực thi công vụ tại {content.unit_name}. Xét báo cáo của Đoàn kiểm tra, {issuing.capitalize()}"
-            " kết luận như sau:",)
+    header = Header(regime, c.superior_body, issuing or BLANK, "TB" if notice else "KL", abbr, c.number,
+                    c.place_name, issue_day, show_place_date=True)
+    team_name = team.name if team else "Đoàn kiểm tra"
+    kind = "đột xuất" if s.kind == "surprise" else ""
+    start, end = _local(insp.actual_start), _local(insp.actual_end)
+    if start and end and end.date() != start.date():
+        when = f"từ {document_date(start.date().isoformat())} đến {document_date(end.date().isoformat())}"
+    elif start:
+        when = document_date(start.date().isoformat())
+    else:
+        when = "trong thời gian kiểm tra"
+    decision = f"Quyết định số {clause(s.decision_no)}"
+    if s.decision_date:
+        decision += f" {document_date(s.decision_date)}"
+    if insp.decision_issuer:
+        decision += f" của {clause(insp.decision_issuer)}"
+    verb = "thông báo kết luận" if notice else "kết luận"
+    lead = (f"Thực hiện {decision} về việc thành lập Đoàn kiểm tra, {when}, {clause(team_name)} đã kiểm tra"
+            f" {kind + ' ' if kind else ''}việc chấp hành kỷ cương, kỷ luật và trách nhiệm trong thực thi công vụ"
+            f" tại {clause(content.unit_name)}. Xét {_report(c)} của {clause(team_name)}, {clause(body)} {verb}"
+            " như sau:",)
     rows = tuple(RequirementRow(r.content, r.responsible, date.fromisoformat(r.deadline),
-                                date.fromisoformat(r.report_back_date)) for r in content.requirements)
+                                date.fromisoformat(r.report_back_date) if r.report_back_date else None)
+                 for r in content.requirements)
     report_back = max((r.report_back for r in rows if r.report_back), default=None)
-    sentence = (f"{content.unit_name} báo cáo kết quả khắc phục bằng văn bản về {issuing.capitalize()} trước"
-                f" ngày {report_back:%d/%m/%Y}." if report_back else "")
+    report_sentence = (sentence(f"{clause(content.unit_name)} báo cáo kết quả thực hiện bằng văn bản về"
+                                f" {clause(body)} trước {document_date(report_back.isoformat())}")
+                       if report_back else "")
     summary_text = c.findings_summary or summary_of_findings(content)
-    signature = SignatureBlock(FIELD_SIGNER, c.signer_position or "TRƯỞNG ĐOÀN", c.signer_name or (
-        next((x.full_name for x in team.members if x.role == "leader"), "") if team else ""),
-        authority=c.signer_authority, authority_body=c.signer_authority_body or issuing,
-        drawn_signature_png=drawn)
+    summary_key = "notice_summary" if notice else "conclusion_summary"
+    title = " ".join(style.label(summary_key, body=clause(body), kind=kind, unit=clause(content.unit_name)).split())
+    signature = SignatureBlock(FIELD_SIGNER, c.signer_position or BLANK, c.signer_name or BLANK,
+                               authority=c.signer_authority, authority_body=c.signer_authority_body or body,
+                               drawn_signature_png=drawn)
+    recipients = c.recipients or tuple(
+        line.format(unit=clause(content.unit_name), issuer=clause(issuing), abbr=abbr)
+        for line in style.recipients.conclusion_default)
     return ConclusionDocument(
         header=header,
-        summary=f"Kết luận kiểm tra {'đột xuất ' if s.kind == 'surprise' else ''}đối với {content.unit_name}",
+        summary=title[:1].upper() + title[1:] if regime == "state" else title,
         legal_basis=_basis(insp.legal_basis),
         lead=lead,
         signature=signature,
@@ -379,12 +437,14 @@ def build_conclusion(content: InspectionContent, *, created: datetime | None = N
         shortcomings=paragraphs(c.shortcomings),
         causes=paragraphs(c.causes),
         requirements=rows,
-        report_back_sentence=sentence,
+        report_back_sentence=report_sentence,
         follow_up=paragraphs(c.follow_up),
-        recipients=c.recipients or (f"{content.unit_name};", "Lưu: VT, ĐKT."),
+        recipients=recipients,
         matrix=level_matrix(content),
         evidence=content.entries,
         type_name="THÔNG BÁO" if notice else "KẾT LUẬN",
+        type_ref="Thông báo" if notice else "Kết luận",
+        issuer_name=clause(body),
         info=PdfInfo(created=created, document_id=f"{insp.id}-conclusion",
                      title=f"Kết luận kiểm tra — {content.unit_name}", author=issuing,
                      keywords=("Chỉ thị 24-CT/TU", "kết luận kiểm tra")),

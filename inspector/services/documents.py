@@ -1,27 +1,23 @@
-"""Issuing the minutes and the conclusion: render, sign (drawn + PAdES), seal, verify, correct."""
+"""The minutes and the conclusion: details, preview, the review before sealing, issuing (prepare on
+the read pool, commit on the writer), timestamps, verification and corrections."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from inspector import canonical
 from inspector.clock import to_rfc3339
 from inspector.documents import RenderedDocument, render_conclusion, render_minutes
 from inspector.errors import NotFoundError, RefusedError, UserError
-from inspector.ids import uuid7
+from inspector.issuers import clean_abbreviation
 from inspector.services.context import ServiceContext
 from inspector.services.document_content import (
-    FIELD_LEADER,
-    FIELD_SIGNER,
-    ROLE_FIELDS,
     ConclusionDetails,
     InspectionContent,
     MinutesDetails,
@@ -30,105 +26,80 @@ from inspector.services.document_content import (
     conclusion_details,
     evidence_entries,
     minutes_details,
+    summary_of_findings,
 )
+from inspector.services.document_corrections import copy_as_correction
+from inspector.services.document_issue import DocumentIssuer, PreparedIssue, SignerPlan
+from inspector.services.document_records import (
+    DocumentRecord,
+    FileCheck,
+    matches_of,
+    read_document,
+    read_documents,
+)
+from inspector.services.document_review import KINDS, ContentRevision, DocumentReview, review_of
 from inspector.services.evidence import EvidenceService
 from inspector.services.findings import FindingService
 from inspector.services.inspections import InspectionService
 from inspector.services.registry import RegistryService
 from inspector.services.requirements import RequirementService
+from inspector.services.signing_identities import (
+    Credential,
+    DetectedModule,
+    Pkcs11Credential,
+    Pkcs12Credential,
+    SigningIdentity,
+    TokenInfo,
+    credential_certificate,
+    detected_modules,
+    last_signing_identity,
+    tokens,
+)
 from inspector.signing import (
-    AppearanceSpec,
-    FieldSpec,
+    CertificateInfo,
     PinError,
-    SignerSource,
     TimestampResult,
-    VerificationReport,
     add_document_timestamp,
-    load_pkcs12,
-    open_pkcs11,
-    prepare_fields,
-    sign_pdf,
+    load_trust_roots,
     verify_pdf,
 )
-from inspector.text import clean
+from inspector.text import clean, parse_date
 
-__all__ = ["DocumentRecord", "DocumentService", "FileCheck", "PinError", "Pkcs11Credential", "Pkcs12Credential",
-           "SignerPlan"]
+if TYPE_CHECKING:
+    from inspector.ops import Committer
 
-REASONS = {"minutes": "Ký biên bản kiểm tra", "conclusion": "Ký kết luận kiểm tra"}
+# Values the app and the CLI use together with this service, importable from one place.
+__all__ = ["CertificateInfo", "ConclusionDetails", "DetectedModule", "DocumentRecord", "DocumentReview",
+           "DocumentService", "FileCheck", "MinutesDetails", "PinError", "Pkcs11Credential", "Pkcs12Credential",
+           "PreparedIssue", "PreparedTimestamp", "SignerPlan", "SigningIdentity", "TokenInfo"]
 
-
-@dataclass(frozen=True)
-class Pkcs12Credential:
-    path: Path
-    passphrase: str
-
-
-@dataclass(frozen=True)
-class Pkcs11Credential:
-    module: str
-    token_label: str
-    pin: str | None  # None: a PIN pad on the token
-    key_label: str | None = None
-
-
-Credential = Pkcs12Credential | Pkcs11Credential
+_HONORIFICS = ("", "Ông", "Bà")
 
 
 @dataclass(frozen=True)
-class SignerPlan:
-    """One signer of a document: a drawn signature, a digital credential, or both."""
+class PreparedTimestamp:
+    """A document timestamp fetched from the TSA and already in the vault, not yet recorded."""
 
-    role: str  # unit_rep | secretary | leader | signer
-    drawn_png: bytes | None = None
-    credential: Credential | None = None
-
-
-@dataclass(frozen=True)
-class SignatureRecord:
-    role: str
-    field_name: str
-    signer_name: str
-    cert_fingerprint: str
-    claimed_time: str
-    method: str  # pkcs12 | pkcs11 | drawn
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    id: str
+    document_id: str
     inspection_id: str
-    kind: str
-    revision: int
+    base_sha256: str  # the file it stamps: the commit refuses if the document moved on
     sha256: str
-    status: str
-    fields: tuple[str, ...]
-    signatures: tuple[SignatureRecord, ...]
+    size: int
+    result: TimestampResult
 
 
-@dataclass(frozen=True)
-class StoreMatch:
-    inspection_id: str
-    kind: str
-    sealed: bool
-    how: str  # the revision of the stored document this file equals
+def _honorific(value: str, label: str) -> str:
+    text = " ".join((value or "").split())
+    if text not in _HONORIFICS:
+        raise UserError("Danh xưng của {who} “{value}” không hợp lệ.", hint="Chọn “Ông”, “Bà” hoặc để trống.",
+                        who=label, value=text)
+    return text
 
 
-@dataclass(frozen=True)
-class FileCheck:
-    report: VerificationReport
-    sha256: str
-    matches: tuple[StoreMatch, ...]
-
-
-@contextlib.contextmanager
-def open_credential(credential: Credential) -> Iterator[tuple[SignerSource, str]]:
-    if isinstance(credential, Pkcs12Credential):
-        yield load_pkcs12(credential.path, credential.passphrase), "pkcs12"
-    else:
-        with open_pkcs11(credential.module, credential.token_label, credential.pin,
-                         key_label=credential.key_label) as source:
-            yield source, "pkcs11"
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise UserError("Loại văn bản “{kind}” không hợp lệ; chọn minutes hoặc conclusion.", kind=kind)
+    return kind
 
 
 class DocumentService:
@@ -140,6 +111,7 @@ class DocumentService:
         self.evidence = evidence
         self.requirements = requirements
         self.registry = registry
+        self.issuer = DocumentIssuer(ctx, self.content, self.revision, self._review_for, self.document)
 
     # -- details edited before issuing ------------------------------------------------------
     def minutes_details(self, inspection_id: str) -> MinutesDetails:
@@ -151,22 +123,29 @@ class DocumentService:
 
     def set_minutes_details(self, inspection_id: str, d: MinutesDetails) -> MinutesDetails:
         if not 1 <= d.copies <= 20:
-            raise UserError("Số bản biên bản phải từ 1 đến 20.")
+            raise UserError("Số bản biên bản phải từ 1 đến 20.", hint="Nhập số bản từ 1 đến 20.")
+
+        def person(row: tuple[str, ...], n_fields: int, label: str) -> dict[str, Any]:
+            name = clean(row[0] if row else "", label=label, required=True, max_length=120)
+            out = {"name": name, "position": clean(row[1] if len(row) > 1 else "", label="Chức vụ", max_length=200)}
+            if n_fields == 3:
+                out["role"] = clean(row[2] if len(row) > 2 else "", label="Vai trò", max_length=100)
+            honorific = _honorific(row[n_fields] if len(row) > n_fields else "", name)
+            if honorific:
+                out["honorific"] = honorific
+            return out
+
         payload = {
             "inspection_id": inspection_id,
             "number": clean(d.number, label="Số biên bản", max_length=20),
             "place_name": clean(d.place_name, label="Địa danh", max_length=100) or "Hà Nội",
-            "unit_representatives": [{"name": clean(n, label="Họ tên đại diện đơn vị", required=True, max_length=120),
-                                      "position": clean(p, label="Chức vụ", max_length=200)}
-                                     for n, p in d.unit_representatives],
-            "other_participants": [{"name": clean(n, label="Họ tên", required=True, max_length=120),
-                                    "position": clean(p, label="Chức vụ", max_length=200),
-                                    "role": clean(r, label="Vai trò", max_length=100)}
-                                   for n, p, r in d.other_participants],
+            "unit_representatives": [person(r, 2, "Họ tên đại diện đơn vị") for r in d.unit_representatives],
+            "other_participants": [person(r, 3, "Họ tên") for r in d.other_participants],
             "copies": d.copies,
-            "refusals": [{"name": clean(n, label="Người không ký", required=True, max_length=120),
-                          "reason": clean(r, label="Lý do không ký", required=True, max_length=1000)}
-                         for n, r in d.refusals],
+            "refusals": [{"name": clean(r[0] if r else "", label="Người không ký", required=True, max_length=120),
+                          "reason": clean(r[1] if len(r) > 1 else "", label="Lý do không ký", required=True,
+                                          max_length=1000)}
+                         for r in d.refusals],
             "with_secretary": d.with_secretary,
             "recipients": [clean(x, label="Nơi nhận", max_length=300) for x in d.recipients if x.strip()],
             "strengths": clean(d.strengths, label="Ưu điểm", max_length=20000, multiline=True),
@@ -180,7 +159,8 @@ class DocumentService:
 
     def set_conclusion_details(self, inspection_id: str, d: ConclusionDetails) -> ConclusionDetails:
         if d.doc_type not in ("conclusion", "notice"):
-            raise UserError("Loại văn bản “{kind}” không hợp lệ.", kind=d.doc_type)
+            raise UserError("Loại văn bản “{kind}” không hợp lệ.", hint="Chọn Kết luận hoặc Thông báo kết luận.",
+                            kind=d.doc_type)
         texts = {k: clean(getattr(d, k), label=label, max_length=30000, multiline=True) for k, label in (
             ("findings_summary", "Tóm tắt kết quả"), ("strengths", "Ưu điểm"), ("shortcomings", "Hạn chế, vi phạm"),
             ("causes", "Nguyên nhân, trách nhiệm"), ("follow_up", "Tổ chức thực hiện"))}
@@ -188,9 +168,13 @@ class DocumentService:
             "inspection_id": inspection_id, "doc_type": d.doc_type, **texts,
             "superior_body": clean(d.superior_body, label="Cơ quan chủ quản", max_length=200),
             "issuing_body": clean(d.issuing_body, label="Cơ quan ban hành", max_length=200),
+            "issuing_abbr": clean_abbreviation(d.issuing_abbr, label="Ký hiệu cơ quan ban hành"),
+            "concluding_body": clean(d.concluding_body, label="Tập thể kết luận", max_length=200),
+            "report_number": clean(d.report_number, label="Số báo cáo của Đoàn", max_length=40),
+            "report_date": parse_date(d.report_date, label="Ngày báo cáo của Đoàn", required=False),
             "number": clean(d.number, label="Số văn bản", max_length=20),
             "place_name": clean(d.place_name, label="Địa danh", max_length=100) or "Hà Nội",
-            "issue_date": d.issue_date,
+            "issue_date": parse_date(d.issue_date, label="Ngày ban hành", required=False),
             "signer_authority": d.signer_authority, "signer_authority_body": clean(
                 d.signer_authority_body, label="Tập thể ký thay mặt", max_length=200),
             "signer_position": clean(d.signer_position, label="Chức vụ người ký", max_length=200),
@@ -205,7 +189,7 @@ class DocumentService:
             self.ctx.record(conn, "conclusion.set", f"conclusion:{inspection_id}", payload)
         return self.conclusion_details(inspection_id)
 
-    # -- content and rendering --------------------------------------------------------------
+    # -- content, revision, preview, review --------------------------------------------------
     def content(self, inspection_id: str) -> InspectionContent:
         insp = self.inspections.get(inspection_id)
         s = insp.summary
@@ -217,201 +201,142 @@ class DocumentService:
         path = self.registry.unit_path(s.unit_id)
         unit = path[-1]
         refs = self.evidence.of_inspection(inspection_id)
+        people = {x.person_id for x in insp.subjects if x.person_id}
+        honorifics: dict[str, str] = {}
+        for person_id in people:
+            try:
+                honorifics[person_id] = self.registry.person(person_id).honorific
+            except NotFoundError:
+                continue
+        if insp.team is not None:
+            honorifics |= {m.person_id: m.honorific for m in insp.team.members}
         return InspectionContent(
             inspection=insp, checklist=checklist, catalog=catalog, matrix=self.findings.matrix(inspection_id),
             evidence=refs, unit_name=unit.name, unit_address=unit.address,
             superior_unit=(path[-2].name if len(path) > 1 else unit.name).upper(),
             requirements=self.requirements.of_inspection(inspection_id),
             minutes=self.minutes_details(inspection_id), conclusion=self.conclusion_details(inspection_id),
-            entries=evidence_entries(self.ctx.vault, refs),
+            entries=evidence_entries(self.ctx.vault, refs), honorifics=honorifics,
         )
+
+    def revision(self, conn: sqlite3.Connection, inspection_id: str) -> ContentRevision:
+        """The newest events behind the documents (see ContentRevision); two indexed look-ups."""
+        row = conn.execute("SELECT unit_id, team_id FROM inspections WHERE id = ?", (inspection_id,)).fetchone()
+        if row is None:
+            raise NotFoundError("Không tìm thấy đợt kiểm tra “{id}”.", id=inspection_id)
+        own = conn.execute(
+            "SELECT COALESCE(MAX(local_order), 0) FROM events WHERE entity_id IN (?, ?, ?)"
+            " OR json_extract(payload, '$.inspection_id') = ?",
+            (inspection_id, f"minutes:{inspection_id}", f"conclusion:{inspection_id}", inspection_id)).fetchone()[0]
+        entities = [row[0], *(r[0] for r in conn.execute(
+            "WITH RECURSIVE up(id, parent) AS (SELECT id, parent_id FROM units WHERE id = ?"
+            " UNION ALL SELECT u.id, u.parent_id FROM units u JOIN up ON u.id = up.parent) SELECT id FROM up",
+            (row[0],)))]
+        if row[1]:
+            entities.append(row[1])
+            entities += [r[0] for r in conn.execute("SELECT person_id FROM team_members WHERE team_id = ?", (row[1],))]
+        entities += [r[0] for r in conn.execute("SELECT person_id FROM subjects WHERE inspection_id = ?"
+                                                " AND person_id IS NOT NULL", (inspection_id,))]
+        marks = ",".join("?" for _ in entities)
+        registry = conn.execute(f"SELECT COALESCE(MAX(local_order), 0) FROM events WHERE entity_id IN ({marks})",
+                                entities).fetchone()[0]
+        return ContentRevision(int(own), int(registry))
 
     def preview(self, inspection_id: str, kind: str) -> RenderedDocument:
         content = self.content(inspection_id)
-        if kind == "minutes":
+        if _kind(kind) == "minutes":
             return render_minutes(build_minutes(content))
-        if kind == "conclusion":
-            return render_conclusion(build_conclusion(content))
-        raise UserError("Loại văn bản “{kind}” không hợp lệ; chọn minutes hoặc conclusion.", kind=kind)
+        return render_conclusion(build_conclusion(content))
 
-    # -- issuing: render, sign in order, seal ------------------------------------------------
-    def _gate(self, content: InspectionContent, kind: str, plans: Sequence[SignerPlan]) -> None:
-        """Refuse to sign what is not ready: the signing gate (sync-reliability M2)."""
-        insp = content.inspection
-        if kind == "minutes":
-            self.inspections.require_editable(self.inspections._row(insp.id))
-            if insp.actual_start is None:
-                raise RefusedError("Chưa ghi thời gian bắt đầu kiểm tra; biên bản chưa ký được.",
-                                   hint="Bấm “Bắt đầu kiểm tra” hoặc “Sửa giờ…” ở màn hình Ghi nhận.")
-            if not content.minutes.unit_representatives:
-                raise RefusedError("Biên bản chưa có đại diện đơn vị được kiểm tra.",
-                                   hint="Nhập họ tên, chức vụ người đại diện ở phần thông tin biên bản.")
-        else:
-            if insp.status not in ("sealed",) or insp.superseded_by:
-                raise RefusedError("Chỉ ký kết luận sau khi biên bản đã được ký và niêm phong.",
-                                   hint="Ký biên bản kiểm tra trước.")
-        disagreements = content.matrix.disagreements()
-        if disagreements:
-            code, _ = disagreements[0]
-            raise RefusedError("Còn {count} ô có kết quả khác nhau giữa các thành viên (ví dụ mục {code}).",
-                               hint="Thống nhất kết quả ở màn hình Ghi nhận trước khi ký.",
-                               count=len(disagreements), code=code)
-        for ref in content.evidence:
-            if not self.ctx.vault.verify(ref.sha256, ref.size):
-                raise RefusedError("Tệp minh chứng “{name}” bị thiếu hoặc hỏng; chưa ký được.",
-                                   hint="Chạy “Kiểm tra toàn vẹn dữ liệu” và đính kèm lại tệp.", name=ref.file_name)
-        principal = "leader" if kind == "minutes" else "signer"
-        roles = [p.role for p in plans]
-        if len(set(roles)) != len(roles) or any(r not in ROLE_FIELDS for r in roles):
-            raise UserError("Danh sách người ký không hợp lệ.")
-        lead = next((p for p in plans if p.role == principal), None)
-        if lead is None or lead.credential is None:
-            who = "Trưởng đoàn" if kind == "minutes" else "Người ký kết luận"
-            raise RefusedError("{who} phải ký bằng chữ ký số (tệp chứng thư hoặc USB token).",
-                               hint="Chữ ký vẽ tay chỉ là hình ảnh, không thay được chữ ký số.", who=who)
+    def review(self, inspection_id: str, kind: str, *, certificates: Mapping[str, CertificateInfo] | None = None,
+               unassessed_reason: str = "") -> DocumentReview:
+        """Before any seal: per subject the cells not assessed, the documents' empty fields, what
+        blocks signing, and for each slot whether the offered certificate may sign it."""
+        return self._review_for(inspection_id, kind, certificates=certificates, unassessed_reason=unassessed_reason)
 
-    def _store_blob(self, conn: Any, data: bytes) -> str:
-        blob = self.ctx.vault.put_bytes(data)
-        now = to_rfc3339(self.ctx.clock.now())
-        conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?, 'ok', ?, ?)"
-                     " ON CONFLICT (sha256) DO NOTHING", (blob.sha256, blob.size, now, now))
-        return blob.sha256
+    def _review_for(self, inspection_id: str, kind: str, *, certificates: Mapping[str, CertificateInfo] | None = None,
+                    unassessed_reason: str = "", content: InspectionContent | None = None) -> DocumentReview:
+        revision = self.revision(self.ctx.store.conn, inspection_id)
+        return review_of(content or self.content(inspection_id), _kind(kind), self.ctx.vault,
+                         at=self.ctx.clock.now(), certificates=certificates, unassessed_reason=unassessed_reason,
+                         revision=revision)
 
-    def issue(self, inspection_id: str, kind: str, plans: Sequence[SignerPlan]) -> DocumentRecord:
-        """Render the document, sign it left to right, and (minutes) seal the inspection version.
+    # -- issuing -------------------------------------------------------------------------------
+    def prepare_issue(self, inspection_id: str, kind: str, plans: Sequence[SignerPlan], *,
+                      unassessed_reason: str = "") -> PreparedIssue:
+        """Read, check, render and sign (slow, read-only): run it on the read pool."""
+        return self.issuer.prepare(inspection_id, _kind(kind), plans, unassessed_reason=unassessed_reason)
 
-        All or nothing: a wrong PIN half-way leaves no document and no partial signature.
-        """
-        content = self.content(inspection_id)
-        self._gate(content, kind, plans)
-        drawn_only = {p.role: p.drawn_png for p in plans if p.credential is None and p.drawn_png}
-        created = self.ctx.clock.now()
-        if kind == "minutes":
-            rendered = render_minutes(build_minutes(content, drawn=drawn_only, created=created))
-        else:
-            rendered = render_conclusion(build_conclusion(content, created=created,
-                                                          drawn=drawn_only.get("signer")))
-        boxes = {f.name: f for f in rendered.fields}
-        digital = [p for p in plans if p.credential is not None and ROLE_FIELDS[p.role] in boxes]
-        order = [f.name for f in rendered.fields]  # left to right, the leader last
-        digital.sort(key=lambda p: order.index(ROLE_FIELDS[p.role]))
-        specs = [FieldSpec(name, f.page_index, f.box) for name, f in boxes.items()]
-        prepared = prepare_fields(rendered.pdf, specs)
-        revisions: list[tuple[SignerPlan, Any, str, bytes]] = []
-        current = prepared
-        for plan in digital:
-            assert plan.credential is not None
-            with open_credential(plan.credential) as (source, method):
-                result = sign_pdf(current, ROLE_FIELDS[plan.role], source,
-                                  appearance=AppearanceSpec(signature_png=plan.drawn_png), reason=REASONS[kind])
-            current = result.pdf
-            revisions.append((plan, result, method, current))
-        document_id = uuid7()
-        revision = int(self.ctx.store.scalar(
-            "SELECT count(*) FROM documents WHERE inspection_id = ? AND kind = ?", (inspection_id, kind))) + 1
-        with self.ctx.store.transaction() as conn:
-            prepared_sha = self._store_blob(conn, prepared)
-            self.ctx.record(conn, "document.prepared", document_id, {
-                "inspection_id": inspection_id, "kind": kind, "revision": revision, "sha256": prepared_sha,
-                "fields": [{"name": s.name, "page": s.page_index, "box": [round(v * 100) for v in s.box]}
-                           for s in specs]})
-            for role, png in drawn_only.items():
-                self.ctx.record(conn, "document.signed", document_id, {
-                    "inspection_id": inspection_id, "signature_id": uuid7(), "role": role,
-                    "field_name": ROLE_FIELDS[role], "signer_name": self._role_name(content, role),
-                    "claimed_time": to_rfc3339(created), "drawn_sha256": self._store_blob(conn, png),
-                    "sha256": prepared_sha, "method": "drawn", "complete": False})
-            final_sha = prepared_sha
-            for n, (plan, result, method, pdf) in enumerate(revisions, start=1):
-                final_sha = self._store_blob(conn, pdf)
-                self.ctx.record(conn, "document.signed", document_id, {
-                    "inspection_id": inspection_id, "signature_id": uuid7(), "role": plan.role,
-                    "field_name": ROLE_FIELDS[plan.role], "signer_name": result.signer_name,
-                    "cert_subject": result.cert_subject, "cert_fingerprint": result.cert_fingerprint,
-                    "claimed_time": to_rfc3339(result.claimed_time),
-                    "drawn_sha256": self._store_blob(conn, plan.drawn_png) if plan.drawn_png else None,
-                    "sha256": final_sha, "method": method, "complete": n == len(revisions)})
-            principal = FIELD_LEADER if kind == "minutes" else FIELD_SIGNER
-            if kind == "minutes" and any(ROLE_FIELDS[p.role] == principal for p, *_ in revisions):
-                self.ctx.record(conn, "inspection.sealed", inspection_id, {
-                    "document_id": document_id, "pdf_sha256": final_sha,
-                    "snapshot_hash": self._snapshot_hash(conn, inspection_id, final_sha)})
-            elif kind == "conclusion":
-                self.ctx.record(conn, "inspection.status_changed", inspection_id, {"status": "concluded"})
-        return self.document(document_id)
+    def prepare_countersign(self, document_id: str, plan: SignerPlan) -> PreparedIssue:
+        """A later digital signature on an empty field of an issued document (read-only, slow)."""
+        return self.issuer.prepare_countersign(self.document(document_id), plan)
 
-    @staticmethod
-    def _role_name(content: InspectionContent, role: str) -> str:
-        team = content.inspection.team
-        if role == "unit_rep":
-            reps = content.minutes.unit_representatives
-            return reps[0][0] if reps else ""
-        wanted = {"leader": "leader", "secretary": "secretary"}.get(role)
-        if team is not None and wanted:
-            return next((m.full_name for m in team.members if m.role == wanted), "")
-        return content.conclusion.signer_name
+    def commit_issue(self, prepared: PreparedIssue) -> DocumentRecord:
+        """Record a prepared issue in one short transaction (run it on the writer)."""
+        return self.issuer.commit(prepared)
 
-    def _snapshot_hash(self, conn: Any, inspection_id: str, pdf_sha256: str) -> str:
-        """What the seal covers: the inspection's events, its evidence hashes, the signed PDF."""
-        events = sorted(r[0] for r in conn.execute(
-            "SELECT hash FROM events WHERE entity_id = ? OR json_extract(payload, '$.inspection_id') = ?",
-            (inspection_id, inspection_id)))
-        evidence = sorted(r[0] for r in conn.execute(
-            "SELECT DISTINCT sha256 FROM evidence WHERE inspection_id = ? AND removed = 0", (inspection_id,)))
-        return canonical.digest({"inspection": inspection_id, "events": events, "evidence": evidence,
-                                 "pdf": pdf_sha256})
+    def issue(self, inspection_id: str, kind: str, plans: Sequence[SignerPlan], *, unassessed_reason: str = "",
+              committer: Committer | None = None) -> DocumentRecord:
+        """Prepare here, then commit through `committer` (inline when None)."""
+        prepared = self.prepare_issue(inspection_id, kind, plans, unassessed_reason=unassessed_reason)
+        if committer is None:
+            return self.commit_issue(prepared)
+        return committer(lambda s: s.documents.commit_issue(prepared))
 
-    def sign_existing(self, document_id: str, plan: SignerPlan) -> DocumentRecord:
-        """A later approval signature on an empty field (e.g. the unit's representative with a token)."""
-        doc = self.document(document_id)
-        field = ROLE_FIELDS.get(plan.role)
-        if plan.credential is None or field not in doc.fields:
-            raise UserError("Văn bản không có ô chữ ký số dành cho vai trò này.")
-        if any(s.field_name == field and s.method != "drawn" for s in doc.signatures):
-            raise RefusedError("Ô chữ ký này đã được ký.")
-        current = self.ctx.vault.read_bytes(doc.sha256)
-        with open_credential(plan.credential) as (source, method):
-            result = sign_pdf(current, field, source, appearance=AppearanceSpec(signature_png=plan.drawn_png),
-                              reason=REASONS[doc.kind])
-        with self.ctx.store.transaction() as conn:
-            sha = self._store_blob(conn, result.pdf)
-            self.ctx.record(conn, "document.signed", document_id, {
-                "inspection_id": doc.inspection_id, "signature_id": uuid7(), "role": plan.role, "field_name": field,
-                "signer_name": result.signer_name, "cert_subject": result.cert_subject,
-                "cert_fingerprint": result.cert_fingerprint, "claimed_time": to_rfc3339(result.claimed_time),
-                "drawn_sha256": self._store_blob(conn, plan.drawn_png) if plan.drawn_png else None,
-                "sha256": sha, "method": method, "complete": doc.status == "signed"})
-        return self.document(document_id)
-
-    def timestamp(self, document_id: str, tsa_url: str) -> TimestampResult:
-        """Add a document timestamp when online: proof of existence, signatures stay valid."""
+    def prepare_timestamp(self, document_id: str, tsa_url: str) -> PreparedTimestamp:
+        """Ask the TSA for a document timestamp (network, slow, read-only): the bytes go to the vault."""
         doc = self.document(document_id)
         result = add_document_timestamp(self.ctx.vault.read_bytes(doc.sha256), tsa_url)
+        blob = self.ctx.vault.put_bytes(result.pdf)
+        return PreparedTimestamp(doc.id, doc.inspection_id, doc.sha256, blob.sha256, blob.size, result)
+
+    def commit_timestamp(self, prepared: PreparedTimestamp) -> TimestampResult:
+        """Record it in one short transaction; refused if the document changed since the request."""
+        p = prepared
         with self.ctx.store.transaction() as conn:
-            sha = self._store_blob(conn, result.pdf)
-            self.ctx.record(conn, "document.timestamped", document_id, {
-                "inspection_id": doc.inspection_id, "sha256": sha, "time": to_rfc3339(result.time),
-                "tsa": result.tsa_name})
-        return result
+            row = conn.execute("SELECT current_sha256 FROM documents WHERE id = ?", (p.document_id,)).fetchone()
+            if row is None or row[0] != p.base_sha256:
+                raise RefusedError("Văn bản đã thay đổi trong lúc chờ dấu thời gian; dấu thời gian chưa được lưu.",
+                                   hint="Lấy dấu thời gian lại cho bản mới nhất.")
+            now = to_rfc3339(self.ctx.clock.now())
+            conn.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at) VALUES (?,?, 'ok', ?, ?)"
+                         " ON CONFLICT (sha256) DO NOTHING", (p.sha256, p.size, now, now))
+            self.ctx.record(conn, "document.timestamped", p.document_id, {
+                "inspection_id": p.inspection_id, "sha256": p.sha256, "time": to_rfc3339(p.result.time),
+                "tsa": p.result.tsa_name})
+        return p.result
+
+    def timestamp(self, document_id: str, tsa_url: str, *, committer: Committer | None = None) -> TimestampResult:
+        """Add a document timestamp when online: proof of existence, signatures stay valid."""
+        prepared = self.prepare_timestamp(document_id, tsa_url)
+        if committer is None:
+            return self.commit_timestamp(prepared)
+        return committer(lambda s: s.documents.commit_timestamp(prepared))
+
+    # -- signing identities (no secret is ever stored) ----------------------------------------
+    def signing_certificate(self, credential: Credential) -> CertificateInfo:
+        """Holder, issuer, serial, validity and key usage of what would sign (a token's certificate
+        is read without its PIN; a PKCS#12 file needs its password)."""
+        return credential_certificate(credential)
+
+    def token_libraries(self) -> list[DetectedModule]:
+        """PKCS#11 libraries of Vietnamese CA token drivers found in their usual places."""
+        return detected_modules()
+
+    def tokens(self, module: str) -> list[TokenInfo]:
+        """Tokens plugged in behind a PKCS#11 library: slot, label, maker, serial, PIN pad."""
+        return tokens(module)
+
+    def last_signing_identity(self, person_name: str) -> SigningIdentity | None:
+        """The file or token this person signed with last on this laptop (recorded at each commit)."""
+        return last_signing_identity(self.ctx.store, person_name)
 
     # -- reading ------------------------------------------------------------------------------
     def document(self, document_id: str) -> DocumentRecord:
-        row = self.ctx.store.one("SELECT * FROM documents WHERE id = ?", (document_id,))
-        if row is None:
-            raise NotFoundError("Không tìm thấy văn bản “{id}”.", id=document_id)
-        sigs = self.ctx.store.query("SELECT * FROM signatures WHERE document_id = ? ORDER BY created_at, id",
-                                    (document_id,))
-        return DocumentRecord(row["id"], row["inspection_id"], row["kind"], row["revision"], row["current_sha256"],
-                              row["status"], tuple(f["name"] for f in json.loads(row["fields"])),
-                              tuple(SignatureRecord(s["role"], s["field_name"], s["signer_name"],
-                                                    s["cert_fingerprint"], s["claimed_time"], s["method"])
-                                    for s in sigs))
+        return read_document(self.ctx.store, document_id)
 
     def documents(self, inspection_id: str, kind: str | None = None) -> list[DocumentRecord]:
-        rows = self.ctx.store.query(
-            "SELECT id FROM documents WHERE inspection_id = :i AND (:k IS NULL OR kind = :k) ORDER BY revision",
-            {"i": inspection_id, "k": kind})
-        return [self.document(r["id"]) for r in rows]
+        return read_documents(self.ctx.store, inspection_id, kind)
 
     def export(self, inspection_id: str, kind: str) -> bytes:
         """The latest issued document of that kind, or a fresh unsigned rendering if none yet."""
@@ -421,78 +346,17 @@ class DocumentService:
         return self.preview(inspection_id, kind).pdf
 
     def check_file(self, pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> FileCheck:
-        """Verify a PDF's signatures and say whether it is a revision of a document in this store."""
+        """Verify a PDF's signatures and say whether it is a revision of a document in this store
+        (with any signature made by somebody other than the person the slot names, and why)."""
         report = verify_pdf(pdf, trust_roots)
         sha = hashlib.sha256(pdf).hexdigest()
-        rows = self.ctx.store.query(
-            "SELECT d.inspection_id, d.kind, d.revision, i.seal_hash IS NOT NULL AS sealed,"
-            " CASE WHEN d.current_sha256 = :s THEN 'current' WHEN d.prepared_sha256 = :s THEN 'prepared'"
-            " ELSE 'signature' END AS how"
-            " FROM documents d JOIN inspections i ON i.id = d.inspection_id"
-            " WHERE d.current_sha256 = :s OR d.prepared_sha256 = :s"
-            " OR d.id IN (SELECT document_id FROM signatures WHERE pdf_sha256 = :s)", {"s": sha})
-        matches = tuple(StoreMatch(r["inspection_id"], r["kind"], bool(r["sealed"]), r["how"]) for r in rows)
-        return FileCheck(report, sha, matches)
+        return FileCheck(report, sha, matches_of(self.ctx.store, sha))
 
     # -- corrections ------------------------------------------------------------------------
     def correct(self, inspection_id: str) -> str:
         """A correction: a new version that supersedes the sealed one, with all its content copied."""
-        old = self.inspections._row(inspection_id)
-        if old["superseded_by"]:
-            raise RefusedError("Đợt kiểm tra này đã có bản đính chính; hãy đính chính bản mới nhất.",
-                               hint="Mở bản đính chính mới nhất.")
-        if old["status"] not in ("sealed", "concluded", "closed"):
-            raise RefusedError("Chỉ tạo bản đính chính cho đợt kiểm tra đã ký biên bản.",
-                               hint="Đợt kiểm tra chưa ký thì sửa trực tiếp.")
-        insp = self.inspections.get(inspection_id)
-        matrix = self.findings.matrix(inspection_id)
-        new_id = uuid7()
-        fields = ("title", "decision_no", "decision_date", "decision_issuer", "kind", "regime", "unit_id",
-                  "checklist_id", "checklist_version", "team_id", "planned_date", "location", "actual_start",
-                  "actual_end", "explanation", "team_remarks", "item_count")
-        with self.ctx.store.transaction() as conn:
-            self.ctx.record(conn, "inspection.created", new_id, {
-                **{k: old[k] for k in fields}, "legal_basis": json.loads(old["legal_basis"]),
-                "status": "recorded" if old["actual_end"] else "in_progress",
-                "supersedes": inspection_id, "version_no": old["version_no"] + 1})
-            subject_map = {}
-            for subj in insp.subjects:
-                subject_map[subj.id] = uuid7()
-                self.ctx.record(conn, "subject.added", subject_map[subj.id], {
-                    "inspection_id": new_id, "ordinal": subj.ordinal, "kind": subj.kind, "person_id": subj.person_id,
-                    "name": subj.name, "position": subj.position, "holds_leadership": subj.holds_leadership})
-            finding_map = {}
-            for (code, sid), findings in matrix.cells.items():
-                if sid not in subject_map:
-                    continue
-                f = findings[0]
-                finding_map[f.id] = uuid7()
-                self.ctx.record(conn, "finding.set", finding_map[f.id], {
-                    "inspection_id": new_id, "item_code": code, "subject_id": subject_map[sid], "level": f.level,
-                    "note": f.note, "parent": None, "copied_from": f.id})
-            for ref in self.evidence.of_inspection(inspection_id):
-                if ref.kind == "signature":
-                    continue
-                self.ctx.record(conn, "evidence.added", uuid7(), {
-                    "inspection_id": new_id,
-                    "finding_id": finding_map.get(ref.finding_id) if ref.finding_id else None,
-                    "sha256": ref.sha256, "size": ref.size, "file_name": ref.file_name,
-                    "media_type": ref.media_type, "kind": ref.kind, "caption": ref.caption,
-                    "captured_at": ref.captured_at})
-            for req in self.requirements.of_inspection(inspection_id):
-                payload = {k: v for k, v in asdict(req).items() if k not in ("id", "inspection_id")}
-                self.ctx.record(conn, "requirement.set", uuid7(), {**payload, "inspection_id": new_id})
-            for table, event in (("minutes", "minutes.set"), ("conclusions", "conclusion.set")):
-                row = conn.execute(f"SELECT * FROM {table} WHERE inspection_id = ?", (inspection_id,)).fetchone()
-                if row is None:
-                    continue
-                cols = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
-                data = dict(zip(cols, row, strict=True))
-                json_cols = ("unit_representatives", "other_participants", "refusals", "recipients")
-                payload = {k: (json.loads(v) if k in json_cols else (bool(v) if k == "with_secretary" else v))
-                           for k, v in data.items() if k not in ("inspection_id", "updated_at")}
-                self.ctx.record(conn, event, f"{table}:{new_id}", {**payload, "inspection_id": new_id})
-        return new_id
+        return copy_as_correction(self.ctx, self.inspections, self.findings, self.evidence, self.requirements,
+                                  inspection_id)
 
     def file_bytes(self, document_id: str) -> bytes:
         """The current file of an issued document (its latest signed revision)."""
@@ -500,12 +364,8 @@ class DocumentService:
 
     def findings_summary(self, inspection_id: str) -> str:
         """The conclusion's automatic summary of the findings, as prose."""
-        from inspector.services.document_content import summary_of_findings
-
         return summary_of_findings(self.content(inspection_id))
 
     def check_file_trusting(self, pdf: bytes, trust_dir: str) -> FileCheck:
         """`check_file` against the trust roots in a folder (none: trust not checked)."""
-        from inspector.signing import load_trust_roots
-
         return self.check_file(pdf, load_trust_roots(Path(trust_dir)) if trust_dir else [])

@@ -108,11 +108,7 @@ class FindingService:
         note: str | _Unset = UNSET,
     ) -> FindingChange:
         """Set the level and/or note of one cell. One durable commit; returns after it."""
-        _check_level(level)
-        clean_note = None if isinstance(note, _Unset) else _clean_note(note)
-        with self.ctx.store.transaction() as conn:
-            self._check_cell(conn, inspection_id, item_code, subject_id)
-            return self._record_in(conn, inspection_id, item_code, subject_id, level, clean_note)
+        return self._write_cell(inspection_id, item_code, subject_id, level, note, settle=False)
 
     def set_cell(
         self,
@@ -129,11 +125,15 @@ class FindingService:
         settled by this edit: the value chosen now is kept and the others are removed; any other
         cell is simply recorded.
         """
+        return self._write_cell(inspection_id, item_code, subject_id, level, note, settle=True)
+
+    def _write_cell(self, inspection_id: str, item_code: str, subject_id: str, level: int | _Unset | None,
+                    note: str | _Unset, *, settle: bool) -> FindingChange:
         _check_level(level)
         clean_note = None if isinstance(note, _Unset) else _clean_note(note)
         with self.ctx.store.transaction() as conn:
             self._check_cell(conn, inspection_id, item_code, subject_id)
-            rows = self._open_rows(conn, inspection_id, item_code, subject_id)
+            rows = self._open_rows(conn, inspection_id, item_code, subject_id) if settle else []
             if len(rows) > 1:
                 current = self._current(conn, inspection_id, item_code, subject_id)
                 chosen_level = (current["level"] if current else None) if isinstance(level, _Unset) else level

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.domain import InspectionId, InspectionSummary, Subject, SubjectId, UnitId
-from inspector.text import fold, parse_date, ui_date
+from inspector.text import document_date, fold, parse_date
 
 MAX_SUBJECTS = 200
 MAX_BASIS_LINES = 20
 
 DIRECTIVE_BASIS = (
-    "Chỉ thị số 24-CT/TU ngày 07/8/2023 của Ban Thường vụ Thành ủy Hà Nội về tăng cường kỷ cương,"
+    "Chỉ thị số 24-CT/TU ngày 07 tháng 8 năm 2023 của Ban Thường vụ Thành ủy Hà Nội về tăng cường kỷ cương,"
     " kỷ luật và trách nhiệm trong giải quyết công việc của hệ thống chính trị thành phố"
 )
 
@@ -27,7 +27,7 @@ def default_title(unit_name: str, kind: str) -> str:
 def default_legal_basis(decision_no: str, decision_date: str, issuer: str) -> list[str]:
     decision = f"Quyết định số {decision_no}"
     if decision_date:
-        decision += f" ngày {ui_date(decision_date)}"
+        decision += f" {document_date(decision_date)}"  # the documents' one date style
     if issuer:
         decision += f" của {issuer}"
     return [DIRECTIVE_BASIS, decision + " về việc thành lập Đoàn kiểm tra"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from inspector.changes import Changes
 from inspector.domain import (
+    HONORIFICS,
     TEAM_ROLES,
     UNIT_TYPES,
     Person,
@@ -20,6 +21,7 @@ from inspector.domain import (
 )
 from inspector.errors import NotFoundError, UserError
 from inspector.ids import uuid7
+from inspector.issuers import clean_abbreviation
 from inspector.services.context import Identity, ServiceContext
 from inspector.services.settings_store import identity_json, write_setting
 from inspector.text import clean, fold
@@ -38,7 +40,14 @@ def _unit(row: dict[str, Any]) -> Unit:
 
 def _person(row: dict[str, Any]) -> Person:
     return Person(PersonId(row["id"]), row["full_name"], row["position"], row["unit_id"],
-                  bool(row["holds_leadership"]), bool(row["archived"]))
+                  bool(row["holds_leadership"]), bool(row["archived"]), row["honorific"])
+
+
+def _honorific(value: str) -> str:
+    text = " ".join((value or "").split())
+    if text and text not in HONORIFICS:
+        raise UserError("Danh xưng “{value}” không hợp lệ.", hint="Chọn “Ông”, “Bà” hoặc để trống.", value=text)
+    return text
 
 
 class RegistryService:
@@ -131,7 +140,7 @@ class RegistryService:
         return [_person(r) for r in rows if not key or key in fold(r["full_name"] + " " + r["position"])]
 
     def _person_fields(self, full_name: str, position: str, unit_id: str | None,
-                       holds_leadership: bool) -> dict[str, Any]:
+                       holds_leadership: bool, honorific: str) -> dict[str, Any]:
         if unit_id:
             self.unit(unit_id)
         return {
@@ -139,20 +148,24 @@ class RegistryService:
             "position": clean(position, label="Chức vụ", max_length=200),
             "unit_id": unit_id or None,
             "holds_leadership": bool(holds_leadership),
+            "honorific": _honorific(honorific),
         }
 
     def add_person(self, full_name: str, *, position: str = "", unit_id: str | None = None,
-                   holds_leadership: bool = False) -> Person:
-        fields = self._person_fields(full_name, position, unit_id, holds_leadership)
+                   holds_leadership: bool = False, honorific: str = "") -> Person:
+        fields = self._person_fields(full_name, position, unit_id, holds_leadership, honorific)
         person_id = uuid7()
         with self.ctx.store.transaction() as conn:
             self.ctx.record(conn, "person.created", person_id, {**fields, "archived": False})
         return self.person(person_id)
 
     def update_person(self, person_id: str, *, full_name: str, position: str = "",
-                      unit_id: str | None = None, holds_leadership: bool = False) -> Person:
-        self.person(person_id)
-        fields = self._person_fields(full_name, position, unit_id, holds_leadership)
+                      unit_id: str | None = None, holds_leadership: bool = False,
+                      honorific: str | None = None) -> Person:
+        """`honorific=None` keeps the recorded one (callers that do not edit it leave it alone)."""
+        current = self.person(person_id)
+        fields = self._person_fields(full_name, position, unit_id, holds_leadership,
+                                     current.honorific if honorific is None else honorific)
         me = self.ctx.identity
         # The laptop's user is this person: future events carry the corrected name at once.
         renamed = Identity(me.id, fields["full_name"], fields["position"], me.person_id) \
@@ -172,19 +185,20 @@ class RegistryService:
         if row is None:
             raise NotFoundError("Không tìm thấy đoàn kiểm tra “{id}”.", id=team_id)
         members = self.ctx.store.query(
-            "SELECT m.person_id, p.full_name, p.position, m.role FROM team_members m"
+            "SELECT m.person_id, p.full_name, p.position, m.role, p.honorific FROM team_members m"
             " JOIN people p ON p.id = m.person_id WHERE m.team_id = ? ORDER BY m.ordinal",
             (team_id,))
         return Team(TeamId(row["id"]), row["name"], row["issuing_body"], row["superior_body"],
-                    tuple(TeamMember(PersonId(m["person_id"]), m["full_name"], m["position"], m["role"])
-                          for m in members))
+                    tuple(TeamMember(PersonId(m["person_id"]), m["full_name"], m["position"], m["role"],
+                                     m["honorific"]) for m in members),
+                    row["issuing_abbr"], row["superior_abbr"])
 
     def teams(self) -> list[Team]:
         rows = self.ctx.store.query("SELECT id FROM teams WHERE archived = 0 ORDER BY name")
         return [self.team(r["id"]) for r in rows]
 
     def _team_fields(self, name: str, issuing_body: str, superior_body: str,
-                     members: Sequence[MemberSpec]) -> dict[str, Any]:
+                     members: Sequence[MemberSpec], issuing_abbr: str, superior_abbr: str) -> dict[str, Any]:
         seen: set[str] = set()
         out = []
         for m in members:
@@ -206,21 +220,31 @@ class RegistryService:
             "name": clean(name, label="Tên đoàn", required=True, max_length=200),
             "issuing_body": clean(issuing_body, label="Cơ quan ban hành", max_length=200),
             "superior_body": clean(superior_body, label="Cơ quan chủ quản", max_length=200),
+            "issuing_abbr": clean_abbreviation(issuing_abbr, label="Ký hiệu của đoàn"),
+            "superior_abbr": clean_abbreviation(superior_abbr, label="Ký hiệu của cơ quan lập đoàn"),
             "members": out,
         }
 
     def add_team(self, name: str, *, issuing_body: str = "", superior_body: str = "",
-                 members: Sequence[MemberSpec] = ()) -> Team:
-        fields = self._team_fields(name, issuing_body, superior_body, members)
+                 members: Sequence[MemberSpec] = (), issuing_abbr: str = "", superior_abbr: str = "") -> Team:
+        """`superior_body` is the body that set the team up and will issue the conclusion; the two
+        abbreviations are the symbols its documents carry ("ĐKT", "TU"), written without tone marks.
+        Write body names as running text does ("Thành ủy Hà Nội"): document headers upper-case them,
+        while distribution lists and sentences use them as written."""
+        fields = self._team_fields(name, issuing_body, superior_body, members, issuing_abbr, superior_abbr)
         team_id = uuid7()
         with self.ctx.store.transaction() as conn:
             self.ctx.record(conn, "team.created", team_id, {**fields, "archived": False})
         return self.team(team_id)
 
     def update_team(self, team_id: str, *, name: str, issuing_body: str = "",
-                    superior_body: str = "", members: Sequence[MemberSpec] = ()) -> Team:
-        self.team(team_id)
-        fields = self._team_fields(name, issuing_body, superior_body, members)
+                    superior_body: str = "", members: Sequence[MemberSpec] = (), issuing_abbr: str | None = None,
+                    superior_abbr: str | None = None) -> Team:
+        """An abbreviation left None keeps the recorded one."""
+        current = self.team(team_id)
+        fields = self._team_fields(name, issuing_body, superior_body, members,
+                                   current.issuing_abbr if issuing_abbr is None else issuing_abbr,
+                                   current.superior_abbr if superior_abbr is None else superior_abbr)
         with self.ctx.store.transaction() as conn:
             self.ctx.record(conn, "team.updated", team_id, fields)
         return self.team(team_id)

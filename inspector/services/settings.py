@@ -53,7 +53,7 @@ class SettingsDraft:
 
 
 @dataclass(frozen=True)
-class SigningIdentity:
+class SigningChoice:
     """Where the signer's key lives; never its password or PIN (asked for at each signature)."""
 
     kind: str       # "pkcs12": a certificate file; "pkcs11": a USB token
@@ -65,11 +65,11 @@ class SigningIdentity:
         return {"kind": self.kind, where: self.location, "label": self.label}
 
     @staticmethod
-    def from_json(data: Any) -> SigningIdentity | None:
+    def from_json(data: Any) -> SigningChoice | None:
         if not isinstance(data, dict) or data.get("kind") not in SIGNING_KINDS:
             return None
         location = data.get("path") if data["kind"] == "pkcs12" else data.get("module")
-        return SigningIdentity(str(data["kind"]), str(location or ""), str(data.get("label", "")))
+        return SigningChoice(str(data["kind"]), str(location or ""), str(data.get("label", "")))
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class SetupState:
     identity: Identity
     issuing_body: Unit | None
     team: Team | None
-    signing: SigningIdentity | None
+    signing: SigningChoice | None
     offered: bool  # the assistant has been shown once on this data directory
 
     @property
@@ -143,7 +143,7 @@ class SettingsService:
         teams = {t.id: t for t in self.registry.teams()} if team_id else {}
         offered = bool(self.get("setup_offered") or self.get("demo_offered"))
         return SetupState(self.ctx.identity, units.get(unit_id), teams.get(team_id),
-                          SigningIdentity.from_json(self.get("signing_identity")), offered)
+                          SigningChoice.from_json(self.get("signing_identity")), offered)
 
     def first_run(self) -> bool:
         """A new data directory: the assistant was never shown and nothing was prepared yet."""
@@ -186,22 +186,31 @@ class SettingsService:
         value = self.get("default_team")
         return str(value) if value else None
 
-    def choose_signing_identity(self, choice: SigningIdentity | None) -> SigningIdentity | None:
-        """Remember where the signer's key is: a certificate file or a token (never a password or PIN)."""
+    def choose_signing_identity(self, choice: SigningChoice | None) -> SigningChoice | None:
+        """Remember where the signer's key is: a certificate file or a token (never a password or PIN).
+
+        Also remembered as this person's last signing identity, which the signing dialog offers first.
+        """
         if choice is None:
             self.put("signing_identity", None)
             return None
         checked = self._checked_signing(choice)
-        values: dict[str, Any] = {"signing_identity": checked.as_json()}
-        if checked.kind == "pkcs11":  # what the signing dialog offers first
-            values.update({"pkcs11_module": checked.location, "pkcs11_token": checked.label})
-        self.put_many(values)
+        from inspector.services.signing_identities import SigningIdentity, remember_signing_identity  # pyHanko
+
+        if checked.kind == "pkcs12":
+            remembered = SigningIdentity("pkcs12", path=checked.location)
+        else:
+            remembered = SigningIdentity("pkcs11", module=checked.location, token_label=checked.label)
+        with self.store.transaction() as conn:
+            write_setting(conn, "signing_identity", checked.as_json())
+            remember_signing_identity(conn, self.ctx.identity.name, remembered)
+        self.ctx.touch(Changes(settings=True))
         return checked
 
-    def signing_identity(self) -> SigningIdentity | None:
-        return SigningIdentity.from_json(self.get("signing_identity"))
+    def signing_identity(self) -> SigningChoice | None:
+        return SigningChoice.from_json(self.get("signing_identity"))
 
-    def _checked_signing(self, choice: SigningIdentity) -> SigningIdentity:
+    def _checked_signing(self, choice: SigningChoice) -> SigningChoice:
         if choice.kind not in SIGNING_KINDS:
             raise UserError("Cách ký số “{kind}” không hợp lệ.", hint="Chọn tệp chứng thư số hoặc USB token.",
                             kind=choice.kind[:40])
@@ -221,7 +230,7 @@ class SettingsService:
             raise UserError("Không đọc được tệp {path}.", hint="Kiểm tra quyền đọc tệp.", path=location)
         if not token:
             _check_pkcs12(path)
-        return SigningIdentity(choice.kind, str(path), label or path.name)
+        return SigningChoice(choice.kind, str(path), label or path.name)
 
     # -- language and plain values ----------------------------------------------------------
     def language(self) -> str:

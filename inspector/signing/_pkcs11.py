@@ -1,7 +1,8 @@
 """PKCS#11 details behind `sources.open_pkcs11`: module, token, PIN, key and certificate lookup.
 
 Kept apart so `import inspector.signing` does not load python-pkcs11's native module until a
-token is actually used.
+token is actually used. Listing tokens and reading the signing certificate need no PIN (both
+are public objects), so the user sees whose certificate is on the token before typing one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pkcs11 import exceptions as p11err
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from inspector.errors import UserError
-from inspector.signing.sources import PIN_ATTEMPTS, PinError, SignerSource
+from inspector.signing.certs import CertificateInfo
+from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource, TokenInfo
 
 _TOKEN_HINT = "Cắm lại token, chờ vài giây rồi thử lại; kiểm tra đúng tên token trong phần Cài đặt."
 
@@ -35,8 +37,8 @@ def _load_module(module_path: str) -> Any:
                              "cài lại trình điều khiển của token.", path=module_path) from exc
 
 
-def _find_token(lib: Any, label: str) -> Any:
-    tokens = []
+def _tokens(lib: Any) -> list[tuple[int, Any]]:
+    found = []
     try:
         for slot in lib.get_slots(token_present=True):
             try:
@@ -44,15 +46,44 @@ def _find_token(lib: Any, label: str) -> Any:
             except p11err.PKCS11Error:
                 continue
             if token.flags & TokenFlag.TOKEN_INITIALIZED:
-                tokens.append(token)
+                found.append((int(slot.slot_id), token))
     except p11err.PKCS11Error as exc:
         raise UserError("Không đọc được danh sách token.", hint=_TOKEN_HINT) from exc
-    for token in tokens:
-        if token.label.strip() == label.strip():
-            return token
-    labels = ", ".join(f"“{t.label.strip()}”" for t in tokens)
-    raise UserError("Không tìm thấy token “{label}”. {present}", hint=_TOKEN_HINT, label=label,
-                    present=f"Các token đang cắm: {labels}." if labels else "Không có token nào đang cắm.")
+    return found
+
+
+def _info(slot: int, token: Any) -> TokenInfo:
+    return TokenInfo(slot, str(token.label).strip(), str(token.manufacturer_id).strip(),
+                     str(token.model).strip(), bytes(token.serial).decode("ascii", "replace").strip(),
+                     bool(token.flags & TokenFlag.PROTECTED_AUTHENTICATION_PATH))
+
+
+def list_tokens(module_path: str) -> list[TokenInfo]:
+    return [_info(slot, token) for slot, token in _tokens(_load_module(module_path))]
+
+
+def _find_token(lib: Any, label: str | None, slot: int | None = None) -> Any:
+    tokens = _tokens(lib)
+    labels = ", ".join(f"“{t.label.strip()}” (khe {n})" for n, t in tokens)
+    present = f"Các token đang cắm: {labels}." if labels else "Không có token nào đang cắm."
+    if slot is not None:
+        for number, token in tokens:
+            if number == slot:
+                return token
+        raise UserError("Không có token nào trong khe {slot}. {present}", hint=_TOKEN_HINT, slot=slot,
+                        present=present)
+    if label:
+        for _, token in tokens:
+            if token.label.strip() == label.strip():
+                return token
+        raise UserError("Không tìm thấy token “{label}”. {present}", hint=_TOKEN_HINT, label=label,
+                        present=present)
+    if len(tokens) == 1:
+        return tokens[0][1]
+    if not tokens:
+        raise UserError("Không có token nào đang cắm vào máy.", hint=_TOKEN_HINT)
+    raise UserError("Đang cắm nhiều token; cần chọn một. {present}", present=present,
+                    hint="Chọn khe (slot) hoặc tên của token cần dùng để ký.")
 
 
 def _pin_error(token: Any, *, locked: bool = False) -> PinError:
@@ -126,11 +157,41 @@ def _signing_objects(session: Any, key_label: str | None,
     return key, cert, chain
 
 
-def open_source(module_path: str, token_label: str, pin: str | None, key_label: str | None,
-                cert_label: str | None) -> SignerSource:
+def read_certificate(module_path: str, token_label: str | None, slot: int | None = None,
+                     key_label: str | None = None, cert_label: str | None = None) -> CertificateInfo:
+    """The signing certificate on a token, read without logging in (certificates are public)."""
+    token = _find_token(_load_module(module_path), token_label, slot)
+    try:
+        session = token.open()
+    except p11err.PKCS11Error as exc:
+        raise UserError("Không mở được phiên làm việc với token “{label}”.", hint=_TOKEN_HINT,
+                        label=token.label.strip()) from exc
+    try:
+        certs = list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
+        if cert_label is None and key_label is not None:
+            cert_label = key_label
+        if cert_label is not None:
+            chosen = _pick(certs, "chứng thư số", cert_label)
+        else:
+            # Without a login the private key is hidden: the signing certificate is the one that is
+            # not a CA (no other certificate on the token names it as issuer).
+            parsed = [(c, asn1_x509.Certificate.load(bytes(c[Attribute.VALUE]))) for c in certs]
+            leaves = [c for c, cert in parsed if not cert.ca]
+            chosen = _pick(leaves, "chứng thư số", None)
+        return CertificateInfo.from_asn1(asn1_x509.Certificate.load(bytes(chosen[Attribute.VALUE])))
+    except p11err.PKCS11Error as exc:
+        raise UserError("Không đọc được chứng thư số trên token “{label}”.", hint=_TOKEN_HINT,
+                        label=token.label.strip()) from exc
+    finally:
+        session.close()
+
+
+def open_source(module_path: str, token_label: str | None, pin: str | None, key_label: str | None,
+                cert_label: str | None, *, slot: int | None = None) -> SignerSource:
     lib = _load_module(module_path)
-    token = _find_token(lib, token_label)
+    token = _find_token(lib, token_label, slot)
     session = _login(token, pin)
+    label = token.label.strip()
     try:
         key, cert, chain = _signing_objects(session, key_label, cert_label)
         key_id = bytes(key[Attribute.ID]) or None
@@ -141,7 +202,7 @@ def open_source(module_path: str, token_label: str, pin: str | None, key_label: 
     except p11err.PKCS11Error as exc:
         session.close()
         raise UserError("Không đọc được khóa ký hoặc chứng thư số trên token “{label}”.",
-                        hint=_TOKEN_HINT, label=token_label) from exc
+                        hint=_TOKEN_HINT, label=label) from exc
     except BaseException:
         session.close()
         raise

@@ -117,7 +117,20 @@ def render_stamp_pdf(width: float, height: float, *, signer_name: str, signing_t
         canvas.drawCentredString(width / 2, bottom + (area_h - label_size * 0.7) / 2, label)
     canvas.showPage()
     canvas.save()
-    return buf.getvalue()
+    return _distinct_subsets(buf.getvalue())
+
+
+def _distinct_subsets(stamp: bytes) -> bytes:
+    """reportlab tags every first subset "AAAAAA+", like the document's own fonts: rename them."""
+    import pikepdf
+
+    from inspector.documents.subsets import retag_font_subsets
+
+    with pikepdf.open(BytesIO(stamp)) as pdf:
+        retag_font_subsets(pdf)
+        out = BytesIO()
+        pdf.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 class _ImportedPdfBytes(content.ImportedPdfPage):

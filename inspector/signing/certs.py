@@ -13,6 +13,19 @@ from inspector.clock import VIETNAM_TZ
 
 #: Warn this long before a signing certificate expires, so the user can renew in time.
 EXPIRY_WARNING = timedelta(days=30)
+#: Key usages that allow signing documents (Vietnamese CAs set one or both).
+SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
+KEY_USAGE_LABELS = {
+    "digital_signature": "ký số (digitalSignature)",
+    "non_repudiation": "chống chối bỏ (nonRepudiation)",
+    "key_encipherment": "mã hóa khóa",
+    "data_encipherment": "mã hóa dữ liệu",
+    "key_agreement": "thỏa thuận khóa",
+    "key_cert_sign": "ký chứng thư",
+    "crl_sign": "ký danh sách thu hồi",
+    "encipher_only": "chỉ mã hóa",
+    "decipher_only": "chỉ giải mã",
+}
 
 
 def nfc(text: str) -> str:
@@ -60,6 +73,24 @@ class CertificateInfo:
 
         return cls.from_asn1(asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER)))
 
+    @property
+    def serial_hex(self) -> str:
+        """The serial number as CAs print it: upper-case hex in pairs."""
+        raw = f"{self.serial_number:X}"
+        raw = raw if len(raw) % 2 == 0 else "0" + raw
+        return " ".join(raw[i:i + 2] for i in range(0, len(raw), 2))
+
+    @property
+    def can_sign(self) -> bool:
+        """No key-usage extension means no restriction; otherwise one signing usage is needed."""
+        return not self.key_usage or bool(self.key_usage & SIGNING_USAGES)
+
+    @property
+    def key_usage_text(self) -> str:
+        if not self.key_usage:
+            return "không giới hạn"
+        return ", ".join(KEY_USAGE_LABELS.get(u, u) for u in sorted(self.key_usage))
+
     def validity_problem(self, when: datetime) -> tuple[str, dict[str, str]] | None:
         """(Vietnamese template, params) if the certificate cannot sign at `when`, else None."""
         if when < self.not_before:
@@ -80,7 +111,7 @@ class CertificateInfo:
         elif self.not_after - when < EXPIRY_WARNING:
             out.append(f"Chứng thư số của {self.common_name} sắp hết hạn "
                        f"({vn_time(self.not_after)}); hãy liên hệ nơi cấp để gia hạn.")
-        if self.key_usage and not self.key_usage & {"non_repudiation", "digital_signature"}:
+        if not self.can_sign:
             out.append("Chứng thư số này không được cấp cho mục đích ký số "
                        "(thiếu digitalSignature/nonRepudiation); chữ ký có thể bị từ chối.")
         return tuple(out)

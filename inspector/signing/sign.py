@@ -23,8 +23,9 @@ from inspector.clock import VIETNAM_TZ
 from inspector.errors import BugError, UserError
 from inspector.signing import _pdf
 from inspector.signing.appearance import AppearanceSpec, render_stamp_pdf, stamp_style
+from inspector.signing.binding import check_usable
 from inspector.signing.certs import nfc
-from inspector.signing.sources import SignerSource
+from inspector.signing.identity import SignerSource
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,7 @@ def sign_pdf(pdf: bytes, field_name: str, source: SignerSource, *,
     if source.closed:
         raise BugError("sign_pdf called with a closed SignerSource")
     moment = _moment(signing_time)
-    problem = source.certificate.validity_problem(moment)
-    if problem:
-        template, params = problem
-        raise UserError(template, hint="Dùng chứng thư số còn hiệu lực (liên hệ nơi cấp để gia hạn).",
-                        **params)
+    check_usable(source.certificate, moment)
     writer = _pdf.open_writer(pdf)
     width, height = _field_rect(writer, field_name)
     style: BaseStampStyle | None = None

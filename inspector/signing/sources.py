@@ -8,10 +8,7 @@ not valid at the signing time. That way the user learns *why* a token or file ca
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from asn1crypto import keys as asn1_keys
@@ -22,53 +19,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.signers import SimpleSigner
-from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from inspector.errors import StorageError, UserError
 from inspector.signing.certs import CertificateInfo
+from inspector.signing.identity import PIN_ATTEMPTS, PinError, SignerSource, TokenInfo
 
-PIN_ATTEMPTS = 3  # Vietnamese CA tokens (SafeNet, Bit4id) lock after 3 wrong PINs
-
-
-class PinError(UserError):
-    """Wrong or locked PIN: the UI may ask again (unless `locked`)."""
-
-    def __init__(self, message: str, *, hint: str = "", locked: bool = False,
-                 final_try: bool = False, **params: Any) -> None:
-        self.locked = locked
-        self.final_try = final_try
-        super().__init__(message, hint=hint, **params)
-
-
-class SignerSource:
-    """A loaded signing identity. Use it as a context manager so a token session gets closed."""
-
-    def __init__(self, signer: Signer, cert: asn1_x509.Certificate, kind: str, *,
-                 chain: tuple[asn1_x509.Certificate, ...] = (),
-                 closer: Callable[[], None] | None = None) -> None:
-        self.signer = signer
-        self.kind = kind  # "pkcs12" or "pkcs11"
-        self.certificate = CertificateInfo.from_asn1(cert)
-        self.chain = tuple(CertificateInfo.from_asn1(c) for c in chain)
-        self.warnings = self.certificate.warnings(datetime.now(UTC))
-        self._closer = closer
-        self.closed = False
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            if self._closer is not None:
-                self._closer()
-
-    def __enter__(self) -> SignerSource:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
+__all__ = ["PIN_ATTEMPTS", "PinError", "SignerSource", "TokenInfo", "list_tokens", "load_pkcs12", "open_pkcs11",
+           "pkcs12_certificate", "token_certificate"]
 
 class _KeptKeySigner(SimpleSigner):
     """SimpleSigner that parses its private key once.
@@ -144,14 +103,37 @@ def load_pkcs12(path: Path, passphrase: str) -> SignerSource:
     return SignerSource(signer, cert, "pkcs12", chain=chain)
 
 
-def open_pkcs11(module_path: str, token_label: str, pin: str | None, *,
+def open_pkcs11(module_path: str, token_label: str | None, pin: str | None, *, slot: int | None = None,
                 key_label: str | None = None, cert_label: str | None = None) -> SignerSource:
     """Log in to a token and find its signing key and certificate.
 
-    `pin=None` means the token has its own PIN pad (protected authentication path). Without
-    labels the token must hold exactly one signing key; its certificate is the one with the same
-    CKA_ID (how CA tools write them), and every other certificate on the token joins the chain.
+    The token is chosen by `slot` (the PKCS#11 slot id), by `token_label`, or, with neither, it
+    must be the only token present. `pin=None` means the token has its own PIN pad (protected
+    authentication path). Without labels the token must hold exactly one signing key; its
+    certificate is the one with the same CKA_ID (how CA tools write them), and every other
+    certificate on the token joins the chain.
     """
+    from inspector.signing import _pkcs11  # python-pkcs11's native module loads only when used
+
+    return _pkcs11.open_source(module_path, token_label, pin, key_label, cert_label, slot=slot)
+
+
+def pkcs12_certificate(path: Path, passphrase: str) -> CertificateInfo:
+    """The certificate in a .p12/.pfx file (the file is encrypted, so the password is needed)."""
+    with load_pkcs12(path, passphrase) as source:
+        return source.certificate
+
+
+def token_certificate(module_path: str, token_label: str | None = None, *, slot: int | None = None,
+                      key_label: str | None = None, cert_label: str | None = None) -> CertificateInfo:
+    """The signing certificate on a token, read without the PIN (certificates are public objects)."""
     from inspector.signing import _pkcs11
 
-    return _pkcs11.open_source(module_path, token_label, pin, key_label, cert_label)
+    return _pkcs11.read_certificate(module_path, token_label, slot, key_label, cert_label)
+
+
+def list_tokens(module_path: str) -> list[TokenInfo]:
+    """The tokens plugged in, for the user to pick one (slot, label, maker, serial)."""
+    from inspector.signing import _pkcs11
+
+    return _pkcs11.list_tokens(module_path)

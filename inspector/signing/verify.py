@@ -44,6 +44,37 @@ KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature
 _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
 
 
+class Verdict(StrEnum):
+    """The three plain answers, per signature and for the whole file."""
+
+    VALID_TRUSTED = "valid_trusted"        # intact, valid, and chains to a configured root
+    INTACT_UNTRUSTED = "intact_untrusted"  # intact and valid, but trust not established or not checked
+    INVALID = "invalid"                    # modified after signing, broken, or not a valid signature
+
+    @property
+    def label(self) -> str:
+        return {
+            "valid_trusted": "Hợp lệ và tin cậy",
+            "intact_untrusted": "Nguyên vẹn nhưng chưa xác nhận được độ tin cậy",
+            "invalid": "Không hợp lệ hoặc đã bị sửa đổi",
+        }[self.value]
+
+    @property
+    def exit_code(self) -> int:
+        """For the command line: 0 valid and trusted, 1 invalid or modified, 4 intact but not trusted."""
+        return {"valid_trusted": 0, "invalid": 1, "intact_untrusted": 4}[self.value]
+
+
+#: What changed after a signature, said to a user (pyHanko's ModificationLevel names are never shown).
+MODIFICATION_LABELS = {
+    "NONE": "không có thay đổi nào sau khi ký",
+    "LTA_UPDATES": "chỉ thêm dấu thời gian hoặc dữ liệu xác thực",
+    "FORM_FILLING": "chỉ thêm chữ ký vào các ô chữ ký có sẵn",
+    "ANNOTATIONS": "có thêm ghi chú trên trang",
+    "OTHER": "nội dung trang hoặc cấu trúc tệp đã bị sửa",
+}
+
+
 class Coverage(StrEnum):
     ENTIRE_FILE = "ENTIRE_FILE"          # nothing was added after this signature
     ENTIRE_REVISION = "ENTIRE_REVISION"  # later incremental updates exist (judged separately)
@@ -99,6 +130,18 @@ class SignatureReport:
         """Integrity only; trust is reported separately (it depends on configured roots)."""
         return self.intact and self.valid and self.modifications_ok
 
+    @property
+    def verdict(self) -> Verdict:
+        if not self.ok:
+            return Verdict.INVALID
+        return Verdict.VALID_TRUSTED if self.trusted else Verdict.INTACT_UNTRUSTED
+
+    @property
+    def modification_label(self) -> str:
+        if self.modification_level is None:
+            return "không xác định được"
+        return MODIFICATION_LABELS.get(self.modification_level, MODIFICATION_LABELS["OTHER"])
+
 
 @dataclass(frozen=True)
 class VerificationReport:
@@ -116,6 +159,16 @@ class VerificationReport:
     @property
     def trusted(self) -> bool:
         return self.ok and all(s.trusted for s in self.signatures)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Valid and trusted only if every signature and every document timestamp is; invalid as
+        soon as one of them is broken or the file was modified, or when there is no signature."""
+        if not self.ok or any(not (t.intact and t.valid) for t in self.timestamps):
+            return Verdict.INVALID
+        if all(s.trusted for s in self.signatures) and all(t.proves for t in self.timestamps):
+            return Verdict.VALID_TRUSTED
+        return Verdict.INTACT_UNTRUSTED
 
 
 def _to_asn1(certs: Sequence[x509.Certificate]) -> list[Any]:

@@ -359,8 +359,24 @@ CREATE TABLE imported_bundles (
 CREATE INDEX events_inspection ON events (json_extract(payload, '$.inspection_id'));
 """
 
+# Documents a clerk accepts: honorifics of people, document-symbol abbreviations of teams and of
+# the conclusion's issuing body, the team report the conclusion cites, who a certificate was
+# expected to belong to (and why someone else signed), and why cells were left unassessed.
+_V4 = """
+ALTER TABLE people ADD COLUMN honorific TEXT NOT NULL DEFAULT '';
+ALTER TABLE teams ADD COLUMN issuing_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE teams ADD COLUMN superior_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN issuing_abbr TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN concluding_body TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN report_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE conclusions ADD COLUMN report_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE signatures ADD COLUMN expected_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE signatures ADD COLUMN override_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE inspections ADD COLUMN seal_reason TEXT NOT NULL DEFAULT '';
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -18,8 +18,8 @@ Reducer = Callable[[sqlite3.Connection, Event], None]
 
 # Columns an event may set, per table. Anything else in a payload is ignored by the projection.
 UNIT_FIELDS = ("parent_id", "name", "unit_type", "code", "address", "archived")
-PERSON_FIELDS = ("full_name", "position", "unit_id", "holds_leadership", "archived")
-TEAM_FIELDS = ("name", "issuing_body", "superior_body", "archived")
+PERSON_FIELDS = ("full_name", "position", "unit_id", "holds_leadership", "archived", "honorific")
+TEAM_FIELDS = ("name", "issuing_body", "superior_body", "archived", "issuing_abbr", "superior_abbr")
 INSPECTION_FIELDS = (
     "title", "decision_no", "decision_date", "decision_issuer", "legal_basis", "kind", "regime",
     "unit_id", "checklist_id", "checklist_version", "team_id", "planned_date", "location",
@@ -39,7 +39,8 @@ MINUTES_FIELDS = (
 CONCLUSION_FIELDS = (
     "doc_type", "superior_body", "issuing_body", "number", "place_name", "issue_date",
     "findings_summary", "strengths", "shortcomings", "causes", "follow_up", "signer_authority",
-    "signer_authority_body", "signer_position", "signer_name", "recipients",
+    "signer_authority_body", "signer_position", "signer_name", "recipients", "issuing_abbr",
+    "concluding_body", "report_number", "report_date",
 )
 _JSON_COLUMNS = frozenset({
     "legal_basis", "unit_representatives", "other_participants", "refusals", "recipients", "fields",
@@ -148,7 +149,7 @@ def _inspection_archived(conn: sqlite3.Connection, ev: Event) -> None:
 def _inspection_sealed(conn: sqlite3.Connection, ev: Event) -> None:
     _update(conn, "inspections", ev.entity_id, {
         "status": "sealed", "sealed_at": ev.at, "seal_hash": ev.payload["snapshot_hash"],
-        "updated_at": ev.at,
+        "seal_reason": ev.payload.get("unassessed_reason", ""), "updated_at": ev.at,
     })
 
 
@@ -297,6 +298,7 @@ def _document_signed(conn: sqlite3.Connection, ev: Event) -> None:
         "cert_subject": p.get("cert_subject", ""), "cert_fingerprint": p.get("cert_fingerprint", ""),
         "claimed_time": p["claimed_time"], "drawn_sha256": p.get("drawn_sha256"),
         "pdf_sha256": p["sha256"], "method": p["method"], "created_at": ev.at,
+        "expected_name": p.get("expected_name", ""), "override_reason": p.get("override_reason", ""),
     })
     _update(conn, "documents", ev.entity_id, {
         "current_sha256": p["sha256"], "status": "signed" if p.get("complete") else "signing",

@@ -19,7 +19,7 @@ from inspector.errors import UserError
 from inspector.services.inspections import InspectionDraft, SubjectSpec
 from inspector.services.registry import MemberSpec
 from inspector.services.requirements import RequirementSpec
-from inspector.services.settings import SigningIdentity
+from inspector.services.settings import SigningChoice
 from inspector.workspace import Services, Workspace
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -89,26 +89,28 @@ def test_issuing_body_team_and_state(services: Services) -> None:
 def test_signing_identity_is_where_the_key_is_never_a_secret(services: Services, tmp_path: Path) -> None:
     s = services
     p12 = make_pkcs12(tmp_path / "chữ ký số.p12")
-    saved = s.settings.choose_signing_identity(SigningIdentity("pkcs12", str(p12)))
-    assert saved == SigningIdentity("pkcs12", str(p12), "chữ ký số.p12")
+    saved = s.settings.choose_signing_identity(SigningChoice("pkcs12", str(p12)))
+    assert saved == SigningChoice("pkcs12", str(p12), "chữ ký số.p12")
     assert s.settings.get("signing_identity") == {"kind": "pkcs12", "path": str(p12), "label": "chữ ký số.p12"}
-    token = s.settings.choose_signing_identity(SigningIdentity("pkcs11", SOFTHSM_MODULE, "Token Đoàn"))
+    token = s.settings.choose_signing_identity(SigningChoice("pkcs11", SOFTHSM_MODULE, "Token Đoàn"))
     assert s.settings.get("signing_identity") == {"kind": "pkcs11", "module": SOFTHSM_MODULE, "label": "Token Đoàn"}
     assert s.settings.signing_identity() == token
-    assert (s.settings.get("pkcs11_module"), s.settings.get("pkcs11_token")) == (SOFTHSM_MODULE, "Token Đoàn")
+    # The signing dialog offers what this person signed with last: the token, now.
+    last = s.documents.last_signing_identity(s.settings.identity().name)
+    assert last is not None and (last.kind, last.module, last.token_label) == ("pkcs11", SOFTHSM_MODULE, "Token Đoàn")
     everything = json.dumps(s.ctx.store.query("SELECT * FROM settings"), ensure_ascii=False)
     assert SECRET not in everything and "pin" not in everything.lower()
 
     not_p12 = tmp_path / "ghi-chu.p12"
     not_p12.write_text("đây không phải chứng thư", encoding="utf-8")
     refusals = [
-        (SigningIdentity("pkcs12", str(not_p12)), "không phải là tệp chứng thư số"),
-        (SigningIdentity("pkcs12", "chu-ky.p12"), "đường dẫn đầy đủ"),
-        (SigningIdentity("pkcs12", str(tmp_path / "khong-co.p12")), "Không tìm thấy tệp"),
-        (SigningIdentity("pkcs11", SOFTHSM_MODULE, ""), "Tên token"),
-        (SigningIdentity("pkcs11", "/khong/co/libtoken.so", "Token"), "Không tìm thấy tệp"),
-        (SigningIdentity("smartcard", SOFTHSM_MODULE, "x"), "không hợp lệ"),
-        (SigningIdentity("pkcs12", "/" + "a" * 2000), "quá dài"),
+        (SigningChoice("pkcs12", str(not_p12)), "không phải là tệp chứng thư số"),
+        (SigningChoice("pkcs12", "chu-ky.p12"), "đường dẫn đầy đủ"),
+        (SigningChoice("pkcs12", str(tmp_path / "khong-co.p12")), "Không tìm thấy tệp"),
+        (SigningChoice("pkcs11", SOFTHSM_MODULE, ""), "Tên token"),
+        (SigningChoice("pkcs11", "/khong/co/libtoken.so", "Token"), "Không tìm thấy tệp"),
+        (SigningChoice("smartcard", SOFTHSM_MODULE, "x"), "không hợp lệ"),
+        (SigningChoice("pkcs12", "/" + "a" * 2000), "quá dài"),
     ]
     for choice, message in refusals:
         with pytest.raises(UserError, match=message):

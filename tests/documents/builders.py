@@ -38,7 +38,7 @@ LEADER = "Nguyễn Văn Hùng"
 UNIT_REP = "Trần Thị Ngọc Ánh"
 SECRETARY = "Lê Thị Thu Hương"
 FINDING_NOTE = "Có 03 hồ sơ đất đai quá hạn giải quyết nhưng chưa gửi văn bản xin lỗi người dân"
-BASIS_DIRECTIVE = ("Căn cứ Chỉ thị số 24-CT/TU ngày 07/8/2023 của Ban Thường vụ Thành ủy Hà Nội về tăng "
+BASIS_DIRECTIVE = ("Căn cứ Chỉ thị số 24-CT/TU ngày 07 tháng 8 năm 2023 của Ban Thường vụ Thành ủy Hà Nội về tăng "
                    "cường kỷ cương, kỷ luật và trách nhiệm trong giải quyết công việc")
 SUMMARY = "Kiểm tra đột xuất việc thực hiện nhiệm vụ, công vụ tại Ủy ban nhân dân phường Hoàn Kiếm"
 
@@ -180,6 +180,7 @@ def minutes(regime: Regime = "state", *, items: int = 5, subjects: int = 4, phot
                     "Lưu: VT, ĐKT" if regime == "state" else "Lưu Văn phòng Thành ủy"),
         matrix=matrix(items, subjects) if items and subjects else None,
         evidence=evidence(photos),
+        page_count_line="Biên bản gồm {pages} trang (không kể phụ lục).",
         info=PdfInfo(created=CREATED, document_id="minutes-test-0001"),
     )
 
@@ -201,7 +202,7 @@ def conclusion(regime: Regime = "party", *, requirements: int = 3, number: str =
         legal_basis=(BASIS_DIRECTIVE, "Căn cứ Quy định số 296-QĐ/TW ngày 30/5/2025 của Ban Chấp hành Trung "
                      "ương về công tác kiểm tra, giám sát và kỷ luật của Đảng",
                      "Căn cứ Báo cáo kết quả kiểm tra của Đoàn kiểm tra số 3"),
-        lead=("Thực hiện Kế hoạch số 12/KH-ĐKT, ngày 07/8/2024, Đoàn kiểm tra số 3 đã kiểm tra đột xuất "
+        lead=("Thực hiện Kế hoạch số 12/KH-ĐKT, ngày 07 tháng 8 năm 2024, Đoàn kiểm tra số 3 đã kiểm tra đột xuất "
               "việc thực hiện nhiệm vụ, công vụ tại UBND phường Hoàn Kiếm. Xét báo cáo của Đoàn kiểm tra, "
               "Ban Thường vụ Thành ủy kết luận như sau:",),
         findings_summary=("Qua kiểm tra 41 nội dung đối với 30 cán bộ, công chức, Đoàn ghi nhận 12 nội dung có "

@@ -47,7 +47,8 @@ def test_sections_requirements_and_signature(doc: ConclusionDocument, rendered: 
     for n, title in enumerate(("ƯU ĐIỂM", "HẠN CHẾ, KHUYẾT ĐIỂM, VI PHẠM", "NGUYÊN NHÂN, TRÁCH NHIỆM",
                                "YÊU CẦU, KIẾN NGHỊ", "TỔ CHỨC THỰC HIỆN"), 1):
         assert f"{['I', 'II', 'III', 'IV', 'V'][n - 1]}{sep} {title}" in text
-    assert "Thời hạn" in text and "16/9/2024" in text and "(báo cáo trước 30/9/2024)" in text
+    assert "Thời hạn" in text and "ngày 16 tháng 9 năm 2024" in text
+    assert "(báo cáo trước ngày 30 tháng 9 năm 2024)" in text
     assert doc.report_back_sentence in text
     assert builders.FINDING_NOTE in text
     if regime == "party":

@@ -108,7 +108,10 @@ def softhsm_token(tmp_path: Path, pki: Pki, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 class TsaServer:
-    """An RFC 3161 TSA on 127.0.0.1. `mode` = "ok", "garbage" or "error" (HTTP 500)."""
+    """An RFC 3161 TSA on 127.0.0.1. `mode` = "ok", "garbage" or "error" (HTTP 500).
+
+    `delay_s` makes it a slow TSA (a bad mobile link): it answers after that long, or as soon as
+    `release` is set; `answered` counts the answers sent."""
 
     def __init__(self, pki: Pki) -> None:
         def asn1(cert: x509.Certificate) -> Any:
@@ -121,12 +124,17 @@ class TsaServer:
                 [asn1(pki.intermediate.cert)]))
         self.mode = "ok"
         self.requests = 0
+        self.answered = 0
+        self.delay_s = 0.0
+        self.release = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 server.requests += 1
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if server.delay_s:
+                    server.release.wait(server.delay_s)
                 if self.headers.get("Content-Type") != "application/timestamp-query":
                     self._reply(415, b"", "text/plain")
                 elif server.mode == "error":
@@ -143,6 +151,7 @@ class TsaServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                server.answered += 1
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -153,6 +162,7 @@ class TsaServer:
         self.thread.start()
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)

@@ -114,3 +114,26 @@ def make_pki() -> Pki:
                  eku=[ExtendedKeyUsageOID.TIME_STAMPING])
     other = _issue(_name("Some Other Root CA", "Elsewhere"), _rsa(), None, ca=True)
     return Pki(root, inter, signer, second, expired, tsa, other)
+
+
+def make_signer(pki: Pki, name: str, *, not_before: datetime | None = None, not_after: datetime | None = None,
+                can_sign: bool = True) -> Identity:
+    """Another signer of the test PKI: a given holder name (an inspection's leader), a validity
+    window, or a key meant only for encryption (no digitalSignature/nonRepudiation)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = _name(unicodedata.normalize("NFC", name))
+    if can_sign:
+        return _issue(subject, key, pki.intermediate, ca=False, signing=True, not_before=not_before,
+                      not_after=not_after)
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(pki.intermediate.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or now - timedelta(days=1))
+            .not_valid_after(not_after or now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=True, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
+                critical=True)
+            .sign(pki.intermediate.key, hashes.SHA256()))
+    return Identity(key, cert, (pki.intermediate.cert, *pki.intermediate.chain))

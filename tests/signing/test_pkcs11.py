@@ -67,3 +67,26 @@ def test_missing_or_broken_module(tmp_path: Path) -> None:
     fake.write_bytes(b"not a shared library")
     with pytest.raises(UserError, match="Không nạp được thư viện PKCS#11"):
         open_pkcs11(str(fake), "x", "1")
+
+
+def test_tokens_are_listed_and_the_certificate_read_without_pin(softhsm_token: Token, pki: Pki) -> None:
+    from inspector.signing import list_tokens, token_certificate
+
+    (token,) = list_tokens(softhsm_token.module)
+    assert token.label == softhsm_token.label and token.manufacturer and not token.pin_pad
+    cert = token_certificate(softhsm_token.module, slot=token.slot)  # no PIN asked, no login
+    assert cert.common_name == SIGNER_NAME and cert.fingerprint_sha256 == pki.signer.cert.fingerprint(
+        hashes.SHA256()).hex()
+    assert token_certificate(softhsm_token.module).common_name == SIGNER_NAME  # the only token present
+
+
+def test_token_chosen_by_slot(softhsm_token: Token, prepared_pdf: bytes, pki: Pki) -> None:
+    from inspector.signing import list_tokens
+
+    (token,) = list_tokens(softhsm_token.module)
+    with open_pkcs11(softhsm_token.module, None, softhsm_token.pin, slot=token.slot) as source:
+        signed = sign_pdf(prepared_pdf, "Sig_TruongDoan", source, reason="Ký").pdf
+    assert verify_pdf(signed, [pki.root.cert]).trusted
+    with pytest.raises(UserError, match=f"Không có token nào trong khe {token.slot + 999}") as info:
+        open_pkcs11(softhsm_token.module, None, softhsm_token.pin, slot=token.slot + 999)
+    assert f"(khe {token.slot})" in info.value.render()  # lists what is plugged in, with slots

@@ -66,3 +66,30 @@ def test_an_unexpected_error_becomes_a_crash_report_and_nothing_is_lost(app_ctx,
     assert read(app_ctx, lambda s: s.ctx.store.scalar("SELECT count(*) FROM events")) == before
     assert read(app_ctx, lambda s: s.inspections.get(insp.id)).id == insp.id
     app_ctx.errors.shown.clear()  # this bug was made on purpose
+
+
+def test_the_last_inspection_and_page_come_back_after_a_restart(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_inspection
+
+    ctx = open_context(tmp_path / "data")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    insp = write(ctx, lambda s: make_inspection(s, subjects=1))
+    window.open_inspection(insp.id)
+    window.navigation.setCurrentRow(2)  # the documents page
+    settle(ctx)
+    window.close()
+    close_context(ctx)
+    QApplication.processEvents()
+    again = open_context(tmp_path / "data")
+    reopened = MainWindow(again)
+    qtbot.addWidget(reopened)
+    reopened.show()
+    reopened.restore_session()
+    settle(again)
+    assert reopened.current_inspection == insp.id and reopened.navigation.currentRow() == 2
+    assert reopened.documents_page.inspection_id == insp.id
+    assert reopened.recording_page.inspection is not None and reopened.recording_page.inspection.id == insp.id
+    reopened.close()
+    close_context(again)

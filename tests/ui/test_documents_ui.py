@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from inspector.services.inspections import InspectionQuery
-from tests.signing.pki import PASSPHRASE, make_pki
+from tests.signing.pki import PASSPHRASE, make_pki, make_signer
 from tests.ui.helpers import read, settle, when_modal, write
 from ui.dialogs.pdf_preview import PdfPreviewDialog
-from ui.dialogs.signing import DrawDialog, SigningDialog, _read_setup
+from ui.dialogs.signing import DrawDialog, SigningDialog, read_setup
 from ui.dialogs.verify import VerifyDialog
 from ui.views.main_window import MainWindow
 
@@ -53,12 +53,20 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
 
     pki = make_pki()
     p12 = tmp_path / "truong-doan.p12"
-    p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
-    dialog = SigningDialog(ctx, target.id, "minutes", read(ctx, lambda s: _read_setup(s, target.id, "minutes", ctx.tr)),
+    team = read(ctx, lambda s: s.inspections.get(target.id)).team
+    assert team is not None
+    leader_name = next(m.full_name for m in team.members if m.role == "leader")
+    p12.write_bytes(make_signer(pki, leader_name).pkcs12(PASSPHRASE))  # the leader's own certificate
+    stranger = tmp_path / "nguoi-khac.p12"
+    stranger.write_bytes(make_signer(pki, "Trần Văn Khác").pkcs12(PASSPHRASE))
+    dialog = SigningDialog(ctx, target.id, "minutes", read(ctx, lambda s: read_setup(s, target.id, "minutes")),
                            window)
     qtbot.addWidget(dialog)
     rows = {row.role: row for row in dialog.rows}
     assert set(rows) == {"unit_rep", "secretary", "leader"}
+    assert "Xem lại trước khi ký" in dialog.findChildren(QLabel)[0].text()
+    assert not dialog.sign_button.isEnabled()  # nothing is signed before the review is confirmed
+    dialog.confirm.setChecked(True)
     dialog.sign()  # nothing drawn, no credential: refused inline with a message
     assert "chưa ký tay" in dialog.error.text()
 
@@ -73,17 +81,34 @@ def test_sign_minutes_from_the_documents_screen(window: MainWindow, qtbot, tmp_p
     rows["secretary"].set_drawn(rows["unit_rep"].drawn)
     leader = rows["leader"]
     leader.method.setCurrentIndex(leader.method.findData("pkcs12"))
+    dialog.show()
+
+    # A wrong password: the certificate cannot be read, said in the row; nothing signs.
     leader.p12_path.setText(str(p12))
     leader.passphrase.setText("mật khẩu sai")
-    dialog.show()
+    qtbot.waitUntil(lambda: "mật khẩu" in leader.cert_info.text().lower(), timeout=10000)
+    dialog.sign()
+    assert "chưa ký được" in dialog.error.text().lower() and dialog.result_document is None
+
+    # Another person's certificate: shown, refused; only a typed reason lets it sign for the leader.
+    leader.p12_path.setText(str(stranger))
+    leader.passphrase.setText(PASSPHRASE)
+    qtbot.waitUntil(lambda: leader.certificate is not None, timeout=10000)
+    assert "Trần Văn Khác" in leader.cert_info.text() and leader.override.isVisible()
+    assert not leader.ready
+    dialog.sign()
+    assert dialog.result_document is None and dialog.error.text()
+
+    # The leader's own certificate: holder, issuer, serial and validity shown, and it matches.
+    leader.p12_path.setText(str(p12))
+    qtbot.waitUntil(lambda: leader.certificate is not None and leader.problem is None, timeout=10000)
+    shown = leader.cert_info.text()
+    assert leader_name in shown and "Số hiệu" in shown and "Hiệu lực" in shown and "Đúng người ký" in shown
     QApplication.processEvents()
     dialog.grab().save(str(screenshot_dir / "13-ky-bien-ban.png"))
     dialog.sign()
-    qtbot.waitUntil(lambda: bool(dialog.error.text()) or dialog.result_document is not None, timeout=20000)
-    assert "mật khẩu" in dialog.error.text().lower() and dialog.result_document is None
-    leader.passphrase.setText(PASSPHRASE)
-    dialog.sign()
-    qtbot.waitUntil(lambda: dialog.result_document is not None, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.result_document is not None or bool(dialog.error.text()), timeout=30000)
+    assert dialog.result_document is not None, dialog.error.text()
     assert read(ctx, lambda s: s.inspections.get(target.id)).status == "sealed"
     settle(ctx)  # the page refreshed from the broadcast of the commit
     assert page.issued.rowCount() == 1 and not page.minutes_sign_button.isEnabled()

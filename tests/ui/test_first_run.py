@@ -10,7 +10,7 @@ from typing import TypeVar
 from PySide6.QtCore import QRect, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QWidget
 
-from inspector.services.settings import SigningIdentity
+from inspector.services.settings import SigningChoice
 from tests.core.test_setup import make_pkcs12
 from tests.ui.helpers import read, settle, type_text, write
 from tests.ui.test_preparation import TASKBAR, assert_nothing_clipped, when_dialog
@@ -128,7 +128,7 @@ def test_every_step_from_an_empty_directory(app_ctx: AppContext, qtbot, tmp_path
     assert team.empty.isVisible()
 
     def add_team(form: TeamDialog) -> None:
-        assert form.superior.text() == "ỦY BAN KIỂM TRA THÀNH ỦY HÀ NỘI"
+        assert form.superior.text() == "Ủy ban Kiểm tra Thành ủy Hà Nội"  # headers upper-case it themselves
         assert form.members.rowCount() == 1
         form.name.setText("Đoàn kiểm tra công vụ số 2")
         form.save()
@@ -155,7 +155,7 @@ def test_every_step_from_an_empty_directory(app_ctx: AppContext, qtbot, tmp_path
     type_text(signing.file_path, str(p12))
     assert not assistant.error.isVisible()
     _next(assistant, qtbot, 5)
-    assert read(ctx, lambda s: s.settings.signing_identity()) == SigningIdentity("pkcs12", str(p12), "chu-ky-so.p12")
+    assert read(ctx, lambda s: s.settings.signing_identity()) == SigningChoice("pkcs12", str(p12), "chu-ky-so.p12")
 
     done = assistant.done_step.summary.text()
     assert "✓ Cơ quan ban hành: Ủy ban Kiểm tra Thành ủy Hà Nội" in done and "✓ Chữ ký số: tệp chu-ky-so.p12" in done

@@ -144,7 +144,7 @@ def test_the_whole_journey(app_ctx, qtbot, tmp_path: Path) -> None:  # type: ign
     assert page.model.finding("LD-05", second_subject).level == 3
 
     # The unit's explanation is saved while typing.
-    page.tabs.setCurrentWidget(page.inspection_panel)
+    page.tabs.setCurrentIndex(1)  # the inspection tab
     type_text(page.inspection_panel.explanation, "Đơn vị tiếp thu và khắc phục ngay.")
     page.inspection_panel.flush()
     settle(ctx)

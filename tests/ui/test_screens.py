@@ -52,7 +52,7 @@ def test_screenshots_of_every_main_screen(window: MainWindow, qtbot, screenshot_
     rec = window.recording_page
     rec.mode.setCurrentIndex(1)
     _save(window, screenshot_dir / "04-ghi-nhan-theo-doi-tuong.png")
-    rec.tabs.setCurrentWidget(rec.inspection_panel)
+    rec.tabs.setCurrentIndex(1)  # the inspection tab
     _save(window, screenshot_dir / "05-giai-trinh-minh-chung.png")
 
     window.navigation.setCurrentRow(2)

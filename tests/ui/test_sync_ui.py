@@ -82,7 +82,7 @@ def test_enroll_sync_and_export_from_the_sync_screen(window: MainWindow, qtbot, 
 def test_recording_is_locked_while_the_laptop_and_server_diverge(window: MainWindow, qtbot,  # type: ignore[no-untyped-def]
                                                                  screenshot_dir: Path) -> None:
     ctx = window.ctx
-    insp = write(ctx, lambda s: make_inspection(s, subjects=2))
+    insp = write(ctx, lambda s: s.inspections.start(make_inspection(s, subjects=2).id))
     window.open_inspection(insp.id)
     settle(ctx)
     page = window.recording_page

@@ -433,6 +433,7 @@ def test_main_window_speaks_english(english_window: MainWindow, qtbot, screensho
     ctx = win.ctx
     assert ctx.tr.language == "en"
     assert win.windowTitle() == "Inspector — Discipline inspections under Directive 24-CT/TU"
+    win.set_navigation_compact(False)  # the labels (a compact bar on a small window shows icons only)
     navigation = [win.navigation.item(i).text() for i in range(win.navigation.count())]
     assert navigation[:3] == ["Inspections", "Recording", "Minutes, conclusion"]
     assert "Units and staff" in navigation and "Catalogs, checklists" in navigation

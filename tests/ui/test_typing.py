@@ -15,9 +15,10 @@ def test_500_findings_typed_as_fast_as_possible(window: MainWindow, qtbot) -> No
 
     def prepare(s: Services) -> Inspection:
         unit = s.registry.add_unit("Ủy ban nhân dân phường Long Biên", "agency")
-        return s.inspections.create(InspectionDraft(
+        created = s.inspections.create(InspectionDraft(
             decision_no="5/QĐ", decision_date="2026-11-20", unit_id=unit.id, checklist_id="ct24-lanh-dao",
             subjects=[SubjectSpec(f"Cán bộ số {n}", "Phó trưởng phòng", True) for n in range(1, 14)]))
+        return s.inspections.start(created.id)
 
     insp = write(ctx, prepare)
     window.open_inspection(insp.id)

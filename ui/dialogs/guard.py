@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QDate, QDateTime, QTime
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -80,6 +80,25 @@ def form_state(root: QWidget) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def fit_to_screen(window: QWidget, margin: int = 16) -> None:
+    """Keep a dialog inside the screen's available area (a 1280×720 laptop at 150 %, the taskbar
+    taken out): never taller or wider than the screen, never placed off it."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry().adjusted(margin, margin, -margin, -margin)
+    if window.minimumWidth() > area.width():
+        window.setMinimumWidth(area.width())
+    if window.minimumHeight() > area.height():
+        window.setMinimumHeight(area.height())
+    width, height = min(window.width(), area.width()), min(window.height(), area.height())
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), area.x()), area.right() - width)
+    y = min(max(frame.y(), area.y()), area.bottom() - height)
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
+
+
 class GuardedDialog(QDialog):
     """Escape, Cancel or Close ask before discarding what was typed."""
 
@@ -91,6 +110,7 @@ class GuardedDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         if self._baseline is None:
             self._baseline = form_state(self)
+        fit_to_screen(self)
         super().showEvent(event)
 
     def mark_clean(self) -> None:

@@ -120,22 +120,30 @@ class PersonDialog(_FormDialog):
         self.unit.set_current(person.unit_id if person else unit_id)
         self.leader = QCheckBox(tr("Giữ chức vụ lãnh đạo, quản lý"))
         self.leader.setChecked(bool(person and person.holds_leadership))
+        self.honorific = QComboBox()
+        self.honorific.setAccessibleName(tr("Danh xưng"))
+        for value, label in (("", tr("(không ghi)")), ("Ông", "Ông"), ("Bà", "Bà")):
+            self.honorific.addItem(label, value)
+        self.honorific.setCurrentIndex(max(0, self.honorific.findData(person.honorific if person else "")))
+        self.honorific.setToolTip(tr("Văn bản ghi “Ông”, “Bà” trước họ tên theo thể thức chính quyền"))
         self.form.addRow(tr("Họ và tên"), self.name)
         self.form.addRow(tr("Chức vụ"), self.position)
         self.form.addRow(tr("Đơn vị"), self.unit)
+        self.form.addRow(tr("Danh xưng"), self.honorific)
         self.form.addRow("", self.leader)
         self.finish_layout()
 
     def save(self) -> None:
         name, position, unit_id = self.name.text(), self.position.text(), self.unit.current_id()
-        leader = self.leader.isChecked()
+        leader, honorific = self.leader.isChecked(), str(self.honorific.currentData())
         person = self.person
         if person is None:
             self.submit(lambda s: s.registry.add_person(name, position=position, unit_id=unit_id,
-                                                        holds_leadership=leader))
+                                                        holds_leadership=leader, honorific=honorific))
         else:
             self.submit(lambda s: s.registry.update_person(person.id, full_name=name, position=position,
-                                                           unit_id=unit_id, holds_leadership=leader))
+                                                           unit_id=unit_id, holds_leadership=leader,
+                                                           honorific=honorific))
 
 
 @dataclass(frozen=True)
@@ -159,9 +167,15 @@ class TeamDialog(_FormDialog):
         self.issuing.setPlaceholderText(tr("ví dụ ĐOÀN KIỂM TRA CÔNG VỤ"))
         self.superior = _line(tr("Cơ quan chủ quản"), team.superior_body if team else suggested.superior_body)
         self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI hoặc UBND THÀNH PHỐ HÀ NỘI"))
+        self.issuing_abbr = _line(tr("Ký hiệu cơ quan ban hành"), team.issuing_abbr if team else "")
+        self.issuing_abbr.setPlaceholderText(tr("viết không dấu như văn thư ghi, ví dụ ĐKT"))
+        self.superior_abbr = _line(tr("Ký hiệu cơ quan chủ quản"), team.superior_abbr if team else "")
+        self.superior_abbr.setPlaceholderText(tr("ví dụ TU, UBND"))
         self.form.addRow(tr("Tên đoàn"), self.name)
         self.form.addRow(tr("Cơ quan ban hành"), self.issuing)
+        self.form.addRow(tr("Ký hiệu"), self.issuing_abbr)
         self.form.addRow(tr("Cơ quan chủ quản"), self.superior)
+        self.form.addRow(tr("Ký hiệu"), self.superior_abbr)
         self.people = list(lists.people)
         self.members = QTableWidget(0, 2)
         self.members.setHorizontalHeaderLabels([tr("Thành viên"), tr("Vai trò")])
@@ -238,13 +252,16 @@ class TeamDialog(_FormDialog):
             if isinstance(who, QComboBox) and isinstance(what, QComboBox) and who.currentData():
                 members.append(MemberSpec(who.currentData(), what.currentData()))
         name, issuing, superior = self.name.text(), self.issuing.text(), self.superior.text()
+        issuing_abbr, superior_abbr = self.issuing_abbr.text(), self.superior_abbr.text()
         team = self.team
         if team is None:
             self.submit(lambda s: s.registry.add_team(name, issuing_body=issuing, superior_body=superior,
-                                                      members=members))
+                                                      members=members, issuing_abbr=issuing_abbr,
+                                                      superior_abbr=superior_abbr))
         else:
             self.submit(lambda s: s.registry.update_team(team.id, name=name, issuing_body=issuing,
-                                                         superior_body=superior, members=members))
+                                                         superior_body=superior, members=members,
+                                                         issuing_abbr=issuing_abbr, superior_abbr=superior_abbr))
 
 
 def open_unit_dialog(ctx: AppContext, unit_id: str | None, parent: QWidget, *, parent_id: str | None = None,

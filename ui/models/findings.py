@@ -52,6 +52,23 @@ class Group:
     items: list[ChecklistItem]
 
 
+def wrap_name(name: str, width: int = 11, lines: int = 2) -> tuple[str, ...]:
+    """A subject's name on at most `lines` short lines for a narrow column header.
+
+    Vietnamese given names come last and tell people apart, so when the name is too long the
+    beginning is shortened ("…"), never the end; the full name is in the tooltip.
+    """
+    out: list[str] = []
+    for word in name.split():
+        if out and len(out[-1]) + 1 + len(word) <= width:
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            out.append(word)
+    if len(out) > lines:
+        out = ["…" + " ".join(out[: len(out) - lines + 1])[-(width - 1):], *out[len(out) - lines + 1:]]
+    return tuple(out) or ("",)
+
+
 class FindingsModel(QAbstractItemModel):
     def __init__(self, tr: Translator) -> None:
         super().__init__()
@@ -251,12 +268,14 @@ class FindingsModel(QAbstractItemModel):
             assert col.subject is not None
             if col.kind == "level":
                 done, total = self.subject_progress(col.subject.id)
-                return f"{col.subject.name}\n{done}/{total}"
+                return "\n".join((*wrap_name(col.subject.name), f"{done}/{total}"))
             return tr("Ghi chú") if col.kind == "note" else tr("Minh chứng")
         if role == Qt.ItemDataRole.ToolTipRole and col.subject is not None:
             s = col.subject
             lead = tr("giữ chức vụ lãnh đạo, quản lý") if s.holds_leadership else ""
-            return ", ".join(x for x in (s.name, s.position, lead) if x)
+            done, total = self.subject_progress(s.id)
+            progress = tr("đã đánh giá {done}/{total} mục").format(done=done, total=total)
+            return ", ".join(x for x in (s.name, s.position, lead, progress) if x)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -30,13 +30,19 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.changes import Changes
+from inspector.clock import SystemClock, to_rfc3339
 from inspector.domain import REQUIREMENT_STATUSES, Inspection, Requirement
+from inspector.errors import UserError
+from inspector.ops import Committer
 from inspector.services.document_content import ConclusionDetails, MinutesDetails
 from inspector.services.documents import DocumentRecord
-from inspector.text import ui_date, ui_datetime
+from inspector.text import ui_clock, ui_date, ui_datetime
 from inspector.workspace import Services
 from ui.context import AppContext
+from ui.dialogs.progress import follow
 from ui.icons import icon
+from ui.ops import TaskContext
+from ui.widgets.autosave import AutoSaver
 from ui.widgets.rows import RowsEditor
 
 KIND_LABELS = {"minutes": "Biên bản kiểm tra", "conclusion": "Kết luận kiểm tra"}
@@ -77,8 +83,10 @@ class MinutesForm(QWidget):
         self.copies = QSpinBox()
         self.copies.setRange(1, 20)
         self.with_secretary = QCheckBox(tr("Thư ký Đoàn cùng ký biên bản"))
-        self.reps = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ")], tr("Đại diện đơn vị được kiểm tra"))
-        self.others = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Vai trò")], tr("Thành phần khác"))
+        self.reps = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Danh xưng (Ông/Bà)")],
+                               tr("Đại diện đơn vị được kiểm tra"))
+        self.others = RowsEditor(tr, [tr("Họ tên"), tr("Chức vụ"), tr("Vai trò"), tr("Danh xưng (Ông/Bà)")],
+                                 tr("Thành phần khác"))
         self.refusals = RowsEditor(tr, [tr("Người không ký"), tr("Lý do")], tr("Người không ký biên bản"))
         self.strengths = _box()
         self.requests = _box()
@@ -117,8 +125,8 @@ class MinutesForm(QWidget):
         return MinutesDetails(
             number=self.number.text(), place_name=self.place.text(), copies=self.copies.value(),
             with_secretary=self.with_secretary.isChecked(),
-            unit_representatives=tuple(_pad(r, 2) for r in self.reps.rows()),  # type: ignore[misc]
-            other_participants=tuple(_pad(r, 3) for r in self.others.rows()),  # type: ignore[misc]
+            unit_representatives=tuple(_pad(r, 3) for r in self.reps.rows()),  # type: ignore[misc]
+            other_participants=tuple(_pad(r, 4) for r in self.others.rows()),  # type: ignore[misc]
             refusals=tuple(_pad(r, 2) for r in self.refusals.rows()),  # type: ignore[misc]
             strengths=self.strengths.toPlainText(), immediate_requests=self.requests.toPlainText(),
             recipients=tuple(self.recipients.toPlainText().splitlines()),
@@ -137,6 +145,18 @@ class ConclusionForm(QWidget):
         self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI"))
         self.issuing = QLineEdit()
         self.issuing.setPlaceholderText(tr("ví dụ BAN THƯỜNG VỤ THÀNH ỦY"))
+        self.issuing_abbr = QLineEdit()
+        self.issuing_abbr.setPlaceholderText(tr("ký hiệu viết không dấu như văn thư ghi, ví dụ UBKTTU, UBND"))
+        self.concluding_body = QLineEdit()
+        self.concluding_body.setPlaceholderText(tr("tập thể kết luận, ví dụ Ban Thường vụ Thành ủy Hà Nội"))
+        self.report_number = QLineEdit()
+        self.report_number.setPlaceholderText(tr("số báo cáo của Đoàn kiểm tra"))
+        self.has_report_date = QCheckBox(tr("ngày"))
+        self.report_date = QDateEdit(QDate.currentDate())
+        self.report_date.setDisplayFormat("dd/MM/yyyy")
+        self.report_date.setCalendarPopup(True)
+        self.report_date.setEnabled(False)
+        self.has_report_date.toggled.connect(self.report_date.setEnabled)
         self.number = QLineEdit()
         self.number.setPlaceholderText(tr("để trống để Văn thư ghi số sau"))
         self.issue_date = QDateEdit(QDate.currentDate())
@@ -175,11 +195,21 @@ class ConclusionForm(QWidget):
                              (self.causes, "Nguyên nhân, trách nhiệm"), (self.follow_up, "Tổ chức thực hiện"),
                              (self.requirements, "Yêu cầu khắc phục"), (self.authority, "Thẩm quyền ký"),
                              (self.authority_body, "Tập thể"), (self.position, "Chức vụ người ký"),
-                             (self.signer, "Họ tên người ký"), (self.recipients, "Nơi nhận")):
+                             (self.signer, "Họ tên người ký"), (self.recipients, "Nơi nhận"),
+                             (self.issuing_abbr, "Ký hiệu cơ quan ban hành"),
+                             (self.concluding_body, "Tập thể kết luận"),
+                             (self.report_number, "Số báo cáo của Đoàn"), (self.report_date, "Ngày báo cáo của Đoàn")):
             widget.setAccessibleName(tr(name))
         form.addRow(tr("Loại văn bản"), self.doc_type)
         form.addRow(tr("Cơ quan chủ quản"), self.superior)
         form.addRow(tr("Cơ quan ban hành"), self.issuing)
+        form.addRow(tr("Ký hiệu cơ quan ban hành"), self.issuing_abbr)
+        form.addRow(tr("Tập thể kết luận"), self.concluding_body)
+        report = QHBoxLayout()
+        report.addWidget(self.report_number, 1)
+        report.addWidget(self.has_report_date)
+        report.addWidget(self.report_date)
+        form.addRow(tr("Báo cáo của Đoàn số"), report)
         row = QHBoxLayout()
         row.addWidget(self.number, 1)
         row.addWidget(QLabel(tr("ngày")))
@@ -206,10 +236,16 @@ class ConclusionForm(QWidget):
         form.addRow(tr("Nơi nhận (mỗi dòng một nơi)"), self.recipients)
         self._requirements: list[Requirement] = []
 
-    def load(self, d: ConclusionDetails, requirements: list[Requirement]) -> None:
+    def load(self, d: ConclusionDetails) -> None:
         self.doc_type.setCurrentIndex(self.doc_type.findData(d.doc_type))
         self.superior.setText(d.superior_body)
         self.issuing.setText(d.issuing_body)
+        self.issuing_abbr.setText(d.issuing_abbr)
+        self.concluding_body.setText(d.concluding_body)
+        self.report_number.setText(d.report_number)
+        self.has_report_date.setChecked(bool(d.report_date))
+        if d.report_date:
+            self.report_date.setDate(QDate.fromString(d.report_date, "yyyy-MM-dd"))
         self.number.setText(d.number)
         if d.issue_date:
             self.issue_date.setDate(QDate.fromString(d.issue_date, "yyyy-MM-dd"))
@@ -223,6 +259,9 @@ class ConclusionForm(QWidget):
         self.position.setText(d.signer_position)
         self.signer.setText(d.signer_name)
         _text(self.recipients, "\n".join(d.recipients))
+
+    def set_requirements(self, requirements: list[Requirement]) -> None:
+        """The requirement rows (edited in their own dialog): refreshed without touching typed text."""
         self._requirements = requirements
         self.requirements.setRowCount(0)
         for r in requirements:
@@ -245,6 +284,9 @@ class ConclusionForm(QWidget):
             follow_up=self.follow_up.toPlainText(), signer_authority=self.authority.currentData(),
             signer_authority_body=self.authority_body.text(), signer_position=self.position.text(),
             signer_name=self.signer.text(), recipients=tuple(self.recipients.toPlainText().splitlines()),
+            issuing_abbr=self.issuing_abbr.text(), concluding_body=self.concluding_body.text(),
+            report_number=self.report_number.text(),
+            report_date=self.report_date.date().toString("yyyy-MM-dd") if self.has_report_date.isChecked() else "",
         )
 
 
@@ -286,6 +328,7 @@ class DocumentsPage(QWidget):
         self.tabs = QTabWidget()
         self.minutes = MinutesForm(ctx)
         self.conclusion = ConclusionForm(ctx)
+        self.save_state: dict[str, QLabel] = {}
         self.tabs.addTab(self._with_buttons(self.minutes, "minutes"), tr("Biên bản"))
         self.tabs.addTab(self._with_buttons(self.conclusion, "conclusion"), tr("Kết luận"))
         self.issued = QTableWidget(0, 5)
@@ -322,6 +365,11 @@ class DocumentsPage(QWidget):
             lambda: self._edit_requirement(self.conclusion.selected_requirement()))
         self.conclusion.remove_requirement.clicked.connect(self._on_remove_requirement)
         self._documents: list[DocumentRecord] = []
+        self.savers = {"minutes": AutoSaver(self.minutes, lambda: self.save("minutes")),
+                       "conclusion": AutoSaver(self.conclusion, lambda: self.save("conclusion"))}
+        for kind, saver in self.savers.items():
+            saver.edited.connect(lambda k=kind: self.save_state[k].setText(
+                self.ctx.tr("Đang soạn… (tự lưu khi ngừng gõ)")))
         ctx.ops.changed.connect(self._on_changed)
         self.setEnabled(False)
 
@@ -331,23 +379,26 @@ class DocumentsPage(QWidget):
         layout = QVBoxLayout(box)
         layout.addWidget(_scroll(form), 1)
         row = QHBoxLayout()
-        save = QPushButton(icon("saved"), tr("Lưu thông tin"))
+        state = QLabel(tr("Mọi thay đổi được tự động lưu."))
+        state.setObjectName("hint")
+        state.setAccessibleName(tr("Trạng thái lưu của văn bản"))
         preview = QPushButton(icon("pdf"), tr("Xem trước"))
         sign = QPushButton(icon("sign", "white"), tr("Ký biên bản…") if kind == "minutes" else tr("Ký kết luận…"))
         sign.setObjectName("primary")
-        save.clicked.connect(lambda: self.save(kind))
         preview.clicked.connect(lambda: self.preview(kind))
         sign.clicked.connect(lambda: self.sign(kind))
-        for b in (save, preview, sign):
+        row.addWidget(state, 1)
+        for b in (preview, sign):
             row.addWidget(b)
-        row.addStretch(1)
         layout.addLayout(row)
         setattr(self, f"{kind}_sign_button", sign)
-        setattr(self, f"{kind}_save_button", save)
+        self.save_state[kind] = state
         return box
 
     # -- loading ----------------------------------------------------------------------------
     def set_inspection(self, inspection_id: str | None) -> None:
+        if inspection_id != self.inspection_id:
+            self.flush()  # what was typed for the previous inspection is saved first
         self.inspection_id = inspection_id
         self.setEnabled(inspection_id is not None)
         self.reload()
@@ -357,7 +408,9 @@ class DocumentsPage(QWidget):
             self.reload()
 
     def flush(self) -> None:
-        """Before the window closes (the forms save on request today)."""
+        """Save what was typed now: page switch, another inspection, the window closing."""
+        for saver in self.savers.values():
+            saver.flush()
 
     def reload(self) -> None:
         if self.inspection_id is None:
@@ -379,10 +432,15 @@ class DocumentsPage(QWidget):
         }
         self.state.setText(states.get(insp.status, tr("Chưa ký biên bản.")).format(time=ui_datetime(insp.sealed_at))
                            + (" " + tr("Đã có bản đính chính thay thế.") if insp.superseded_by else ""))
-        self.minutes.load(state.minutes)
-        self.conclusion.load(state.conclusion, state.requirements)
+        # Typed text that is not saved yet is never overwritten by a refresh: its save follows.
+        if not self.savers["minutes"].dirty:
+            with self.savers["minutes"].loading():
+                self.minutes.load(state.minutes)
+        if not self.savers["conclusion"].dirty:
+            with self.savers["conclusion"].loading():
+                self.conclusion.load(state.conclusion)
+        self.conclusion.set_requirements(state.requirements)
         self.minutes.setEnabled(insp.editable)
-        self.minutes_save_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         self.minutes_sign_button.setEnabled(insp.editable)  # type: ignore[attr-defined]
         can_conclude = insp.status == "sealed" and not insp.superseded_by
         self.conclusion_sign_button.setEnabled(can_conclude)  # type: ignore[attr-defined]
@@ -406,9 +464,14 @@ class DocumentsPage(QWidget):
 
     # -- actions ----------------------------------------------------------------------------
     def save(self, kind: str, after: Callable[[], None] | None = None) -> None:
+        """Save one form as it stands (one event), then run `after` (preview, sign) once committed."""
         if self.inspection_id is None:
             return
         inspection_id = self.inspection_id
+        saver = self.savers[kind]
+        saver._timer.stop()
+        saver.dirty = False
+        state = self.save_state[kind]
         job: Callable[[Services], object]
         if kind == "minutes":
             details_m = self.minutes.details()
@@ -416,7 +479,18 @@ class DocumentsPage(QWidget):
         else:
             details_c = self.conclusion.details()
             job = lambda s: s.documents.set_conclusion_details(inspection_id, details_c)  # noqa: E731
-        self.ctx.ops.write(job, (lambda _r: after()) if after is not None else None, initiator=self, owner=self)
+
+        def done(_value: object) -> None:
+            state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_clock(to_rfc3339(SystemClock().now()))))
+            if after is not None:
+                after()
+
+        def failed(exc: BaseException) -> None:
+            saver.failed()
+            state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                          self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
+
+        self.ctx.ops.write(job, done, failed, initiator=self, show_errors=False, owner=self)
 
     def preview(self, kind: str) -> None:
         self.save(kind, after=lambda: self._preview_saved(kind))
@@ -456,6 +530,7 @@ class DocumentsPage(QWidget):
     def _edit_requirement(self, requirement: Requirement | None) -> None:
         from ui.dialogs.requirement import open_requirement_dialog
 
+        self.flush()
         if self.inspection_id is not None:
             open_requirement_dialog(self.ctx, self.inspection_id, requirement, self)
 
@@ -497,17 +572,17 @@ class DocumentsPage(QWidget):
 
     def _ask_timestamp(self, doc: DocumentRecord, saved_url: str) -> None:
         tr = self.ctx.tr
-        url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr("Địa chỉ dịch vụ cấp dấu thời gian (TSA):"),
-                                       text=saved_url)
+        url, ok = QInputDialog.getText(self, tr("Đóng dấu thời gian"), tr(
+            "Địa chỉ dịch vụ cấp dấu thời gian (TSA), mặc định lấy ở Cài đặt:"), text=saved_url)
         if not ok or not url.strip():
             return
         url = url.strip()
 
-        def job(s: Services) -> object:
-            s.settings.put("tsa_url", url)
-            return s.documents.timestamp(doc.id, url)
+        def job(s: Services, _task: TaskContext, commit: Committer) -> object:
+            prepared = s.documents.prepare_timestamp(doc.id, url)  # the network wait, on the pool
+            return commit(lambda w: w.documents.commit_timestamp(prepared))
 
-        self.ctx.ops.write(job, owner=self)
+        follow(self.ctx.ops.long(job, owner=self), tr, tr("Đang lấy dấu thời gian…"), self)
 
     def _on_correct(self) -> None:
         if self.inspection_id is None:

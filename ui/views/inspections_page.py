@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -307,4 +308,13 @@ class InspectionsPage(QWidget):
         summary = self.selected()
         if summary is None:
             return
+        tr = self.ctx.tr
+        if not summary.archived:
+            text = tr("Chuyển đợt kiểm tra {no} ({unit}) vào lưu trữ? Đợt kiểm tra không mất, vẫn xem được ở mục"
+                      " “Đã lưu trữ”.").format(no=summary.decision_no, unit=summary.unit_name)
+            left = summary.total_cells - summary.assessed_count
+            if left > 0:
+                text = tr("Còn {n}/{total} ô chưa đánh giá.").format(n=left, total=summary.total_cells) + " " + text
+            if QMessageBox.question(self, tr("Lưu trữ"), text) != QMessageBox.StandardButton.Yes:
+                return
         self.ctx.ops.write(lambda s: s.inspections.archive(summary.id, not summary.archived), owner=self)

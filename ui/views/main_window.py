@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -17,12 +17,15 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from inspector import __version__
 from inspector.ops import Committer
 from inspector.services.evidence import VerifyReport
+from inspector.services.inspections import InspectionQuery
 from inspector.workspace import AuditReport, Services
 from ui.context import AppContext
 from ui.dialogs.progress import follow
@@ -48,8 +51,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         tr = ctx.tr
         self.setWindowTitle(tr("Inspector — Kiểm tra kỷ cương, kỷ luật theo Chỉ thị 24-CT/TU"))
-        self.setMinimumSize(1100, 700)
+        self.setMinimumSize(1000, 600)  # a 1280×720 screen at 150 % less the taskbar still fits
         self.undo_stack = QUndoStack(self)
+        self.saved = SavedIndicator(ctx)
         self.inspections_page = InspectionsPage(ctx)
         self._built: dict[str, QWidget] = {"inspections": self.inspections_page}
         self.pages = QStackedWidget()
@@ -58,7 +62,11 @@ class MainWindow(QMainWindow):
         self.navigation.setAccessibleName(tr("Điều hướng"))
         self.navigation.setIconSize(QSize(18, 18))
         self.navigation.setFixedWidth(210)
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.current_inspection: str | None = None
+        self.restart_requested = False  # the language changed: main() starts the app again after closing
+        self.navigation_compact = False
+        self._titles: list[str] = []
         for key, title, shortcut in (
                 ("inspections", tr("Các đợt kiểm tra"), "Ctrl+1"),
                 ("recording", tr("Ghi nhận"), "Ctrl+2"),
@@ -68,19 +76,32 @@ class MainWindow(QMainWindow):
                 ("catalog", tr("Danh mục, bộ câu hỏi"), "Ctrl+6")):
             item = QListWidgetItem(icon(key, "#e5e7eb"), title)
             item.setToolTip(f"{title} ({shortcut})")
+            self._titles.append(title)
             self.navigation.addItem(item)
             self.pages.addWidget(self.inspections_page if key == "inspections" else QWidget())
+        self.nav_toggle = QToolButton()
+        self.nav_toggle.setObjectName("navToggle")
+        self.nav_toggle.setAutoRaise(True)
+        self.nav_toggle.setAccessibleName(tr("Thu gọn hoặc mở rộng thanh điều hướng"))
+        self.nav_toggle.clicked.connect(lambda: self.set_navigation_compact(not self.navigation_compact,
+                                                                            remember=True))
+        side = QWidget()
+        side.setObjectName("navigationColumn")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(0)
+        side_layout.addWidget(self.navigation, 1)
+        side_layout.addWidget(self.nav_toggle)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.navigation)
+        row.addWidget(side)
         row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.navigation.currentRowChanged.connect(self._on_navigation_changed)
         self.navigation.setCurrentRow(0)
 
-        self.saved = SavedIndicator(ctx)
         self.statusBar().addPermanentWidget(self.saved)
         where = QLabel(tr("Dữ liệu: {path}").format(path=str(ctx.data_dir)))
         where.setObjectName("hint")
@@ -90,6 +111,7 @@ class MainWindow(QMainWindow):
         self.inspections_page.open_requested.connect(self.open_inspection)
         self.inspections_page.new_requested.connect(self.new_inspection)
         self.inspections_page.edit_requested.connect(self.edit_inspection)
+        self.set_navigation_compact(False)
         self.restore_layout()
 
     # -- pages: built on first use, so start-up only pays for the inspections list -----------
@@ -101,6 +123,7 @@ class MainWindow(QMainWindow):
 
                 page = RecordingPage(self.ctx, self.undo_stack)
                 page.status_message.connect(self.saved.refuse)
+                page.announced.connect(lambda text: self.statusBar().showMessage(text, 10000))
             elif key == "documents":
                 from ui.views.documents_page import DocumentsPage
 
@@ -130,6 +153,36 @@ class MainWindow(QMainWindow):
             self._restore_splitter(key, page)
         return page
 
+    # -- a navigation that gives the matrix room on small screens -----------------------------
+    COMPACT_BELOW = 1600  # window width under which the navigation shows icons only, unless pinned open
+
+    def set_navigation_compact(self, compact: bool, *, remember: bool = False) -> None:
+        tr = self.ctx.tr
+        self.navigation_compact = compact
+        self.navigation.setFixedWidth(56 if compact else 210)
+        self.navigation.setProperty("compact", compact)  # the style sheet narrows the items' padding
+        self.navigation.setStyleSheet("QListWidget#navigation::item { padding: 10px 8px; margin: 2px 4px; }"
+                                      if compact else "")
+        self.navigation.setIconSize(QSize(22, 22) if compact else QSize(18, 18))
+        for n, title in enumerate(self._titles):
+            item = self.navigation.item(n)
+            if item is not None:
+                item.setText("" if compact else title)
+        self.nav_toggle.setText("»" if compact else tr("« Thu gọn"))
+        self.nav_toggle.setToolTip(tr("Mở rộng thanh điều hướng") if compact else tr("Thu gọn thanh điều hướng"))
+        if remember:
+            self.ctx.settings.setValue("layout/navigation_compact", compact)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        chosen = self.ctx.settings.value("layout/navigation_compact")
+        if chosen is None:  # the user has not chosen: follow the window's width
+            wanted = self.width() < self.COMPACT_BELOW
+            if wanted != self.navigation_compact:
+                self.set_navigation_compact(wanted)
+        elif (str(chosen).lower() in ("true", "1")) != self.navigation_compact:
+            self.set_navigation_compact(str(chosen).lower() in ("true", "1"))
+
     @property
     def recording_page(self) -> RecordingPage:
         return self._page("recording")  # type: ignore[return-value]
@@ -151,8 +204,17 @@ class MainWindow(QMainWindow):
         return self._page("catalog")  # type: ignore[return-value]
 
     def _on_navigation_changed(self, row: int) -> None:
+        self.flush_typing()  # leaving a page saves what was typed there
+        self.statusBar().clearMessage()  # a message about the page left behind no longer applies
+        self.saved.clear_refusal()
         self._page(PAGES[row])
         self.pages.setCurrentIndex(row)
+
+    def flush_typing(self) -> None:
+        if "recording" in self._built:
+            self.recording_page.inspection_panel.flush()
+        if "documents" in self._built:
+            self.documents_page.flush()
 
     # -- menus ------------------------------------------------------------------------------
     def _action(self, text: str, slot: Callable[[], object],
@@ -246,9 +308,14 @@ class MainWindow(QMainWindow):
         from ui.dialogs.settings import open_settings_dialog
 
         def saved(dialog: SettingsDialog) -> None:
-            if dialog.language_changed:
-                QMessageBox.information(self, self.ctx.tr("Cài đặt"),
-                                        self.ctx.tr("Ngôn ngữ mới sẽ được dùng khi mở lại phần mềm."))
+            if not dialog.language_changed:
+                return
+            tr = self.ctx.tr
+            answer = QMessageBox.question(self, tr("Cài đặt"), tr(
+                "Ngôn ngữ mới được dùng khi mở lại phần mềm. Mở lại ngay bây giờ? Mọi thay đổi đã được lưu."))
+            if answer == QMessageBox.StandardButton.Yes:
+                self.restart_requested = True
+                self.close()
 
         open_settings_dialog(self.ctx, self, saved)
 
@@ -310,21 +377,68 @@ class MainWindow(QMainWindow):
                 available = screen.availableGeometry()
                 self.resize(min(1440, available.width()), min(900, available.height()))
 
+    def restore_session(self) -> None:
+        """The inspection and the page open when the app was last closed come back."""
+        settings = self.ctx.settings
+        inspection_id = settings.value("session/inspection")
+        page = settings.value("session/page")
+        row = PAGES.index(str(page)) if page in PAGES else 0
+
+        def reopen(exists: bool) -> None:
+            if exists and isinstance(inspection_id, str):
+                self.open_inspection(inspection_id)
+            self.navigation.setCurrentRow(row if exists or row in (0, 3, 4, 5) else 0)
+
+        if isinstance(inspection_id, str) and inspection_id:
+            def still_there(s: Services) -> bool:
+                return any(r.id == inspection_id for r in s.inspections.find(None)) or any(
+                    r.id == inspection_id for r in s.inspections.find(InspectionQuery(only_archived=True)))
+
+            self.ctx.ops.query(still_there, reopen, owner=self)
+        else:
+            self.navigation.setCurrentRow(row)
+
     def save_layout(self) -> None:
         settings = self.ctx.settings
         settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("session/inspection", self.current_inspection or "")
+        settings.setValue("session/page", PAGES[max(0, self.navigation.currentRow())])
         for key, page in self._built.items():
             splitter = getattr(page, "splitter", None)
             if isinstance(splitter, QSplitter):
                 settings.setValue(f"splitters/{key}", splitter.saveState())
         settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def unsaved_typing(self) -> list[str]:
+        """Forms whose last save failed (disk full, a refused value): their text is only on screen."""
+        tr = self.ctx.tr
+        left: list[str] = []
         if "recording" in self._built:
-            self.recording_page.inspection_panel.flush()
+            savers = self.recording_page.inspection_panel.savers
+            left += [tr(label) for key, label in (("explanation", "Giải trình của đơn vị"),
+                                                 ("remarks", "Nhận xét của Đoàn kiểm tra")) if savers[key].dirty]
         if "documents" in self._built:
-            self.documents_page.flush()
-        self.ctx.ops.wait_idle()
+            savers = self.documents_page.savers
+            left += [tr(label) for key, label in (("minutes", "Biên bản"), ("conclusion", "Kết luận"))
+                     if savers[key].dirty]
+        return left
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_typing()
+        self.ctx.ops.wait_idle()  # every queued save commits before the window goes
+        left = self.unsaved_typing()
+        if left:
+            tr = self.ctx.tr
+            box = QMessageBox(QMessageBox.Icon.Warning, tr("Còn nội dung chưa lưu"), tr(
+                "Chưa lưu được: {what}. Nội dung vẫn còn trên màn hình; lý do ghi ở dưới mỗi biểu mẫu."
+                " Đóng phần mềm thì nội dung này mất.").format(what=", ".join(left)), parent=self)
+            stay = box.addButton(tr("Ở lại để lưu"), QMessageBox.ButtonRole.RejectRole)
+            box.addButton(tr("Vẫn đóng"), QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(stay)
+            box.exec()
+            if box.clickedButton() is stay:
+                event.ignore()
+                return
         self.save_layout()
         event.accept()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QResizeEvent, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -27,7 +29,8 @@ from PySide6.QtWidgets import (
 from inspector.catalog.model import Catalog
 from inspector.changes import Changes
 from inspector.domain import STATUSES, EvidenceRef, Inspection, SubjectId
-from inspector.errors import NotFoundError
+from inspector.errors import NotFoundError, UserError
+from inspector.i18n import Translator
 from inspector.ops import Committer
 from inspector.services.findings import FindingChange, FindingRevision, RecordingSnapshot
 from inspector.text import ui_date, ui_datetime
@@ -39,19 +42,46 @@ from ui.dialogs.times import TimesDialog
 from ui.icons import icon
 from ui.models.findings import FindingsModel, PendingEdit
 from ui.ops import TaskContext
-from ui.theme import STATUS_COLORS
+from ui.theme import LEVEL_COLORS, STATUS_COLORS
 from ui.widgets.matrix import MatrixView
 from ui.widgets.panels import CellPanel, InspectionPanel
 
 _KEEP = object()
 
 
+def _scrolling(panel: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(panel)
+    return area
+
+
+def legend_html(tr: Translator) -> str:
+    """What the colours and marks of the matrix mean, in one line."""
+    chips = []
+    for level in (None, 0, 1, 2, 3):
+        background, text = LEVEL_COLORS[level]
+        label = "–" if level is None else str(level)
+        meaning = tr("chưa đánh giá") if level is None else (
+            tr("không có biểu hiện") if level == 0 else tr("mức {n}").format(n=level))
+        chips.append(f"<span style='background:{background}; color:{text}; font-weight:600'>&nbsp;{label}&nbsp;</span>"
+                     f" {meaning}")
+    marks = [f"<span style='color:#1f4e79'>◥</span> {tr('có ghi chú')}",
+             f"<span style='background:#1f4e79; color:white'>&nbsp;1&nbsp;</span> {tr('số minh chứng')}",
+             f"<span style='color:#b91c1c'>⚠</span> {tr('thành viên ghi khác nhau')}",
+             tr("viền nét đứt: đang lưu")]
+    return " &nbsp; ".join(chips + marks)
+
+
 class FindingEdit(QUndoCommand):
     """One recorded edit; undo and redo record the old or new values again (history is kept)."""
 
-    def __init__(self, page: RecordingPage, change: FindingChange, text: str) -> None:
+    def __init__(self, page: RecordingPage, change: FindingChange, text: str, tr: Translator) -> None:
         super().__init__(text)
         self.page = page
+        self.tr = tr
         self.change = change
         self._skip_first_redo = True  # the edit is already committed when the command is pushed
 
@@ -60,11 +90,15 @@ class FindingEdit(QUndoCommand):
             self._skip_first_redo = False
             return
         c = self.change
-        self.page.record(c.item_code, c.subject_id, c.level, c.note, undoable=False)
+        self.page.reveal(c.item_code, c.subject_id)
+        self.page.record(c.item_code, c.subject_id, c.level, c.note, undoable=False,
+                         announce=self.tr("Đã làm lại"))
 
     def undo(self) -> None:
         c = self.change
-        self.page.record(c.item_code, c.subject_id, c.previous_level, c.previous_note, undoable=False)
+        self.page.reveal(c.item_code, c.subject_id)
+        self.page.record(c.item_code, c.subject_id, c.previous_level, c.previous_note, undoable=False,
+                         announce=self.tr("Đã hoàn tác"))
 
 
 @dataclass(frozen=True)
@@ -81,7 +115,8 @@ class RecordingPage(QWidget):
     inspection_opened = Signal(str)
     refreshed = Signal()       # a refresh after another operation's change is on screen (tests)
     cell_loaded = Signal()     # the selected cell's history and evidence are on screen (tests)
-    status_message = Signal(str)
+    status_message = Signal(str)  # an edit refused before anything was queued
+    announced = Signal(str)       # what an undo or a redo changed, for the status bar
 
     def __init__(self, ctx: AppContext, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -138,11 +173,21 @@ class RecordingPage(QWidget):
         self.mode.setAccessibleName(tr("Chế độ xem"))
         self.mode.setToolTip(tr("Ma trận mọi đối tượng, hoặc toàn bộ nội dung của một đối tượng"))
         modes.addWidget(self.mode, 1)
-        legend = QLabel(tr("Phím: 0–3 chọn mức · Delete: chưa đánh giá · Enter: ghi chú · mũi tên, Tab: di chuyển"
-                           " · Ctrl+Z / Ctrl+Y: hoàn tác / làm lại"))
-        legend.setObjectName("hint")
-        modes.addWidget(legend, 3)
+        keys = QLabel(tr("Phím: 0–3 chọn mức · Delete: chưa đánh giá · Enter: ghi chú · Tab: sang đối tượng"
+                         " · Ctrl+Z: hoàn tác"))
+        keys.setObjectName("hint")
+        keys.setToolTip(tr("Mũi tên: di chuyển · Ctrl+Y hoặc Ctrl+Shift+Z: làm lại · F7: ẩn, hiện chi tiết ô"))
+        modes.addWidget(keys, 2)
+        self.legend = QLabel(legend_html(tr))
+        self.legend.setAccessibleName(tr("Chú giải màu và ký hiệu"))
+        self.legend.setWordWrap(True)
+        self.panel_toggle = QPushButton(tr("Ẩn chi tiết ô"))
+        self.panel_toggle.setCheckable(True)
+        self.panel_toggle.setToolTip(tr("Ẩn hoặc hiện bảng chi tiết bên phải để ma trận rộng hơn (F7)"))
+        self.panel_toggle.setShortcut("F7")
+        modes.addWidget(self.panel_toggle)
         layout.addLayout(modes)
+        layout.addWidget(self.legend)
 
         self.model = FindingsModel(tr)
         self.view = MatrixView()
@@ -151,15 +196,23 @@ class RecordingPage(QWidget):
         self.cell_panel = CellPanel(ctx)
         self.inspection_panel = InspectionPanel(ctx)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.cell_panel, tr("Ô đang chọn"))
-        self.tabs.addTab(self.inspection_panel, tr("Đợt kiểm tra"))
+        # The panels scroll instead of squeezing their buttons on a low laptop screen.
+        self.tabs.addTab(_scrolling(self.cell_panel), tr("Ô đang chọn"))
+        self.tabs.addTab(_scrolling(self.inspection_panel), tr("Đợt kiểm tra"))
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.view)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([900, 440])
+        self.splitter.setCollapsible(0, False)
+        self.tabs.setMinimumWidth(370)
+        self.splitter.setSizes([900, 380])
         layout.addWidget(self.splitter, 1)
+        self.panel_toggle.toggled.connect(self._on_panel_toggled)
+        self.splitter.splitterMoved.connect(lambda *_: self._fit_columns())
+        self.view.resized.connect(self._fit_columns)
+        if str(ctx.settings.value("layout/recording_panel_hidden", "false")).lower() in ("true", "1"):
+            self.panel_toggle.setChecked(True)
 
         self.view.level_requested.connect(self._on_view_level_requested)
         self.view.note_requested.connect(lambda _i: self.edit_note())
@@ -174,14 +227,15 @@ class RecordingPage(QWidget):
         self.inspection_panel.evidence.capture_requested.connect(lambda: self._capture(cell=False))
         self.inspection_panel.evidence.remove_requested.connect(self._on_remove_evidence)
         self.inspection_panel.explanation_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_explanation(i, text), "explanation"))
         self.inspection_panel.remarks_edited.connect(
-            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text)))
+            lambda text: self._save_text(lambda s, i: s.inspections.set_remarks(i, text), "remarks"))
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        self.start_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.start(i)))
-        self.finish_button.clicked.connect(lambda: self._lifecycle(lambda s, i: s.inspections.finish(i)))
+        self.start_button.clicked.connect(self._on_start_clicked)
+        self.finish_button.clicked.connect(self._on_finish_clicked)
         self.times_button.clicked.connect(self._on_times_clicked)
         self._opening: str | None = None
+        self._starting: str | None = None
         self._cell_token = 0
         ctx.ops.changed.connect(self._on_changed)
         self._update_header()
@@ -250,17 +304,35 @@ class RecordingPage(QWidget):
         self.view.expandAll()
         header = self.view.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        widths = [360 if col.kind == "note" else 92 for col in self.model.columns[1:]]
-        room = self.view.viewport().width() - sum(widths) - 24
-        self.view.setColumnWidth(0, max(280, min(460, room)))  # the item text gets what the subjects leave
-        for c, width in enumerate(widths, start=1):
-            self.view.setColumnWidth(c, width)
+        self._fit_columns()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
         first = self.model.index_for(self.model.groups[0].items[0].code, self.model.subjects[0].id) if (
             self.model.groups and self.model.subjects) else QModelIndex()
         if first.isValid():
             self.view.setCurrentIndex(first)
         self.refresh_cell_panel()
+
+    SUBJECT_COLUMN = 84   # a level column: the chip and a two-line name above it
+    SUBJECTS_IN_VIEW = 6  # at least this many subject columns beside the item text, on a laptop screen
+
+    def _fit_columns(self) -> None:
+        """The item column takes what the subjects leave, never so much that fewer than six show."""
+        widths = [360 if col.kind == "note" else self.SUBJECT_COLUMN for col in self.model.columns[1:]]
+        shown = sum(widths[: self.SUBJECTS_IN_VIEW])
+        room = self.view.viewport().width() - shown - 4
+        self.view.setColumnWidth(0, max(200, min(460, room)))
+        for c, width in enumerate(widths, start=1):
+            self.view.setColumnWidth(c, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _on_panel_toggled(self, hidden: bool) -> None:
+        self.tabs.setVisible(not hidden)
+        self.panel_toggle.setText(self.ctx.tr("Hiện chi tiết ô") if hidden else self.ctx.tr("Ẩn chi tiết ô"))
+        self.ctx.settings.setValue("layout/recording_panel_hidden", hidden)
+        self._fit_columns()
 
     @property
     def editable(self) -> bool:
@@ -334,13 +406,43 @@ class RecordingPage(QWidget):
         self.ctx.ops.query(read, show, owner=self)
 
     # -- recording --------------------------------------------------------------------------
+    def reveal(self, item_code: str, subject_id: SubjectId) -> None:
+        """Select a cell and scroll to it (undo and redo show what they change)."""
+        index = self.model.index_for(item_code, subject_id)
+        if not index.isValid() and self.model.focus_subject is not None:  # another subject is shown
+            self.mode.setCurrentIndex(0)
+            index = self.model.index_for(item_code, subject_id)
+        if index.isValid():
+            self.view.expand(index.parent())
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+
+    def describe(self, item_code: str, subject_id: SubjectId, before: tuple[int | None, str],
+                 after: tuple[int | None, str]) -> str:
+        """“CC-01 · Hoàng Quang Tuấn: mức 2 → chưa đánh giá” (and the note, when it changed)."""
+        tr = self.ctx.tr
+
+        def level(value: int | None) -> str:
+            return tr("chưa đánh giá") if value is None else tr("mức {level}").format(level=value)
+
+        subject = next((s.name for s in self.model.subjects if s.id == subject_id), "")
+        parts = []
+        if before[0] != after[0]:
+            parts.append(f"{level(before[0])} → {level(after[0])}")
+        if before[1] != after[1]:
+            parts.append(tr("ghi chú đã đổi") if after[1] else tr("ghi chú đã xóa"))
+        return f"{item_code} · {subject}: " + ", ".join(parts or [tr("không đổi")])
+
     def record(self, item_code: str, subject_id: SubjectId, level: Any = _KEEP, note: Any = _KEEP,
-               *, undoable: bool = True) -> None:
+               *, undoable: bool = True, announce: str = "") -> None:
         """Set a cell: shown at once as being saved, confirmed only when the commit returns."""
         if self.inspection is None:
             return
         if not self.editable:
             self.status_message.emit(self.ctx.tr("Đợt kiểm tra này chỉ xem, không sửa được."))
+            return
+        if self.inspection.actual_start is None and self._starting != self.inspection.id and (
+                not self._ask_to_start()):
             return
         inspection_id = self.inspection.id
         shown_level, shown_note = self.model.shown(item_code, subject_id)
@@ -359,10 +461,14 @@ class RecordingPage(QWidget):
                 return
             self.model.set_cell(change.item_code, change.subject_id, [change.finding])
             self._after_cell_change(change.item_code, change.subject_id)
+            if announce:
+                self.announced.emit(f"{announce}: " + self.describe(
+                    change.item_code, change.subject_id, (change.previous_level, change.previous_note),
+                    (change.level, change.note)))
             if undoable and (change.level, change.note) != (change.previous_level, change.previous_note):
                 what = self.ctx.tr("mức {level}").format(level=change.level) if change.level is not None else (
                     self.ctx.tr("chưa đánh giá"))
-                self.undo_stack.push(FindingEdit(self, change, f"{item_code}: {what}"))
+                self.undo_stack.push(FindingEdit(self, change, f"{item_code}: {what}", self.ctx.tr))
 
         def failed(_exc: BaseException) -> None:
             if self.inspection is not None and self.inspection.id == inspection_id:
@@ -371,6 +477,48 @@ class RecordingPage(QWidget):
 
         self.ctx.ops.write(lambda s: s.findings.set_cell(inspection_id, item_code, subject_id, **kwargs), done,
                            failed, initiator=self, owner=self)
+
+    def _ask_to_start(self) -> bool:
+        """Recording before the start: ask once, and record the start time (now) when yes."""
+        if self.inspection is None:
+            return False
+        tr = self.ctx.tr
+        answer = QMessageBox.question(self, tr("Bắt đầu kiểm tra"), tr(
+            "Đợt kiểm tra chưa ghi thời điểm bắt đầu. Bắt đầu kiểm tra bây giờ (ghi giờ hiện tại là giờ bắt đầu"
+            " làm việc tại đơn vị) rồi ghi nhận?"))
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        inspection_id = self.inspection.id
+        self._starting = inspection_id  # not asked again while the start commits
+        self.ctx.ops.write(lambda s: s.inspections.start(inspection_id), self._on_lifecycle_done, initiator=self,
+                           owner=self)
+        return True
+
+    def unassessed_text(self) -> str:
+        """“Còn 12 ô chưa đánh giá: Nguyễn Văn An 5, Trần Thị Bình 7.” or an empty string."""
+        tr = self.ctx.tr
+        per = [(s.name, self.model.item_count - self.model.subject_progress(s.id)[0]) for s in self.model.subjects]
+        left = [(name, n) for name, n in per if n > 0]
+        if not left:
+            return ""
+        total = sum(n for _, n in left)
+        return tr("Còn {n} ô chưa đánh giá: {who}.").format(n=total, who=", ".join(f"{a} {n}" for a, n in left))
+
+    def _on_start_clicked(self) -> None:
+        if self.inspection is not None:
+            self._starting = self.inspection.id  # a key pressed before the start commits needs no question
+            self._lifecycle(lambda s, i: s.inspections.start(i))
+
+    def _on_finish_clicked(self) -> None:
+        if self.inspection is None:
+            return
+        tr = self.ctx.tr
+        left = self.unassessed_text()
+        text = tr("Kết thúc kiểm tra tại đơn vị bây giờ (ghi giờ hiện tại là giờ kết thúc)?")
+        if left:
+            text = left + "\n\n" + text + " " + tr("Vẫn có thể ghi nhận tiếp các ô còn lại trước khi ký biên bản.")
+        if QMessageBox.question(self, tr("Kết thúc kiểm tra"), text) == QMessageBox.StandardButton.Yes:
+            self._lifecycle(lambda s, i: s.inspections.finish(i))
 
     def _after_cell_change(self, item_code: str, subject_id: SubjectId) -> None:
         self._update_header()
@@ -451,7 +599,7 @@ class RecordingPage(QWidget):
             self.ctx.ops.write(lambda s: s.evidence.remove(ref.id, reason), owner=self)
 
     # -- inspection-level edits -------------------------------------------------------------
-    def _save_text(self, fn: Callable[[Services, str], Inspection]) -> None:
+    def _save_text(self, fn: Callable[[Services, str], Inspection], which: str) -> None:
         if self.inspection is None or not self.editable:
             return
         inspection_id = self.inspection.id
@@ -462,7 +610,13 @@ class RecordingPage(QWidget):
                 self.inspection = insp
                 panel.state.setText(self.ctx.tr("Đã lưu lúc {time}").format(time=ui_datetime(insp.summary.updated_at)))
 
-        self.ctx.ops.write(lambda s: fn(s, inspection_id), done, initiator=self, owner=self)
+        def failed(exc: BaseException) -> None:
+            panel.savers[which].failed()
+            panel.state.setText(exc.render(self.ctx.tr) if isinstance(exc, UserError) else
+                                self.ctx.tr("Chưa lưu được; những gì đã nhập vẫn còn trên màn hình."))
+
+        self.ctx.ops.write(lambda s: fn(s, inspection_id), done, failed, initiator=self, show_errors=False,
+                           owner=self)
 
     def _lifecycle(self, fn: Callable[[Services, str], Inspection]) -> None:
         if self.inspection is None:

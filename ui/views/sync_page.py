@@ -125,8 +125,8 @@ class SyncPage(QWidget):
 
         layout.addWidget(QLabel(f"<b>{tr('Tình trạng từng đợt kiểm tra')}</b>"))
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([tr("Đợt kiểm tra"), tr("Tình trạng"), tr("Sự kiện chưa gửi"),
-                                              tr("Tệp còn thiếu"), tr("Biên nhận gần nhất")])
+        self.table.setHorizontalHeaderLabels([tr("Đợt kiểm tra"), tr("Tình trạng"), tr("Thay đổi chưa gửi"),
+                                              tr("Ảnh, tệp chưa gửi"), tr("Biên nhận gần nhất")])
         self.table.setAccessibleName(tr("Tình trạng đồng bộ của các đợt kiểm tra"))
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, 5):
@@ -178,7 +178,7 @@ class SyncPage(QWidget):
                       " ghi nhận tiếp.</b>")
         elif o.enrolled:
             text = tr("Máy chủ: <b>{url}</b> · Đoàn: {team} · Thiết bị: {device}<br>Biên nhận gần nhất: {receipt}"
-                      " · Chưa gửi: {events} sự kiện, {blobs} tệp").format(
+                      " · Chưa gửi: {events} thay đổi, {blobs} ảnh và tệp").format(
                 url=o.server_url, team=o.team, device=o.device_id[:12], receipt=ui_datetime(o.last_receipt_at) or "—",
                 events=o.unsent_events, blobs=o.unsent_blobs)
         else:
@@ -295,8 +295,9 @@ class SyncPage(QWidget):
         self._retry_index = 0
         self.progress.setValue(1)
         self._finish()
-        self.phase.setText(tr("Đồng bộ xong lúc {time}: gửi {events} sự kiện, {blobs} tệp ({size}); {complete} đợt đã"
-                              " đủ trên máy chủ.").format(time=ui_clock(to_rfc3339(SystemClock().now())),
+        self.phase.setText(tr("Đồng bộ xong lúc {time}: gửi {events} thay đổi, {blobs} ảnh và tệp ({size});"
+                              " {complete} đợt đã đủ trên máy chủ.").format(
+                                  time=ui_clock(to_rfc3339(SystemClock().now())),
                                                           events=result.events_sent, blobs=result.blobs_uploaded,
                                                           size=human_size(result.bytes_uploaded),
                                                           complete=result.complete_inspections)
@@ -350,7 +351,7 @@ class SyncPage(QWidget):
 
         def done(result: Any) -> None:
             if result.verified:
-                text = tr("Đã ghi và đọc lại kiểm tra gói {name}: {events} sự kiện, {blobs} tệp ({size})."
+                text = tr("Đã ghi và đọc lại kiểm tra gói {name}: {events} thay đổi, {blobs} ảnh và tệp ({size})."
                           " An toàn để rút USB.")
             else:
                 text = tr("Đã ghi gói {name} nhưng chưa kiểm tra lại được; chưa rút USB, hãy xuất lại.")
@@ -383,8 +384,9 @@ class SyncPage(QWidget):
             elif outcome.kind == "receipt":
                 self.phase.setText(tr("Đã nhập biên nhận của máy chủ ({name}).").format(name=path.name))
             else:
-                self.phase.setText(tr("Đã gộp dữ liệu của thiết bị {device}: {events} sự kiện, {blobs} tệp.").format(
-                    device=outcome.source_device[:12], events=outcome.events, blobs=outcome.blobs))
+                self.phase.setText(tr("Đã gộp dữ liệu của thiết bị {device}: {events} thay đổi, {blobs} ảnh và"
+                                      " tệp.").format(device=outcome.source_device[:12], events=outcome.events,
+                                                      blobs=outcome.blobs))
 
         def job(s: Services) -> Any:
             outcome = s.sync.import_bundle(path)

@@ -20,7 +20,9 @@ class StatusBadgeDelegate(QStyledItemDelegate):
             option.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
             option.text = option_text
-        color = QColor(STATUS_COLORS.get(str(index.data(STATUS_ROLE)), "#6b7280"))
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        # On a selected row the badge turns white on the selection colour (readable either way).
+        color = QColor("white") if selected else QColor(STATUS_COLORS.get(str(index.data(STATUS_ROLE)), "#4b5563"))
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics
@@ -28,7 +30,7 @@ class StatusBadgeDelegate(QStyledItemDelegate):
         rect = QRectF(option.rect.x() + 4, option.rect.center().y() - metrics.height() / 2 - 2,
                       min(width, option.rect.width() - 8), metrics.height() + 4)
         fill = QColor(color)
-        fill.setAlpha(28)
+        fill.setAlpha(40 if selected else 28)
         painter.setPen(color)
         painter.setBrush(fill)
         painter.drawRoundedRect(rect, 8, 8)
@@ -58,7 +60,8 @@ class ProgressDelegate(QStyledItemDelegate):
             filled.setWidth(bar.width() * done / total)
             painter.setBrush(QColor("#2e7d32" if done == total else "#1f6feb"))
             painter.drawRoundedRect(filled, 3, 3)
-        painter.setPen(option.palette.text().color())
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
         label = QRectF(bar.right() + 6, option.rect.y(), option.rect.right() - bar.right() - 6, option.rect.height())
         painter.drawText(label, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         painter.restore()

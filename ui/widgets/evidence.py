@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -82,22 +83,26 @@ class EvidencePanel(QWidget):
         self.setAcceptDrops(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
         self.title = QLabel(f"<b>{title}</b>")
-        head.addWidget(self.title)
-        head.addStretch(1)
+        layout.addWidget(self.title)
+        head = QHBoxLayout()  # on its own line: the side panel can be narrow on a laptop screen
         self.attach_button = QPushButton(icon("attach"), tr("Đính kèm…"))
         self.attach_button.setToolTip(tr("Chọn ảnh hoặc tài liệu để đính kèm (có thể kéo thả tệp vào đây)"))
         self.capture_button = QPushButton(icon("camera"), tr("Chụp ảnh"))
         self.capture_button.setToolTip(tr("Chụp ảnh bằng camera của máy"))
-        self.open_button = QPushButton(icon("open"), "")
+        self.open_button = QToolButton()
+        self.open_button.setIcon(icon("open"))
         self.open_button.setToolTip(tr("Mở minh chứng đã chọn"))
         self.open_button.setAccessibleName(tr("Mở minh chứng"))
-        self.remove_button = QPushButton(icon("remove"), "")
+        self.remove_button = QToolButton()
+        self.remove_button.setIcon(icon("remove"))
         self.remove_button.setToolTip(tr("Gỡ minh chứng đã chọn (lịch sử vẫn được giữ)"))
         self.remove_button.setAccessibleName(tr("Gỡ minh chứng"))
-        for b in (self.attach_button, self.capture_button, self.open_button, self.remove_button):
-            head.addWidget(b)
+        head.addWidget(self.attach_button)
+        head.addWidget(self.capture_button)
+        head.addStretch(1)
+        head.addWidget(self.open_button)
+        head.addWidget(self.remove_button)
         layout.addLayout(head)
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QPainter, QPen, QPolygonF, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QWidget,
+)
 
 from ui.models.findings import KIND_ROLE, RENDER_ROLE
 from ui.theme import LEVEL_COLORS
@@ -76,15 +84,76 @@ class LevelDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class FrozenItemColumn(QTreeView):
+    """The item column drawn over the matrix's left edge, so it stays while subjects scroll.
+
+    Qt's "frozen column" pattern: a second view on the same model and selection, showing column
+    0 only, placed over the main view; scrolling, expanding and column width follow the main one.
+    """
+
+    def __init__(self, main: MatrixView) -> None:
+        super().__init__(main)
+        self.main = main
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setUniformRowHeights(True)
+        self.setExpandsOnDoubleClick(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setStyleSheet("QTreeView { border-right: 1px solid #cbd5e1; }")
+        self.header().setSectionsMovable(False)
+        self.header().setStretchLastSection(False)
+
+    def attach(self) -> None:
+        main = self.main
+        self.setModel(main.model())
+        self.setSelectionModel(main.selectionModel())
+        self.setItemDelegate(main.itemDelegate())
+        self.setIndentation(main.indentation())
+        self.hide_other_columns()
+        main.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
+        self.verticalScrollBar().valueChanged.connect(main.verticalScrollBar().setValue)
+        main.expanded.connect(self.expand)
+        main.collapsed.connect(self.collapse)
+        self.expanded.connect(main.expand)
+        self.collapsed.connect(main.collapse)
+        main.header().sectionResized.connect(self._on_main_section_resized)
+        main.model().modelReset.connect(self.hide_other_columns)
+        main.model().layoutChanged.connect(self.hide_other_columns)
+        self.show()
+
+    def hide_other_columns(self) -> None:
+        model = self.main.model()
+        for column in range(1, model.columnCount()):
+            self.setColumnHidden(column, True)
+        self.setColumnWidth(0, self.main.columnWidth(0))
+        self.reposition()
+
+    def _on_main_section_resized(self, logical: int, _old: int, new: int) -> None:
+        if logical == 0:
+            self.setColumnWidth(0, new)
+            self.reposition()
+
+    def reposition(self) -> None:
+        main = self.main
+        self.header().setFixedHeight(main.header().height())
+        frame = main.frameWidth()
+        self.setGeometry(frame, frame, main.columnWidth(0), main.viewport().height() + main.header().height())
+
+
 class MatrixView(QTreeView):
     """Keyboard-first: digits set a level and move down, Delete clears, Enter opens the note."""
 
     level_requested = Signal(QModelIndex, object)   # index, level (int or None)
     note_requested = Signal(QModelIndex)
     files_dropped = Signal(QModelIndex, list)       # index, [paths]
+    resized = Signal()                               # the room for columns changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.frozen = FrozenItemColumn(self)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -97,6 +166,32 @@ class MatrixView(QTreeView):
         self.setItemDelegate(LevelDelegate(self))
         self.setExpandsOnDoubleClick(False)
         self.doubleClicked.connect(self._on_double_clicked)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        if model is not None:
+            self.frozen.attach()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.frozen.reposition()
+        if event.size().width() != event.oldSize().width():
+            self.resized.emit()
+
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        self.frozen.reposition()
+
+    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,
+                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        """Never leave the current cell hidden under the frozen item column."""
+        super().scrollTo(index, hint)
+        if index.isValid() and index.column() > 0:
+            rect = self.visualRect(index)
+            hidden = self.columnWidth(0) - rect.left()
+            if hidden > 0:
+                bar = self.horizontalScrollBar()
+                bar.setValue(bar.value() - hidden)
 
     def is_cell(self, index: QModelIndex) -> bool:
         return index.isValid() and index.data(KIND_ROLE) == "level"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -22,6 +22,7 @@ from inspector.text import ui_datetime
 from ui.context import AppContext
 from ui.icons import icon
 from ui.theme import LEVEL_COLORS
+from ui.widgets.autosave import AutoSaver
 from ui.widgets.evidence import EvidencePanel
 
 
@@ -49,8 +50,8 @@ class CellPanel(QWidget):
             button.setCheckable(True)
             bg, fg = LEVEL_COLORS[level]
             button.setStyleSheet(f"QPushButton {{ background: {bg}; color: {fg}; border: 1px solid #d1d5db;"
-                                 f" border-radius: 4px; padding: 4px 10px; }}"
-                                 f" QPushButton:checked {{ border: 2px solid #1f4e79; font-weight: bold; }}")
+                                 f" border-radius: 4px; padding: 4px 7px; min-width: 22px; }}"
+                                 f" QPushButton:checked {{ border: 2px solid #1f4e79; }}")
             button.setAccessibleName(tr("Chưa đánh giá") if level is None else tr("Mức {n}").format(n=level))
             shortcut = "Delete" if level is None else str(level)
             button.setToolTip(tr("Phím tắt: {key}").format(key=shortcut))
@@ -156,38 +157,26 @@ class InspectionPanel(QWidget):
         layout.addWidget(self.state)
         self.evidence = EvidencePanel(ctx, tr("Tất cả minh chứng của đợt kiểm tra"))
         layout.addWidget(self.evidence, 1)
-        self._timers: dict[str, QTimer] = {}
-        for name, editor, signal in (("explanation", self.explanation, self.explanation_edited),
-                                     ("remarks", self.remarks, self.remarks_edited)):
-            timer = QTimer(self)
-            timer.setSingleShot(True)
-            timer.setInterval(1200)
-            timer.timeout.connect(lambda e=editor, s=signal: s.emit(e.toPlainText()))
-            self._timers[name] = timer
-            editor.textChanged.connect(lambda t=timer: self._on_typing(t))
-
-    def _on_typing(self, timer: QTimer) -> None:
-        if self._loading:
-            return
-        self.state.setText(self.ctx.tr("Đang soạn… (tự lưu sau khi ngừng gõ)"))
-        timer.start()
+        self.savers = {
+            "explanation": AutoSaver(self.explanation,
+                                     lambda: self.explanation_edited.emit(self.explanation.toPlainText())),
+            "remarks": AutoSaver(self.remarks, lambda: self.remarks_edited.emit(self.remarks.toPlainText())),
+        }
+        for saver in self.savers.values():
+            saver.edited.connect(lambda: self.state.setText(self.ctx.tr("Đang soạn… (tự lưu sau khi ngừng gõ)")))
 
     def flush(self) -> None:
-        """Save pending text now (before switching inspection or closing)."""
-        for timer in self._timers.values():
-            if timer.isActive():
-                timer.stop()
-                timer.timeout.emit()
-
-    _loading = False
+        """Save pending text now (before switching inspection, leaving the page or closing)."""
+        for saver in self.savers.values():
+            saver.flush()
 
     def load(self, explanation: str, remarks: str, *, editable: bool) -> None:
-        self._loading = True
-        if self.explanation.toPlainText() != explanation:
-            self.explanation.setPlainText(explanation)
-        if self.remarks.toPlainText() != remarks:
-            self.remarks.setPlainText(remarks)
-        self._loading = False
+        """Show the store's text; text being typed (not saved yet) is kept, its save follows."""
+        for saver, editor, value in ((self.savers["explanation"], self.explanation, explanation),
+                                     (self.savers["remarks"], self.remarks, remarks)):
+            if not saver.dirty and editor.toPlainText() != value:
+                with saver.loading():
+                    editor.setPlainText(value)
         self.explanation.setReadOnly(not editable)
         self.remarks.setReadOnly(not editable)
         self.evidence.set_editable(editable)

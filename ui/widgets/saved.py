@@ -21,6 +21,7 @@ class SavedIndicator(QWidget):
         layout.addWidget(self.icon)
         layout.addWidget(self.text)
         self.pending = 0
+        self._refused = False
         ctx.ops.saving.connect(self._on_saving)
         ctx.ops.saved.connect(self._on_saved)
         ctx.ops.save_failed.connect(self._on_failed)
@@ -42,7 +43,16 @@ class SavedIndicator(QWidget):
 
     def refuse(self, message: str) -> None:
         """An edit refused before anything was queued (read-only inspection)."""
+        self._refused = True
         self._show("error", "#b91c1c", message)
+
+    def clear_refusal(self) -> None:
+        """Leaving the page where an edit was refused: the message no longer applies."""
+        if self._refused and self.pending == 0:
+            self._refused = False
+            self.icon.clear()
+            self.text.setText(self.ctx.tr("Sẵn sàng"))
+            self.text.setStyleSheet("")
 
     def _on_failed(self, message: str) -> None:
         self.pending = max(0, self.pending - 1)

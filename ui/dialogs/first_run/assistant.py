@@ -216,7 +216,7 @@ class FirstRunAssistant(GuardedDialog):
     def _team_suggestion(self) -> TeamSuggestion:
         state = self.data.state
         me = state.identity.person_id or self.identity.chosen_id()
-        return TeamSuggestion(superior_body=state.issuing_body.name.upper() if state.issuing_body else "",
+        return TeamSuggestion(superior_body=state.issuing_body.name if state.issuing_body else "",
                               members=((me, "leader"),) if me else ())
 
     def _on_add_team(self) -> None:

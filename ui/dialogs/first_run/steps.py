@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.domain import TEAM_ROLES, Person, Team, Unit
-from inspector.services.settings import SetupState, SigningIdentity
+from inspector.services.settings import SetupState, SigningChoice
 from inspector.text import fold
 from inspector.workspace import Services
 from ui.context import AppContext
@@ -42,10 +42,13 @@ class SetupData:
     units: list[Unit]
     people: list[Person]
     teams: list[Team]
+    token_libraries: list[tuple[str, str]]  # (vendor, path) of the CA token drivers installed here
 
 
 def read_setup(s: Services) -> SetupData:
-    return SetupData(s.settings.setup_state(), s.registry.units(), s.registry.people(), s.registry.teams())
+    libraries = [(m.vendor, m.path) for m in s.documents.token_libraries()]
+    return SetupData(s.settings.setup_state(), s.registry.units(), s.registry.people(), s.registry.teams(),
+                     libraries)
 
 
 class Step(QWidget):
@@ -299,7 +302,7 @@ class SigningStep(Step):
         super().__init__(ctx, tr("Chữ ký số"), tr(
             "Nơi đặt chứng thư số của bạn để ký biên bản, kết luận. Phần mềm chỉ ghi nhớ nơi đặt; mật khẩu và mã PIN"
             " được hỏi mỗi lần ký và không bao giờ được lưu."))
-        self.saved: SigningIdentity | None = None
+        self.saved: SigningChoice | None = None
         self.group = QButtonGroup(self)
         self.file_choice = QRadioButton(tr("Tệp chứng thư số (.p12, .pfx)"))
         self.token_choice = QRadioButton(tr("USB token (PKCS#11)"))
@@ -311,6 +314,9 @@ class SigningStep(Step):
         self.module = QLineEdit()
         self.module.setAccessibleName(tr("Thư viện PKCS#11 của token"))
         self.module.setToolTip(tr("Ví dụ SafeNet: eTPKCS11.dll; Bit4id: bit4xpki.dll"))
+        self.found = QLabel()
+        self.found.setObjectName("hint")
+        self.found.setWordWrap(True)
         self.token = QLineEdit()
         self.token.setAccessibleName(tr("Tên token"))
         self.token.setPlaceholderText(tr("tên (nhãn) của token, in trên phần mềm của nhà cung cấp"))
@@ -322,6 +328,7 @@ class SigningStep(Step):
             elif choice is self.token_choice:
                 libraries = tr("Thư viện PKCS#11 (*.dll *.so *.dylib);;Mọi tệp (*)")
                 self.box.addLayout(self._path_row(self.module, libraries))
+                form.addRow("", self.found)
                 form.addRow(tr("Tên token"), self.token)
                 self.box.addLayout(form)
         self.box.addStretch(1)
@@ -352,8 +359,15 @@ class SigningStep(Step):
             w.setEnabled(self.token_choice.isChecked())
 
     def load(self, data: SetupData) -> None:
+        tr = self.ctx.tr
         self.saved = data.state.signing
         signing = data.state.signing
+        vendors = ", ".join(dict.fromkeys(vendor for vendor, _path in data.token_libraries))
+        self.found.setText(tr("Máy này có trình điều khiển token của: {vendors}.").format(vendors=vendors)
+                           if vendors else tr("Chưa thấy trình điều khiển token nào trong các thư mục thường gặp:"
+                                              " cài phần mềm của nhà cung cấp token, hoặc bấm “Chọn…”."))
+        if not self.module.text() and data.token_libraries:
+            self.module.setText(data.token_libraries[0][1])
         if signing is None:
             return
         if signing.kind == "pkcs12":
@@ -367,13 +381,13 @@ class SigningStep(Step):
     def done(self, data: SetupData) -> bool:
         return data.state.signing is not None
 
-    def choice(self) -> SigningIdentity | None:
+    def choice(self) -> SigningChoice | None:
         if self.file_choice.isChecked():
             path = self.file_path.text().strip()
             same_file = self.saved is not None and self.saved.kind == "pkcs12" and self.saved.location == path
-            return SigningIdentity("pkcs12", path, self.saved.label if same_file and self.saved else "")
+            return SigningChoice("pkcs12", path, self.saved.label if same_file and self.saved else "")
         if self.token_choice.isChecked():
-            return SigningIdentity("pkcs11", self.module.text().strip(), self.token.text().strip())
+            return SigningChoice("pkcs11", self.module.text().strip(), self.token.text().strip())
         return None
 
     def job(self) -> Job | None:
