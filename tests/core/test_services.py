@@ -219,13 +219,13 @@ def test_actual_times_are_ordered_and_never_in_the_future(clocked: Services) -> 
 def test_the_legal_basis_follows_the_decision_until_edited(clocked: Services) -> None:
     s = clocked
     insp = s.inspections.create(_draft(s, decision_issuer="Chủ tịch UBND phường"))
-    assert insp.legal_basis[1] == "Quyết định số 7/QĐ-ĐKT ngày 18/11/2026 của Chủ tịch UBND phường" \
+    assert insp.legal_basis[1] == "Quyết định số 7/QĐ-ĐKT ngày 18 tháng 11 năm 2026 của Chủ tịch UBND phường" \
                                   " về việc thành lập Đoàn kiểm tra"
     # The form sends back the generated text unchanged with a new number and date: it follows.
     moved = s.inspections.revise(insp.id, _draft(s, decision_no="8/QĐ-ĐKT", decision_date="2026-11-19",
                                                  decision_issuer="Chủ tịch UBND phường",
                                                  legal_basis=list(insp.legal_basis)))
-    assert moved.legal_basis[1].startswith("Quyết định số 8/QĐ-ĐKT ngày 19/11/2026 của Chủ tịch UBND phường")
+    assert moved.legal_basis[1].startswith("Quyết định số 8/QĐ-ĐKT ngày 19 tháng 11 năm 2026 của Chủ tịch UBND phường")
     # Text the user wrote is never overwritten.
     edited = [moved.legal_basis[0], "Kế hoạch số 3/KH-UBND của UBND phường", moved.legal_basis[1]]
     kept = s.inspections.revise(insp.id, _draft(s, decision_no="8/QĐ-ĐKT", decision_date="2026-11-19",

@@ -241,8 +241,8 @@ def test_the_legal_basis_follows_the_decision_until_edited(ctx: AppContext, qtbo
     dialog.issuer.setText("Chủ tịch UBND phường Hoàn Kiếm")
     dialog.decision_date.setDate(QDate(2026, 11, 19))
     lines = dialog.basis.toPlainText().splitlines()
-    assert lines[1] == ("Quyết định số 40/QĐ-UBND ngày 19/11/2026 của Chủ tịch UBND phường Hoàn Kiếm về việc"
-                        " thành lập Đoàn kiểm tra")
+    assert lines[1] == ("Quyết định số 40/QĐ-UBND ngày 19 tháng 11 năm 2026 của Chủ tịch UBND phường Hoàn Kiếm về"
+                        " việc thành lập Đoàn kiểm tra")
     assert "Tự cập nhật" in dialog.basis_state.text()
     dialog.basis.appendPlainText("Kế hoạch số 12/KH-UBND ngày 01/11/2026")
     edited = dialog.basis.toPlainText()
@@ -252,14 +252,14 @@ def test_the_legal_basis_follows_the_decision_until_edited(ctx: AppContext, qtbo
     assert "Đã sửa tay" in dialog.basis_state.text()
     dialog._fill_basis()  # “Điền căn cứ mặc định”: back to the generated text, which follows again
     type_text(dialog.decision_no, "B")
-    assert "40/QĐ-UBNDAB ngày 18/11/2026" in dialog.basis.toPlainText()
+    assert "40/QĐ-UBNDAB ngày 18 tháng 11 năm 2026" in dialog.basis.toPlainText()
 
     # Editing a saved inspection: its generated basis keeps following the decision.
     insp = read(ctx, lambda s: s.inspections.get(ids["earlier"]))
     edit = _dialog(ctx, qtbot, insp)
     assert "Tự cập nhật" in edit.basis_state.text()
     edit.decision_no.setText("6/QĐ-ĐKT")
-    assert "Quyết định số 6/QĐ-ĐKT ngày 02/03/2026" in edit.basis.toPlainText()
+    assert "Quyết định số 6/QĐ-ĐKT ngày 02 tháng 3 năm 2026" in edit.basis.toPlainText()
 
 
 def test_earlier_inspections_of_the_unit_and_their_open_requirements(ctx: AppContext, qtbot) -> None:  # type: ignore[no-untyped-def]
