@@ -15,8 +15,9 @@ from tests.core.test_setup import make_pkcs12
 from tests.ui.helpers import read, settle, type_text, write
 from tests.ui.test_preparation import TASKBAR, assert_nothing_clipped, when_dialog
 from ui.context import AppContext
-from ui.dialogs.first_run import FirstRunAssistant, install_menu_action, offer_first_run, read_setup
-from ui.dialogs.first_run.assistant import PREFERRED
+from ui.dialogs.first_run import install_menu_action, offer_first_run
+from ui.dialogs.first_run.assistant import PREFERRED, FirstRunAssistant
+from ui.dialogs.first_run.steps import read_setup
 from ui.dialogs.guard import GuardedDialog
 from ui.dialogs.inspection import read_choices
 from ui.dialogs.registry import PersonDialog, TeamDialog, UnitDialog

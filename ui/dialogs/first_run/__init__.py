@@ -1,9 +1,7 @@
-"""The first-run assistant (see `assistant`), and the steps it is made of (see `steps`)."""
+"""The first-run assistant: `entry` (what start-up needs), `assistant` (the dialog), `steps` (its pages)."""
 
 from __future__ import annotations
 
-from ui.dialogs.first_run.assistant import FirstRunAssistant, install_menu_action, offer_first_run, open_first_run
-from ui.dialogs.first_run.steps import SetupData, read_setup
+from ui.dialogs.first_run.entry import install_menu_action, offer_first_run, open_first_run
 
-__all__ = ["FirstRunAssistant", "SetupData", "install_menu_action", "offer_first_run", "open_first_run",
-           "read_setup"]
+__all__ = ["install_menu_action", "offer_first_run", "open_first_run"]

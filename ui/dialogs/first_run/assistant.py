@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
-    QMenu,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -227,37 +225,3 @@ class FirstRunAssistant(GuardedDialog):
         if team_id:
             open_team_dialog(self.ctx, team_id, self, on_saved=lambda team: self.reload(
                 select=lambda: self.team.select(team.id)))
-
-
-def open_first_run(ctx: AppContext, parent: QWidget, *, first: bool = False) -> None:
-    """Read what is set up so far, then open the assistant (`first`: on a new data directory)."""
-
-    def show(data: SetupData) -> None:
-        FirstRunAssistant(ctx, data, parent).exec()
-
-    if first:  # shown once by itself; from then on only from the menu
-        ctx.ops.write(lambda s: s.settings.mark_setup_offered(), owner=parent)
-    ctx.ops.query(read_setup, show, owner=parent)
-
-
-def offer_first_run(ctx: AppContext, parent: QWidget) -> None:
-    """At start-up: a new data directory opens the assistant."""
-    ctx.ops.query(lambda s: s.settings.first_run(), lambda fresh: open_first_run(ctx, parent, first=True)
-                  if fresh else None, owner=parent)
-
-
-def install_menu_action(window: QMainWindow, ctx: AppContext) -> QAction:
-    """Tools ▸ first-run assistant, next to Settings (the main window builds its menus; this adds one)."""
-    tr = ctx.tr
-    action = QAction(icon("settings"), tr("Trợ lý thiết lập ban đầu…"), window)
-    action.setStatusTip(tr("Cơ quan ban hành, người sử dụng máy, đoàn kiểm tra, chữ ký số"))
-    action.triggered.connect(lambda: open_first_run(ctx, window))
-    tools = next((a.menu() for a in window.menuBar().actions()
-                  if isinstance(a.menu(), QMenu) and a.text() == tr("&Công cụ")), None)
-    if isinstance(tools, QMenu):
-        settings = next((a for a in tools.actions() if a.text() == tr("Cài đặt…")), None)
-        tools.insertAction(settings, action) if settings is not None else tools.addAction(action)
-    else:
-        window.menuBar().addAction(action)
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    return action
