@@ -1,8 +1,14 @@
 """The evidence vault: files stored once under their SHA-256, never modified, never renamed.
 
 A file is streamed to a temporary name while hashing, flushed to disk, then moved to
-`<root>/<ab>/<cd>/<sha256>`; only after that may a database row refer to it. A crash leaves at
-worst an orphan file (removed by `collect_garbage`), never a reference to a missing one.
+`<root>/<ab>/<cd>/<name>`; only after that may a database row refer to it. A crash or a power
+cut leaves at worst an orphan file (removed by `collect_garbage`), never a reference to a missing
+one. Content addresses are always the SHA-256 of the plaintext (events, sync and receipts use
+them); how a file is kept on disk is the vault's business:
+
+* `Vault` (the central store): the plain bytes, named by their SHA-256;
+* `SealedVault` (`inspector.sealed`, the laptop): each file encrypted and authenticated, named by
+  a keyed hash of its SHA-256 so a listing cannot confirm that a known photo is there.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from inspector.durable import fsync_dir as fsync_dir  # re-exported: uploads and bundles use it
+from inspector.durable import make_dirs
 from inspector.errors import StorageError, UserError
 from inspector.store.db import translate_os_error
 
@@ -32,17 +40,6 @@ class StoredBlob:
     already_present: bool
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable on POSIX; Windows has no directory fsync (the hash check covers it)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def hash_file(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -53,17 +50,65 @@ def hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def hash_stream(stream: BinaryIO) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def check_sha(sha256: str) -> str:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise UserError("Mã băm tệp không hợp lệ: {sha}.", sha=sha256[:80])
+    return sha256
+
+
+class _Sink:
+    """Where put_stream writes the bytes of a new file: plain here, encrypted in SealedVault."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+
+    def write(self, chunk: bytes) -> None:
+        self.out.write(chunk)
+
+    def close(self) -> None:
+        pass
+
+
 class Vault:
-    def __init__(self, root: Path, max_size: int = DEFAULT_MAX_SIZE) -> None:
+    def __init__(self, root: Path, max_size: int = DEFAULT_MAX_SIZE, *, read_only: bool = False) -> None:
         self.root = root
         self.tmp = root / "tmp"
         self.max_size = max_size
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        if not read_only:  # a read-only view (a backup being checked) writes nothing
+            make_dirs(self.tmp)
 
+    # -- naming and format (overridden by SealedVault) -----------------------------------------
+    def name_for(self, sha256: str) -> str:
+        return check_sha(sha256)
+
+    def _sink(self, out: BinaryIO) -> _Sink:
+        return _Sink(out)
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        """The plaintext of a stored file, as a seekable binary stream."""
+        return self.path_for(sha256).open("rb")
+
+    def size_of(self, sha256: str) -> int | None:
+        """The plaintext size of a stored file; None if it is not there."""
+        try:
+            return self.path_for(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    # -- shared --------------------------------------------------------------------------------
     def path_for(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise UserError("Mã băm tệp không hợp lệ: {sha}.", sha=sha256[:80])
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        """Where the file of `sha256` lives on disk (encrypted in a SealedVault)."""
+        name = self.name_for(sha256)
+        return self.root / name[:2] / name[2:4] / name
 
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
@@ -74,6 +119,7 @@ class Vault:
         size = 0
         try:
             with tmp.open("wb") as out:
+                sink = self._sink(out)
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > self.max_size:
@@ -83,7 +129,8 @@ class Vault:
                             limit=self.max_size // (1024 * 1024),
                         )
                     digest.update(chunk)
-                    out.write(chunk)
+                    sink.write(chunk)
+                sink.close()
                 out.flush()
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
@@ -96,7 +143,7 @@ class Vault:
             if final.is_file() and self.verify(sha, size):
                 tmp.unlink()
                 return StoredBlob(sha, size, already_present=True)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(final.parent)
             os.replace(tmp, final)
             fsync_dir(final.parent)
             return StoredBlob(sha, size, already_present=False)
@@ -128,18 +175,19 @@ class Vault:
         return self.put_stream(io.BytesIO(data))
 
     def read_bytes(self, sha256: str) -> bytes:
-        return self.path_for(sha256).read_bytes()
+        with self.open_blob(sha256) as fh:
+            return fh.read()
 
     def verify(self, sha256: str, size: int | None = None) -> bool:
-        """Re-hash the stored file: True only if it exists and matches its name (and size)."""
-        path = self.path_for(sha256)
+        """Re-hash the stored file: True only if it exists, reads back whole and matches its address."""
         try:
-            actual, actual_size = hash_file(path)
-        except OSError:
+            with self.open_blob(sha256) as fh:
+                actual, actual_size = hash_stream(fh)
+        except (OSError, ValueError):
             return False
         return actual == sha256 and (size is None or actual_size == size)
 
-    def stored_hashes(self) -> Iterable[str]:
+    def stored_names(self) -> Iterable[str]:
         for first in self.root.iterdir():
             if first == self.tmp or not first.is_dir() or len(first.name) != 2:
                 continue
@@ -148,17 +196,18 @@ class Vault:
                     yield blob.name
 
     def collect_garbage(self, referenced: set[str], *, older_than_s: float = 7 * 86400) -> list[str]:
-        """Remove orphan blobs and stale temp files older than the grace period."""
+        """Remove orphan files and stale temp files older than the grace period (names removed)."""
         cutoff = time.time() - older_than_s
+        keep = {self.name_for(sha) for sha in referenced}
         removed: list[str] = []
         for tmp in self.tmp.iterdir():
             if tmp.stat().st_mtime < cutoff:
                 tmp.unlink()
-        for sha in list(self.stored_hashes()):
-            if sha in referenced:
+        for name in list(self.stored_names()):
+            if name in keep:
                 continue
-            path = self.path_for(sha)
+            path = self.root / name[:2] / name[2:4] / name
             if path.stat().st_mtime < cutoff:
                 path.unlink()
-                removed.append(sha)
+                removed.append(name)
         return removed

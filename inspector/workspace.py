@@ -7,8 +7,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.at_rest import DB_NAME, open_data_dir, sealed_vault
 from inspector.clock import Clock, SystemClock
+from inspector.durable import make_dirs
 from inspector.errors import BugError, StorageError
+from inspector.keys import DataKeys, Unlocked, Unlocker
 from inspector.services.catalogs import CatalogService
 from inspector.services.context import ServiceContext, Session
 from inspector.services.evidence import EvidenceService
@@ -20,14 +23,12 @@ from inspector.services.settings import SettingsService, load_identity
 from inspector.store.audit import AuditReport, verify_store
 from inspector.store.db import Store, open_store, translate_os_error
 from inspector.store.device import ensure_device
-from inspector.vault import Vault
 
 if TYPE_CHECKING:
     from inspector.services.documents import DocumentService
     from inspector.sync.service import SyncService
 
-DB_NAME = "inspector.db"
-__all__ = ["DB_NAME", "AuditReport", "Services", "Workspace", "build_services"]
+__all__ = ["DB_NAME", "AuditReport", "Services", "Unlocker", "Workspace", "build_services", "unlock"]
 
 
 @dataclass
@@ -67,36 +68,53 @@ class Services:
 
 
 class Workspace:
-    """One data directory: the database, the evidence vault, and this device's identity."""
+    """One data directory: the database, the evidence vault, and this device's identity.
 
-    def __init__(self, data_dir: Path, store: Store, services: Services) -> None:
+    Everything in it is encrypted (`inspector.at_rest`). `keys` are the unlocked raw keys: pass
+    them to every further `open` of the same directory in this process (threads, the read pool)
+    so the passphrase is asked and derived once. `recovery_key` is set only on the open that
+    created the keys: show it to the user once.
+    """
+
+    def __init__(self, data_dir: Path, store: Store, services: Services, keys: DataKeys,
+                 recovery_key: str | None = None) -> None:
         self.data_dir = data_dir
         self.store = store
         self.services = services
+        self.keys = keys
+        self.recovery_key = recovery_key
 
     @classmethod
     def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True,
-             session: Session | None = None, read_only: bool = False) -> Workspace:
-        """Open the data directory. Threads of one app share one `session` (identity, device).
+             session: Session | None = None, read_only: bool = False,
+             keys: DataKeys | None = None, unlocker: Unlocker | None = None) -> Workspace:
+        """Open the data directory. Threads of one app share one `session` (identity, device)
+        and the `keys` unlocked by the first open (the passphrase is asked and derived once).
 
         `read_only` workspaces (the app's read pool) open `PRAGMA query_only` connections on a
-        database the writer has already created; they need the writer's session.
+        database the writer has already created; they need the writer's session and keys.
         """
         clock = clock or SystemClock()
         if read_only and session is None:
             raise BugError("a read-only workspace shares the writer's session")
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            make_dirs(data_dir)
         except OSError as exc:
             raise translate_os_error(exc) or StorageError(
                 "Không tạo được thư mục dữ liệu {path}: {reason}.",
                 hint="Chọn thư mục khác bằng --data-dir hoặc biến INSPECTOR_DATA_DIR.",
                 path=str(data_dir), reason=exc.strerror or str(exc)) from exc
-        store = open_store(data_dir / DB_NAME, read_only=read_only)
+        recovery_key = None
+        if keys is None:
+            if read_only:
+                raise BugError("a read-only workspace uses the writer's keys")
+            unlocked = open_data_dir(data_dir, unlocker or Unlocker.from_environment())
+            keys, recovery_key = unlocked.keys, unlocked.recovery_key
+        store = open_store(data_dir / DB_NAME, key=keys.db, read_only=read_only)
         try:
             if session is None:
                 session = Session(load_identity(store), ensure_device(store, clock))
-            vault = Vault(data_dir / "vault")
+            vault = sealed_vault(data_dir, keys)
             ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock)
             services = build_services(ctx)
             if install_builtins and not read_only:
@@ -104,7 +122,7 @@ class Workspace:
         except BaseException:
             store.close()
             raise
-        return cls(data_dir, store, services)
+        return cls(data_dir, store, services, keys, recovery_key)
 
     def close(self) -> None:
         self.store.close()
@@ -114,6 +132,16 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def unlock(data_dir: Path, unlocker: Unlocker | None = None) -> Unlocked:
+    """The keys of a data directory (created, and older plain data encrypted, when needed).
+
+    Call once per process (the passphrase is asked and derived here) and pass `keys` to every
+    `Workspace.open` of the same directory; show `recovery_key` when it is set (keys just made).
+    """
+    make_dirs(data_dir)
+    return open_data_dir(data_dir, unlocker or Unlocker.from_environment())
 
 
 def build_services(ctx: ServiceContext) -> Services:

@@ -69,6 +69,10 @@ def app_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYTHON", "INSPECTOR_", "QT_")) and k not in ("VIRTUAL_ENV", "LD_LIBRARY_PATH")}
     env["QT_QPA_PLATFORM"] = "offscreen"
+    # Data directories are encrypted; a build machine has no OS key store (no Secret Service), so
+    # the checked app protects its data with a passphrase, as such a user's would.
+    env["INSPECTOR_KEY_STORE"] = "passphrase"
+    env["INSPECTOR_PASSPHRASE"] = "kiểm tra bản dựng 2026"
     env.update(extra)
     return env
 

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from inspector.workspace import Services, Workspace
+from tests.keyring_file import use_file_keyring
 
 # Offscreen Qt with a realistic 1920×1080 screen (the default 800×600 clamps window geometry).
 _SCREEN = Path(__file__).with_name("offscreen-screen.json")
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
+
+
+# Data directories are encrypted; their key goes to the OS key store. CI has none (no Secret
+# Service), so the tests use a file-backed keyring (tests/keyring_file.py), through the
+# environment so that subprocesses (CLI, crash and power-loss children) find it too.
+_KEYRING_DIR = Path(tempfile.mkdtemp(prefix="inspector-test-keyring-"))
+use_file_keyring(_KEYRING_DIR)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_KEYRING_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QLibraryInfo, QSettings, QTimer, QTranslator
+from PySide6.QtCore import QLibraryInfo, QSettings, Qt, QTimer, QTranslator
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.i18n import Translator
+from inspector.keys import OsKeyStore, recovery_sheet
 from inspector.paths import resolve_data_dir, resources_dir
-from inspector.workspace import Services
+from inspector.workspace import Services, Unlocker
 from ui.context import AppContext
 from ui.dialogs.first_run import install_menu_action, offer_first_run
 from ui.errors import ErrorPresenter
@@ -49,7 +51,8 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     holder = window if window is not None else []
     presenter = ErrorPresenter(Translator(), data_dir / "logs", lambda: holder[0] if holder else None,
                                interactive=interactive)
-    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show)
+    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show,
+              unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
     try:
         tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
     except BaseException:
@@ -60,6 +63,25 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, ops=ops, tr=tr, settings=settings, errors=presenter)
+
+
+def _ask_passphrase(why: str, confirm: bool) -> str | None:
+    """The data directory's passphrase, asked once at start (no OS key store, or chosen so)."""
+    text, ok = QInputDialog.getText(None, "Inspector", why + ":", QLineEdit.EchoMode.Password)
+    if not ok:
+        return None
+    if confirm:
+        again, ok = QInputDialog.getText(None, "Inspector", "Nhập lại mật khẩu:", QLineEdit.EchoMode.Password)
+        if not ok or again != text:
+            return None
+    return text
+
+
+def _show_recovery_key(parent: QWidget, data_dir: Path, recovery_key: str) -> None:
+    """Shown once, when the keys are created: the user prints or copies it (the text is selectable)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Inspector", recovery_sheet(data_dir, recovery_key), parent=parent)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
 
 
 def close_context(ctx: AppContext) -> None:
@@ -84,13 +106,15 @@ def install_qt_translations(app: QApplication, language: str) -> list[QTranslato
     return installed
 
 
-def bring_forward(window: QWidget) -> None:
-    """A second start on this data directory asked for the window (and any dialog open on it)."""
-    if window.isMinimized():
-        window.showNormal()
-    window.show()
-    window.raise_()
-    window.activateWindow()
+def bring_forward(window: QWidget | None) -> None:
+    """A second start on this data directory asked for the window (and any dialog open on it, such as
+    the passphrase asked before the window exists)."""
+    if window is not None:
+        if window.isMinimized():
+            window.showNormal()
+        window.show()
+        window.raise_()
+        window.activateWindow()
     modal = QApplication.activeModalWidget()
     if modal is not None and modal is not window:
         modal.raise_()
@@ -169,6 +193,8 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The OS key store holds the data key: load it while Qt starts (it is needed right after).
+    threading.Thread(target=OsKeyStore.warm_up, name="inspector-keyring-warm-up", daemon=True).start()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Inspector")
@@ -191,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_already_open(data_dir, str(ui_state.value("app/language", "vi")), interactive=interactive)
         return 1
     holder: list[QWidget] = []
+    guard.activation_requested.connect(lambda: bring_forward(holder[0] if holder else None))
     try:
         ctx = build_context(data_dir, window=holder)
     except UserError as exc:
@@ -202,7 +229,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(ctx)
     holder.append(window)
     install_menu_action(window, ctx)
-    guard.activation_requested.connect(lambda: bring_forward(window))
     sys.excepthook = ctx.errors.excepthook
     window.show()
     if args.self_test:
@@ -211,7 +237,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, app.quit)
     else:
         window.restore_session()
-        QTimer.singleShot(0, lambda: offer_first_run(ctx, window))
+        recovery_key = ctx.ops.recovery_key  # the data directory's keys were just created: show it once
+
+        def welcome() -> None:  # the recovery key is read and closed before the setup assistant opens
+            if recovery_key:
+                _show_recovery_key(window, data_dir, recovery_key)
+            offer_first_run(ctx, window)
+
+        QTimer.singleShot(0, welcome)
     code = app.exec()
     close_context(ctx)
     guard.release()  # before a restart, so the new app can take the data directory

@@ -32,7 +32,7 @@ from inspector.errors import UserError
 from inspector.i18n import Translator
 from inspector.ops import Committer, Outcome, run_write
 from inspector.services.context import Session
-from inspector.workspace import Services, Workspace
+from inspector.workspace import Services, Unlocker, Workspace, unlock
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -182,7 +182,7 @@ class Ops(QObject):
     save_failed = Signal(str)         # a write failed (message shown to the user, may be empty)
 
     def __init__(self, data_dir: Path, tr: Translator, clock: Clock | None = None, *,
-                 default_error: Failed | None = None, readers: int = 2) -> None:
+                 default_error: Failed | None = None, readers: int = 2, unlocker: Unlocker | None = None) -> None:
         super().__init__()
         # A pool thread rendering or signing holds the GIL in long stretches; a short switch
         # interval hands it back to the GUI and the writer within a millisecond, so a key press
@@ -197,12 +197,17 @@ class Ops(QObject):
         self._pending = 0
         self._lock = threading.Lock()
         self._closed = False
-        self._writer = _Lane("inspector-writer", 1, lambda: Workspace.open(data_dir, clock=clock))
+        # The data directory's keys, unlocked once here (passphrase asked and derived once); every
+        # thread opens its connections with the raw keys.
+        unlocked = unlock(data_dir, unlocker)
+        self.recovery_key = unlocked.recovery_key  # set only when the keys were just created
+        keys = unlocked.keys
+        self._writer = _Lane("inspector-writer", 1, lambda: Workspace.open(data_dir, clock=clock, keys=keys))
         # Opening the writer creates and migrates the database and the device: do it now, so a
         # data directory that cannot be opened fails at start-up with its message.
         self.session: Session = self._writer.submit(lambda s: s.session).result()
         self._readers = _Lane("inspector-read", readers, lambda: Workspace.open(
-            data_dir, clock=clock, session=self.session, read_only=True, install_builtins=False))
+            data_dir, clock=clock, session=self.session, read_only=True, install_builtins=False, keys=keys))
 
     # -- public API ---------------------------------------------------------------------------
     def use_translator(self, tr: Translator) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from inspector.central.errors import ApiError, refuse
 from inspector.clock import Clock, parse_rfc3339, to_rfc3339
+from inspector.durable import make_dirs
 from inspector.errors import StorageError
 from inspector.store.db import Store, translate_os_error
 from inspector.sync.httpsig import digest_matches
@@ -207,7 +208,7 @@ class Uploads:
                 ticket.mismatch = True
                 return False
             final = self.vault.path_for(ticket.sha256)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(final.parent)  # every new level durable, not only the last
             os.replace(ticket.path, final)
             fsync_dir(final.parent)
         except OSError as exc:

@@ -8,12 +8,14 @@ import traceback
 from collections.abc import Sequence
 
 from inspector.cli import (
+    backup_cmds,
     catalog_cmds,
     central_cmds,
     demo_cmd,
     document_cmds,
     events_cmds,
     inspection_cmds,
+    keys_cmds,
     sync_cmds,
 )
 from inspector.cli.common import CliError, common_parser
@@ -21,7 +23,8 @@ from inspector.errors import UserError
 
 EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
-COMMAND_MODULES = (catalog_cmds, inspection_cmds, events_cmds, demo_cmd, document_cmds, sync_cmds, central_cmds)
+COMMAND_MODULES = (catalog_cmds, inspection_cmds, events_cmds, demo_cmd, document_cmds, sync_cmds, central_cmds,
+                   keys_cmds, backup_cmds)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from inspector.keys import Unlocker, recovery_sheet
 from inspector.paths import resolve_data_dir
 from inspector.workspace import Workspace
 
@@ -26,8 +28,31 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
+def terminal_prompt(why: str, confirm: bool) -> str | None:
+    """Ask for the passphrase on the terminal (never echoed); None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass(f"{why}: ")
+    if confirm and getpass.getpass("Nhập lại mật khẩu: ") != first:
+        raise CliError("Lỗi: hai lần nhập mật khẩu không giống nhau; chưa có gì được tạo. Chạy lại lệnh.")
+    return first
+
+
+def unlocker() -> Unlocker:
+    return Unlocker.from_environment(prompt=terminal_prompt)
+
+
+def show_recovery_key(ws: Workspace, *, json_output: bool = False) -> None:
+    """The one time the recovery key is shown (the data directory's keys were just created): with
+    the command's output, or on stderr when that output is JSON for another program."""
+    if ws.recovery_key:
+        print(recovery_sheet(ws.data_dir, ws.recovery_key), file=sys.stderr if json_output else sys.stdout)
+
+
 def open_workspace(args: argparse.Namespace) -> Workspace:
-    return Workspace.open(resolve_data_dir(getattr(args, "data_dir", None)))
+    ws = Workspace.open(resolve_data_dir(getattr(args, "data_dir", None)), unlocker=unlocker())
+    show_recovery_key(ws, json_output=bool(getattr(args, "json", False)))
+    return ws
 
 
 def print_json(value: Any) -> None:

@@ -238,7 +238,7 @@ def _thumbnail(vault: Vault, ref: EvidenceRef) -> bytes | None:
     try:
         from PIL import Image, ImageOps
 
-        with Image.open(vault.path_for(ref.sha256)) as source:
+        with vault.open_blob(ref.sha256) as blob, Image.open(blob) as source:
             img = ImageOps.exif_transpose(source).convert("RGB")
             img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
             out = io.BytesIO()

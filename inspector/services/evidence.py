@@ -261,8 +261,7 @@ class EvidenceService:
         bad: list[tuple[str, str]] = []
         results: list[tuple[str, int, str]] = []
         for r in rows:
-            path = self.ctx.vault.path_for(r["sha256"])
-            if not path.is_file():
+            if not self.ctx.vault.has(r["sha256"]):
                 bad.append((r["sha256"], "thiếu tệp"))
                 results.append((r["sha256"], r["size"], "missing"))
             elif not self.ctx.vault.verify(r["sha256"], r["size"]):

@@ -40,7 +40,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 def rebuild_into(store: Store, target: Path) -> None:
     """Replay the whole log of `store` into a fresh database at `target`."""
-    scratch = open_scratch(target)
+    scratch = open_scratch(target, key=store.key)  # the copy holds the same data: same key
     try:
         with scratch.transaction() as conn:
             for event in iter_events(store.conn):
@@ -101,7 +101,8 @@ def verify_store(store: Store, scratch_dir: Path | None = None) -> AuditReport:
     target.unlink()
     try:
         rebuild_into(store, target)
-        store.conn.execute("ATTACH DATABASE ? AS rebuilt", (str(target),))
+        key = f" KEY \"x'{store.key.hex()}'\"" if store.key else ""  # SQLCipher: the scratch copy's key
+        store.conn.execute(f"ATTACH DATABASE ? AS rebuilt{key}", (str(target),))
         try:
             for table in PROJECTION_TABLES:
                 report.projection_problems.extend(_diff_table(store.conn, table))

@@ -1,7 +1,10 @@
 """The one place that opens SQLite databases, and the one transaction context manager.
 
 Every connection gets the same pragmas (WAL, synchronous=FULL, foreign keys, busy timeout), so
-durability and encryption at rest can be changed here and nowhere else.
+durability and encryption at rest are decided here and nowhere else. With a key, the connection
+is SQLCipher's (`sqlcipher3`: AES-256 pages with an HMAC each); the key is raw (derived once per
+process, `inspector.keys`), so opening a connection costs no key derivation. Without a key
+(the central store, which is a server's business) it is the standard library's sqlite3.
 """
 
 from __future__ import annotations
@@ -12,15 +15,33 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
+from sqlcipher3 import dbapi2 as sqlcipher  # re-exported for the migration of plain data
 
+from inspector.durable import fsync_dir, make_dirs
 from inspector.errors import BugError, StorageError
 from inspector.store.migrations import migrate
 from inspector.text import fold
 
 BUSY_TIMEOUT_MS = 5000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Both drivers raise their own classes; code that catches database errors catches these.
+DatabaseErrors: tuple[type[Exception], ...] = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+IntegrityErrors: tuple[type[Exception], ...] = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
+OperationalErrors: tuple[type[Exception], ...] = (sqlite3.OperationalError, sqlcipher.OperationalError)
+Errors: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher.Error)
+
+
+def is_plain_sqlite(path: Path) -> bool:
+    """True if `path` is an unencrypted SQLite database (its header is readable text)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == SQLITE_HEADER
+    except FileNotFoundError:
+        return False
 
 
 def _apply_pragmas(conn: sqlite3.Connection, *, durable: bool) -> None:
@@ -42,19 +63,43 @@ def _apply_pragmas(conn: sqlite3.Connection, *, durable: bool) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def connect(path: Path, *, durable: bool = True, read_only: bool = False) -> sqlite3.Connection:
+def _apply_key(conn: sqlite3.Connection, key: bytes, path: Path) -> None:
+    conn.execute("PRAGMA cipher_log_level = NONE")  # SQLCipher would print to stderr on a wrong key
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA cipher_memory_security = OFF")  # key material stays locked; pages need not be
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except DatabaseErrors as exc:
+        conn.close()
+        raise StorageError(
+            "Không giải mã được cơ sở dữ liệu {path} bằng khóa của thư mục dữ liệu này.",
+            hint="Tệp inspector.keys và inspector.db phải cùng một thư mục dữ liệu; nếu đã chép từ nơi khác,"
+                 " hãy khôi phục từ bản sao lưu (inspector restore).",
+            path=str(path),
+        ) from exc
+
+
+def connect(path: Path, *, durable: bool = True, read_only: bool = False,
+            key: bytes | None = None) -> sqlite3.Connection:
     """Open a raw connection with our pragmas. Transactions are explicit (isolation_level=None).
 
     `read_only` connections (the app's read pool) refuse every write: `PRAGMA query_only`.
+    `key`: SQLCipher's raw key (the laptop's encrypted store); None opens plain SQLite.
     """
     try:
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                               check_same_thread=True)
+        if key is None:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=True)
+        else:
+            conn = cast(sqlite3.Connection, sqlcipher.connect(str(path), isolation_level=None,
+                                                              timeout=BUSY_TIMEOUT_MS / 1000,
+                                                              check_same_thread=True))
+            _apply_key(conn, key, path)
         _apply_pragmas(conn, durable=durable)
         if read_only:
             conn.execute("PRAGMA query_only = ON")
         conn.create_function("inspector_fold", 1, fold, deterministic=True)
-    except sqlite3.DatabaseError as exc:
+    except DatabaseErrors as exc:
         raise StorageError(
             "Không mở được cơ sở dữ liệu {path}: {reason}.",
             hint="Kiểm tra quyền ghi vào thư mục dữ liệu và dung lượng ổ đĩa.",
@@ -87,9 +132,11 @@ def translate_os_error(exc: BaseException) -> StorageError | None:
 class Store:
     """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, key: bytes | None = None, *,
+                 read_only: bool = False) -> None:
         self.path = path
         self.conn = conn
+        self.key = key  # SQLCipher's raw key (None: plain); scratch copies of this store use it too
         self.read_only = read_only  # the app's read pool: a write here is a bug, said at once
         self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
         self._depth = 0
@@ -123,7 +170,7 @@ class Store:
         try:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
+            except OperationalErrors as exc:
                 raise translate_os_error(exc) or exc from exc
             try:
                 yield self.conn
@@ -134,7 +181,7 @@ class Store:
             except BaseException as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error | OSError):
+                if isinstance(exc, (*Errors, OSError)):
                     user = translate_os_error(exc)
                     if user is not None:
                         raise user from exc
@@ -162,13 +209,13 @@ class Store:
         self.conn.close()
 
 
-def open_store(path: Path, *, read_only: bool = False) -> Store:
-    """The factory: open (creating if needed) and migrate the local database at `path`.
+def open_store(path: Path, *, key: bytes | None = None, read_only: bool = False) -> Store:
+    """The factory: open (creating if needed) and migrate the database at `path` (encrypted with `key`).
 
     A `read_only` store is opened on a database the writer has already created and migrated.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
     except OSError as exc:
         raise translate_os_error(exc) or StorageError(
             "Không tạo được thư mục dữ liệu {path}.",
@@ -177,16 +224,21 @@ def open_store(path: Path, *, read_only: bool = False) -> Store:
         ) from exc
     if read_only and not path.exists():
         raise BugError("a read-only store was opened before the writer created the database")
-    conn = connect(path, read_only=read_only)
-    store = Store(path, conn, read_only=read_only)
+    created = not path.exists()
+    conn = connect(path, read_only=read_only, key=key)
+    store = Store(path, conn, key, read_only=read_only)
     if not read_only:
-        migrate(store)
+        migrate(conn)
+    if created:  # SQLite syncs the directory for its journal files, never for the database's own name
+        fsync_dir(path.parent)
     return store
 
 
-def open_scratch(path: Path) -> Store:
-    """A throw-away database (rebuild checks, staging): same schema, no durability cost."""
-    conn = connect(path, durable=False)
-    store = Store(path, conn)
-    migrate(store)
+def open_scratch(path: Path, *, key: bytes | None = None) -> Store:
+    """A throw-away database (rebuild checks, staging): same schema, no durability cost.
+
+    Give it the key of the store it copies: a scratch copy holds the same data."""
+    conn = connect(path, durable=False, key=key)
+    store = Store(path, conn, key)
+    migrate(conn)
     return store

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from inspector.clock import Clock, to_rfc3339
+from inspector.errors import BugError
 from inspector.store.db import Store
 
 
@@ -37,6 +38,17 @@ def load_device(store: Store) -> DeviceIdentity | None:
     if row is None:
         return None
     return DeviceIdentity(row[0], int(row[1]), bytes(row[2]), bytes(row[3]), row[4])
+
+
+def start_new_epoch(store: Store) -> int:
+    """A new incarnation of this device's log (after a restore): new events start a new chain at
+    seq 1, so they never continue a chain the lost copy of this data may have continued."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE device SET epoch = epoch + 1 WHERE singleton = 1")
+        row = conn.execute("SELECT epoch FROM device WHERE singleton = 1").fetchone()
+    if row is None:
+        raise BugError("start_new_epoch on a database without a device")
+    return int(row[0])
 
 
 def ensure_device(store: Store, clock: Clock) -> DeviceIdentity:

@@ -1,5 +1,9 @@
 """Schema migrations keyed on `PRAGMA user_version`; each step runs in one transaction.
 
+A step is one SQL script run by SQLite itself (`executescript`, wrapped in BEGIN IMMEDIATE …
+COMMIT with the new user_version), never split by hand. This module works on a bare connection
+and imports nothing from the store, so the store factory can call it without an import cycle.
+
 Tables fall in two kinds. Local state (device, settings, blobs, sync bookkeeping) belongs to this
 machine only. Projections (everything listed in PROJECTION_TABLES) are derived from the event log
 and must equal a rebuild from it.
@@ -7,12 +11,9 @@ and must equal a rebuild from it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sqlite3
 
 from inspector.errors import StorageError
-
-if TYPE_CHECKING:
-    from inspector.store.db import Store
 
 PROJECTION_TABLES: tuple[str, ...] = (
     "catalog_versions",
@@ -380,12 +381,9 @@ MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4)]
 LATEST = MIGRATIONS[-1][0]
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
-
-
-def migrate(store: Store) -> None:
-    current = int(store.scalar("PRAGMA user_version"))
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database to LATEST, one transaction per step (a crash leaves a whole step or none)."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if current > LATEST:
         raise StorageError(
             "Cơ sở dữ liệu được tạo bởi phiên bản mới hơn của phần mềm (lược đồ {found} > {known}).",
@@ -396,7 +394,9 @@ def migrate(store: Store) -> None:
     for version, script in MIGRATIONS:
         if version <= current:
             continue
-        with store.transaction() as conn:
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

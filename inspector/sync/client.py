@@ -20,6 +20,7 @@ import httpx
 from inspector import canonical
 from inspector.clock import Clock, SystemClock, to_rfc3339
 from inspector.errors import CancelledByUser, UserError
+from inspector.keys import DataKeys
 from inspector.store.db import Store, open_store
 from inspector.store.device import DeviceIdentity, ensure_device, load_device
 from inspector.sync import state
@@ -103,12 +104,15 @@ class SyncClient:
         self._owned: Store | None = None
 
     @classmethod
-    def open(cls, data_dir: Path, **options: Any) -> SyncClient:
-        """A client with its own connection, for the thread that will call `sync()`."""
-        store = open_store(data_dir / "inspector.db")
+    def open(cls, data_dir: Path, keys: DataKeys, **options: Any) -> SyncClient:
+        """A client with its own connection, for the thread that will call `sync()` (`keys`: the
+        workspace's, already unlocked)."""
+        from inspector.at_rest import DB_NAME, sealed_vault
+
+        store = open_store(data_dir / DB_NAME, key=keys.db)
         clock = options.pop("clock", None) or SystemClock()
         device = load_device(store) or ensure_device(store, clock)
-        client = cls(store, Vault(data_dir / "vault"), device, clock, **options)
+        client = cls(store, sealed_vault(data_dir, keys), device, clock, **options)
         client._owned = store
         return client
 

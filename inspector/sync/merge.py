@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from inspector.errors import BugError
 from inspector.store import projection
-from inspector.store.db import Store
+from inspector.store.db import IntegrityErrors, Store
 from inspector.store.events import EVENT_COLUMNS, GENESIS, Event, insert_event, iter_events
 from inspector.store.migrations import PROJECTION_TABLES
 from inspector.sync.wire import SERVER_ONLY_TYPES, ChainKey, EventBatch, WireError
@@ -71,7 +71,7 @@ def apply_foreign(conn: sqlite3.Connection, event: Event) -> None:
     (the caller's transaction rolls back)."""
     try:
         projection.apply(conn, event)
-    except (KeyError, TypeError, ValueError, sqlite3.IntegrityError, BugError) as exc:
+    except (KeyError, TypeError, ValueError, BugError, *IntegrityErrors) as exc:  # type: ignore[misc]
         raise WireError("Sự kiện “{type}” (thiết bị {device}…, số {seq}) không áp dụng được: {reason}.",
                         code="invalid", type=event.type, device=event.device_id[:12], seq=event.seq,
                         reason=type(exc).__name__) from exc
@@ -84,7 +84,7 @@ def foreign_transaction(store: Store) -> Iterator[sqlite3.Connection]:
     try:
         with store.transaction() as conn:
             yield conn
-    except sqlite3.IntegrityError as exc:
+    except IntegrityErrors as exc:
         raise WireError("Dữ liệu nhận được tham chiếu tới dữ liệu mà máy nhận chưa có; không có gì"
                         " được ghi.", code="dependency",
                         hint="Gửi kèm dữ liệu của các thiết bị liên quan rồi thử lại.") from exc

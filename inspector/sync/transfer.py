@@ -89,8 +89,8 @@ def _progress_none(_: int) -> None:
     return None
 
 
-def _opener(path: Path) -> Callable[[], BinaryIO]:
-    return lambda: path.open("rb")
+def _opener(vault: Vault, sha: str) -> Callable[[], BinaryIO]:
+    return lambda: vault.open_blob(sha)  # the plaintext (the laptop's vault is encrypted)
 
 
 class BundleTransfer:
@@ -148,13 +148,13 @@ class BundleTransfer:
                   if not for_peer else {s for e in self._all_events() for s in blob_refs(e)})
         out = []
         for sha in sorted(wanted):
-            path = self.vault.path_for(sha)
-            if not path.is_file():
+            size = self.vault.size_of(sha)
+            if size is None:
                 continue
             if not for_peer and conn.execute("SELECT 1 FROM sync_blobs WHERE sha256 = ? AND"
                                              " server_has = 1", (sha,)).fetchone():
                 continue
-            out.append(BlobSource(sha, path.stat().st_size, _opener(path)))
+            out.append(BlobSource(sha, size, _opener(self.vault, sha)))
         return out
 
     def _all_events(self) -> Iterator[Event]:

@@ -47,7 +47,7 @@ class BlobUploader:
                  if vault.path_for(s).is_file()]
         local = [s for s in local if not self.client.store.scalar(
             "SELECT 1 FROM sync_blobs WHERE sha256 = ? AND server_has = 1", (s,))]
-        sizes = {s: vault.path_for(s).stat().st_size for s in local}
+        sizes = {s: size for s in local if (size := vault.size_of(s)) is not None}
         want: list[tuple[str, int, dict[str, Any] | None]] = []
         for page in chunked(local, 5000):
             data = self.http.json("POST", "/sync/v1/blobs/missing",
@@ -113,7 +113,6 @@ class BlobUploader:
         from inspector.sync.client import SyncCancelled
 
         restarted = False
-        path = self.client.vault.path_for(sha)
         while True:
             upload_id: str | None
             if started is not None and started.get("present") is False and started.get("size") == size:
@@ -126,7 +125,7 @@ class BlobUploader:
             if upload_id is None:
                 return True
             checksum_failures = 0
-            with path.open("rb") as fh:
+            with self.client.vault.open_blob(sha) as fh:  # plaintext, decrypted on the fly
                 while True:
                     if cancel.is_set() or stop.is_set():
                         raise SyncCancelled()

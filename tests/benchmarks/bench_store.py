@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from inspector.demo import load_demo
+from inspector.keys import Unlocker
 from inspector.services.inspections import InspectionQuery
 from inspector.store.db import connect
 from inspector.workspace import Workspace
@@ -14,9 +15,9 @@ from tests.benchmarks.harness import Result, percentile, timed
 from tests.factories import make_inspection
 
 
-def _raw_commit_samples(path: Path, n: int) -> list[float]:
-    """Baseline: a bare sqlite3 insert + commit with exactly the store's pragmas."""
-    conn: sqlite3.Connection = connect(path)
+def _raw_commit_samples(path: Path, n: int, key: bytes | None = None) -> list[float]:
+    """Baseline: a bare insert + commit with exactly the store's pragmas and cipher (SQLCipher, same key)."""
+    conn: sqlite3.Connection = connect(path, key=key)
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c TEXT)")
     counter = iter(range(10**9))
 
@@ -45,12 +46,13 @@ def bench_record(root: Path, quick: bool) -> list[Result]:
             s.findings.record(insp.id, code, sid, level=k % 4, note=f"ghi chú {k}")
 
         ours = timed(once, n)
-    raw = _raw_commit_samples(root / "raw.db", n)
+        key = ws.keys.db
+    raw = _raw_commit_samples(root / "raw.db", n, key)
     out = []
     for p in (50, 99):
         ours_p, raw_p = percentile(ours, p), percentile(raw, p)
         out.append(Result(f"record one finding → durable commit, p{p}", ours_p, raw_p, "ms",
-                          f"raw sqlite3 insert+commit, same pragmas, p{p}",
+                          f"raw SQLCipher insert+commit, same pragmas and key, p{p}",
                           "p99 ≤ 3× raw" if p == 99 else "(reported)",
                           ours_p <= 3 * raw_p if p == 99 else True))
     return out
@@ -94,7 +96,29 @@ def bench_list(root: Path, quick: bool) -> list[Result]:
                    "raw SELECT * FROM inspections", "(reported)", True)]
 
 
+def bench_unlock(root: Path, quick: bool) -> list[Result]:
+    """Opening stays cheap with encryption: each connection gets the raw key (no KDF); the
+    passphrase KDF runs once per process."""
+    data = root / "unlock"
+    Workspace.open(data, unlocker=Unlocker(passphrase="mật khẩu đo thời gian", prefer="passphrase")).close()
+    unlocker = Unlocker(passphrase="mật khẩu đo thời gian")
+    repeat = 3 if quick else 10
+    kdf = percentile(timed(lambda: unlocker.unlock(data), repeat), 50)
+    unlocked = unlocker.unlock(data)
+    assert unlocked is not None
+    keys = unlocked.keys
+    ours = percentile(timed(lambda: Workspace.open(data, keys=keys, install_builtins=False).close(), repeat * 3), 50)
+    plain = root / "plain.db"
+    connect(plain).close()
+    raw = percentile(timed(lambda: connect(plain).close(), repeat * 3), 50)
+    return [Result("open the workspace again with its raw keys", ours, raw, "ms",
+                   "plain sqlite3 connect with the same pragmas", "(reported)", True),
+            Result("unlock with a passphrase (Argon2id, once per process)", kdf, raw, "ms",
+                   "plain sqlite3 connect with the same pragmas", "(reported)", True)]
+
+
 def run(quick: bool) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         root = Path(tmp)
-        return bench_record(root, quick) + bench_open(root, quick) + bench_list(root, quick)
+        return (bench_record(root, quick) + bench_open(root, quick) + bench_list(root, quick)
+                + bench_unlock(root, quick))

@@ -51,7 +51,7 @@ def main(root: str) -> None:
             errors.append(exc.render())
             break
     observed["record_error"] = errors[0] if errors else None
-    observed["vault_tmp_left"] = [p.name for p in (data / "vault" / "tmp").iterdir()]
+    observed["vault_tmp_left"] = [p.name for p in (data / "evidence" / "tmp").iterdir()]
     filler.unlink()
     change = s.findings.record(insp.id, items[0], insp.subjects[2].id, level=3, note="sau khi giải phóng")
     observed["resumed"] = change.level == 3

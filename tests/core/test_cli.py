@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
+from tests.storage import raw_connect
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -53,12 +53,12 @@ def test_catalog_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
     bad = tmp_path / "sai.json"
     bad.write_text('{"format": "inspector.checklist",', encoding="utf-8")
-    before = sqlite3.connect(tmp_path / "inspector.db").execute("SELECT count(*) FROM events").fetchone()
+    before = raw_connect(tmp_path / "inspector.db").execute("SELECT count(*) FROM events").fetchone()
     code, _, err = run(capsys, "catalog", "import", str(bad), *d)
     assert code == 1 and "sai.json" in err and "dòng 1" in err
     code, _, err = run(capsys, "catalog", "validate", str(bad), *d)
     assert code == 1
-    after = sqlite3.connect(tmp_path / "inspector.db").execute("SELECT count(*) FROM events").fetchone()
+    after = raw_connect(tmp_path / "inspector.db").execute("SELECT count(*) FROM events").fetchone()
     assert before == after
 
 
@@ -90,7 +90,7 @@ def test_events_verify_names_a_row_edited_behind_the_apps_back(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = ["--data-dir", str(tmp_path)]
     run(capsys, "demo", "--inspections", "3", *d)
-    raw = sqlite3.connect(tmp_path / "inspector.db")
+    raw = raw_connect(tmp_path / "inspector.db")
     finding_id, level = raw.execute("SELECT id, level FROM findings LIMIT 1").fetchone()
     raw.execute("UPDATE findings SET level = ? WHERE id = ?", ((level + 1) % 4, finding_id))
     raw.commit()
@@ -105,7 +105,7 @@ def test_events_verify_names_a_row_edited_behind_the_apps_back(
 def test_corrupt_evidence_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = ["--data-dir", str(tmp_path)]
     run(capsys, "demo", "--inspections", "4", "--photos", "1", *d)
-    blob = next(p for p in (tmp_path / "vault").rglob("*") if p.is_file() and p.parent.name != "tmp")
+    blob = next(p for p in (tmp_path / "evidence").rglob("*") if p.is_file() and p.parent.name != "tmp")
     data = bytearray(blob.read_bytes())
     data[100] ^= 0xFF
     blob.write_bytes(bytes(data))

@@ -71,5 +71,5 @@ def test_sigkill_at_random_moments_loses_no_committed_action(tmp_path: Path) -> 
         blobs = ws.services.evidence.verify_all()
         assert blobs.ok, blobs.bad  # no reference to a missing or mismatching file
         ws.services.evidence.collect_garbage(older_than_s=0)
-        assert not list((data_dir / "vault" / "tmp").iterdir())
+        assert not list((data_dir / "evidence" / "tmp").iterdir())
         assert ws.services.evidence.verify_all().ok

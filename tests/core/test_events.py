@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from inspector.demo import load_demo
 from inspector.services.requirements import RequirementSpec
 from inspector.store.events import GENESIS
 from inspector.workspace import Services
 from tests.factories import make_inspection
+from tests.storage import raw_connect
 
 
 def _every_kind_of_change(s: Services) -> str:
@@ -54,7 +54,7 @@ def test_editing_a_table_row_behind_the_apps_back_is_named(services: Services) -
     inspection_id = _every_kind_of_change(services)
     finding_id = services.ctx.store.scalar(
         "SELECT id FROM findings WHERE item_code = 'LD-01'")
-    raw = sqlite3.connect(services.ctx.store.path)
+    raw = raw_connect(services.ctx.store.path)
     raw.execute("UPDATE findings SET level = 0 WHERE id = ?", (finding_id,))
     raw.execute("UPDATE inspections SET decision_no = 'giả mạo' WHERE id = ?", (inspection_id,))
     raw.commit()
@@ -68,7 +68,7 @@ def test_editing_a_table_row_behind_the_apps_back_is_named(services: Services) -
 
 def test_edited_deleted_and_added_rows_are_all_caught(services: Services) -> None:
     _every_kind_of_change(services)
-    raw = sqlite3.connect(services.ctx.store.path)
+    raw = raw_connect(services.ctx.store.path)
     raw.execute("DELETE FROM requirements")
     raw.execute("INSERT INTO units (id, name, unit_type, created_at, updated_at)"
                 " VALUES ('x', 'Đơn vị lạ', 'other', 'a', 'a')")
@@ -81,7 +81,7 @@ def test_edited_deleted_and_added_rows_are_all_caught(services: Services) -> Non
 
 def test_tampered_event_payload_and_missing_event_break_the_chain(services: Services) -> None:
     _every_kind_of_change(services)
-    raw = sqlite3.connect(services.ctx.store.path)
+    raw = raw_connect(services.ctx.store.path)
     payload = json.loads(raw.execute("SELECT payload FROM events WHERE seq = 10").fetchone()[0])
     payload["tampered"] = True
     raw.execute("UPDATE events SET payload = ? WHERE seq = 10", (json.dumps(payload),))

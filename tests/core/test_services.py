@@ -101,7 +101,10 @@ def test_evidence_is_deduplicated_verified_and_kept_on_removal(services: Service
     b = services.evidence.attach_file(insp.id, photo)
     assert a.sha256 == b.sha256 and a.media_type == "image/jpeg" and a.kind == "photo"
     assert a.file_name == "ảnh hiện trường.jpg"
-    assert len([p for p in (services.ctx.vault.root).rglob(a.sha256)]) == 1
+    vault = services.ctx.vault
+    stored = [p for p in vault.root.rglob("*") if p.is_file() and p.parent != vault.tmp]
+    assert stored == [vault.path_for(a.sha256)]  # one file, under its keyed name, not its SHA-256
+    assert not list(vault.root.rglob(a.sha256)) and b"x" * 64 not in stored[0].read_bytes()
     services.evidence.remove(a.id, "Chụp nhầm")
     assert [e.id for e in services.evidence.of_inspection(insp.id)] == [b.id]
     assert len(services.evidence.of_inspection(insp.id, include_removed=True)) == 2

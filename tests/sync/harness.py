@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import signal
 import socket
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from inspector.central.auth import create_token
 from inspector.central.server import Central, Sizes
 from inspector.clock import Clock
 from inspector.workspace import Workspace
+from tests.storage import raw_connect
 
 
 class LiveServer:
@@ -130,7 +130,7 @@ class ServerProcess:
 def server_state(db_path: Path, blob_root: Path) -> str:
     """A hash of everything durable on a server: every table's rows and every stored blob."""
     digest = hashlib.sha256()
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = raw_connect(db_path, read_only=True)
     try:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
@@ -147,7 +147,7 @@ def server_state(db_path: Path, blob_root: Path) -> str:
 
 
 def device_events(db_path: Path, device_id: str) -> list[tuple[str, int, int, str]]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = raw_connect(db_path, read_only=True)
     try:
         return [tuple(r) for r in conn.execute(  # type: ignore[misc]
             "SELECT device_id, epoch, seq, hash FROM events WHERE device_id = ? ORDER BY epoch, seq",

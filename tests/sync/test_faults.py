@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 from inspector.errors import UserError
 from inspector.services.registry import RegistryService
 from inspector.workspace import Workspace
+from tests.storage import raw_connect
 from tests.sync.conftest import DeviceFactory
 from tests.sync.data import record
 from tests.sync.harness import CutProxy, LiveServer, device_events
@@ -25,7 +25,7 @@ MIN_CUTS = 200
 
 
 def _acked(ws: Workspace) -> dict[tuple[str, int], tuple[int, str]]:
-    conn = sqlite3.connect(f"file:{ws.store.path}?mode=ro", uri=True)
+    conn = raw_connect(ws.store.path, read_only=True)
     try:
         return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
             "SELECT device_id, epoch, seq, hash FROM sync_acks")}

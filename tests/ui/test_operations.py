@@ -3,7 +3,6 @@ the broadcast of a commit, reads never write, and a bug in a background operatio
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import replace
 
@@ -13,8 +12,10 @@ from PySide6.QtCore import Qt
 from inspector.domain import Inspection
 from inspector.errors import BugError, StorageError
 from inspector.services.inspections import InspectionDraft, SubjectSpec
+from inspector.store.db import OperationalErrors
 from inspector.workspace import Services
 from tests.factories import make_inspection
+from tests.storage import raw_connect
 from tests.ui.conftest import close_context, open_context
 from tests.ui.helpers import read, settle, write
 from ui.context import AppContext
@@ -23,7 +24,7 @@ from ui.views.main_window import MainWindow
 
 def _committed_level(ctx: AppContext, inspection_id: str, item: str, subject: str) -> int | None:
     """What another process would read from the file right now (its own connection)."""
-    conn = sqlite3.connect(ctx.data_dir / "inspector.db")
+    conn = raw_connect(ctx.data_dir / "inspector.db")  # the database is encrypted: with its key
     try:
         row = conn.execute("SELECT level FROM findings WHERE inspection_id = ? AND item_code = ? AND subject_id = ?",
                            (inspection_id, item, subject)).fetchone()
@@ -136,7 +137,7 @@ def test_reads_run_on_connections_that_cannot_write(app_ctx: AppContext) -> None
     settle(app_ctx)
     assert len(errors) == 2, errors  # the two reads run on two pool threads: in either order
     bug = next(e for e in errors if isinstance(e, BugError))
-    refused = next(e for e in errors if isinstance(e, sqlite3.OperationalError))
+    refused = next(e for e in errors if isinstance(e, OperationalErrors))  # sqlite3's or SQLCipher's
     assert "read-only" in str(bug) and "readonly" in str(refused)
     assert read(app_ctx, lambda s: s.settings.get("x")) is None
 
