@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.central.enrollment import open_bundle
 from inspector.central.policy import Forbidden
-from inspector.central.schema import active_keys, device_record
+from inspector.central.schema import device_record
 from inspector.central.server import Central
 from inspector.sync.bundle import (
     PiecesReader,
     drain,
     new_manifest,
-    read_envelope,
     read_payload,
     record_import,
     write_file,
@@ -54,7 +54,7 @@ def check_ranges(manifest_ranges: list[dict[str, object]], batch: EventBatch, ev
 
 def import_bundle(central: Central, path: Path) -> BundleImport:
     """Import a device's bundle: staged, verified before any write, idempotent (see module doc)."""
-    env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)])
+    env = open_bundle(central, path)  # a laptop enrolled from a file is registered here
     m = env.manifest
     if env.kind != "device-to-server":
         raise _refuse("Gói loại “{kind}” không nhập được vào máy chủ.", kind=env.kind)

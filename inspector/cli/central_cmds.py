@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     tok.add_argument("--team", required=True, metavar="ĐOÀN")
     tok.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="đưa địa chỉ máy chủ vào mã QR")
     tok.add_argument("--no-qr", action="store_true", help="không in mã QR")
+    tok.add_argument("--out", type=Path, default=None, metavar="TỆP",
+                     help="ghi tệp đăng ký (khóa máy chủ, mã một lần, hạn dùng) để đăng ký không cần mạng")
+    tok.add_argument("--days", type=int, default=7, metavar="NGÀY",
+                     help="hạn dùng của tệp đăng ký, 1–30 ngày (mặc định 7)")
     tok.set_defaults(handler=_token)
     dev = csub.add_parser("devices", parents=[common], help="các thiết bị đã đăng ký")
     dev.add_argument("--json", action="store_true", help="in dạng JSON")
@@ -99,6 +103,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        return _token_file(args)
     with open_central(args) as central:
         token = create_token(central.store, args.team.strip(), central.clock)
     print(f"Mã đăng ký cho đoàn “{token.team}” (dùng một lần, hết hạn"
@@ -111,6 +117,21 @@ def _token(args: argparse.Namespace) -> int:
         buffer = io.StringIO()
         segno.make(content, error="m").terminal(out=buffer, compact=True)
         print(buffer.getvalue())
+    return 0
+
+
+def _token_file(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from inspector.central.enrollment import write_enrollment_file
+
+    with open_central(args) as central:
+        offer = write_enrollment_file(central, args.team, args.out, url=args.server or "",
+                                      lifetime=timedelta(days=args.days))
+    print(f"Đã ghi tệp đăng ký cho đoàn “{offer.team}” vào {args.out} (dùng cho một máy, hết hạn"
+          f" {ui_datetime(offer.expires_at)}). Tệp chứa mã đăng ký: giữ như mật khẩu.")
+    print(f"Trên máy của cán bộ: “inspector enroll --file {args.out.name}”; gói đầu tiên của máy đó phải"
+          " về tới văn phòng trước khi tệp hết hạn.")
     return 0
 
 

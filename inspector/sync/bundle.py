@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from inspector import canonical
 from inspector.sync.bundle_keys import CHUNK_SIZE, ENCRYPTION_ALG, bad
+from inspector.sync.enrollment import check_request
 from inspector.sync.keys import Signer, is_hex, verify_ed25519
 from inspector.sync.wire import WireError, is_timestamp, parse_json
 from inspector.vault import fsync_dir
@@ -53,6 +54,9 @@ MAX_BLOBS = 1_000_000
 MAX_RECIPIENTS = 16
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 KINDS = ("device-to-server", "device-to-peer", "receipt")
+MANIFEST_KEYS = frozenset({"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
+                           "encryption", "event_ranges", "event_count", "events_bytes", "events_sha256",
+                           "blobs", "payload_bytes", "chunks", "receipt"})
 
 
 def fixed_overhead(manifest_len: int, chunks: int) -> int:
@@ -171,11 +175,11 @@ def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_k
 def _check_manifest(m: Any) -> None:
     """Shape and bounds of a manifest. Names in it are data: none ever becomes a file path."""
     ok = isinstance(m, dict) and m.get("format") == "inspector.bundle" and m.get("version") == 1
-    ok = ok and set(m) == {"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
-                           "encryption", "event_ranges", "event_count", "events_bytes",
-                           "events_sha256", "blobs", "payload_bytes", "chunks", "receipt"}
+    ok = ok and set(m) in (MANIFEST_KEYS, MANIFEST_KEYS | {"enrollment"})
     if not ok:
         raise bad("Phần mô tả của gói không đúng định dạng.")
+    if "enrollment" in m and not (m["kind"] == "device-to-server" and check_request(m["enrollment"])):
+        raise bad("Yêu cầu đăng ký thiết bị trong gói không hợp lệ.")
     src, enc = m["source"], m["encryption"]
     ok = (is_hex(m["bundle_id"], 32) and m["kind"] in KINDS and is_timestamp(m["created_at"])
           and isinstance(src, dict)
@@ -409,10 +413,13 @@ class PiecesReader:
 def new_manifest(*, bundle_id: str, kind: str, created_at: str, source: Signer, epoch: int,
                  audience: Sequence[str], encryption: dict[str, Any] | None,
                  ranges: Sequence[dict[str, Any]], event_count: int, events: bytes,
-                 blobs: Sequence[BlobSource], receipt: dict[str, Any] | None = None) -> dict[str, Any]:
+                 blobs: Sequence[BlobSource], receipt: dict[str, Any] | None = None,
+                 enrollment: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`enrollment`: the request of a laptop enrolled from a file, until the central registered it."""
     payload = payload_size(len(events), blobs) if encryption else 0
     chunk = encryption["chunk_size"] if encryption else CHUNK_SIZE
-    return {
+    extra = {} if enrollment is None else {"enrollment": enrollment}
+    return {**extra,
         "format": "inspector.bundle", "version": FORMAT_VERSION, "bundle_id": bundle_id,
         "kind": kind, "created_at": created_at,
         "source": {"device": source.device_id, "epoch": epoch, "public_key": source.public_key.hex()},

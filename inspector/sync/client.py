@@ -20,6 +20,7 @@ from inspector import canonical
 from inspector.errors import UserError
 from inspector.store.device import load_device
 from inspector.sync import state, steps
+from inspector.sync.enrollment import Enrollment
 from inspector.sync.keys import fingerprint
 from inspector.sync.lock import sync_lock
 from inspector.sync.merge import KeyResolver, chain_head
@@ -49,15 +50,6 @@ class SyncResult:
     clock_skew_s: int = 0
     attempts: int = 1
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    server_id: str
-    device_id: str
-    epoch: int
-    team: str
-    server_fingerprint: str
 
 
 class SyncClient:
@@ -149,6 +141,15 @@ class SyncClient:
             self.ctx = SyncContext(self.ctx.store, self.ctx.vault, device, self.ctx.identity, self.ctx.clock,
                                    self.ctx.write)
         url = (self.url or link.url).rstrip("/")
+        if state.load_pending(self.ctx.store.conn) is not None:
+            raise UserError("Thiết bị được đăng ký bằng tệp và máy chủ chưa xác nhận đăng ký này, nên chưa"
+                            " đồng bộ qua mạng được.",
+                            hint="Dùng “Xuất gói dữ liệu ra USB”, mang gói đến văn phòng trung tâm, rồi nhập"
+                                 " biên nhận mang về.")
+        if not url:
+            raise UserError("Chưa có địa chỉ máy chủ trung tâm để đồng bộ qua mạng.",
+                            hint="Nhập địa chỉ máy chủ do văn phòng trung tâm cung cấp, hoặc dùng"
+                                 " “Xuất gói dữ liệu ra USB”.")
         progress(SyncProgress("session", f"Đang kết nối máy chủ {url}…"))
         with self._transport_for(url, link) as http:
             pusher = EventPusher(self.ctx, http, link, batch_events=self.batch_events)

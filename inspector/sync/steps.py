@@ -90,9 +90,12 @@ def _sync_changed(ctx: ServiceContext) -> None:
 
 
 # -- the steps ----------------------------------------------------------------------------------
-def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int) -> DeviceIdentity:
-    """Pin the server and, on re-enrollment, start this device's new chain (epoch)."""
+def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int,
+                    pending: state.PendingEnrollment | None = None) -> DeviceIdentity:
+    """Pin the server and, on re-enrollment, start this device's new chain (epoch). `pending`: an
+    enrollment from a file, completed by the central when it imports this device's first bundle."""
     with ctx.store.transaction() as conn:
+        state.save_pending(conn, pending)
         old = state.load_link(conn)
         fork = old.fork if old is not None and old.server_id == link.server_id else None
         if old is not None and old.server_id != link.server_id:  # another server: it holds nothing yet
@@ -178,6 +181,9 @@ def apply_receipt(ctx: ServiceContext, receipt: Receipt, signature: bytes, via: 
                                      if (c.device_id, c.epoch) != link.forked_chain], now)
             state.mark_blobs(conn, receipt.blobs, now)
             state.store_receipt(conn, receipt, signature, via, now)
+            pending = state.load_pending(conn)
+            if pending is not None and pending.server_id == receipt.server_id:
+                state.save_pending(conn, None)  # the central registered this device
     except state.DivergedError as exc:
         diverged(ctx, exc.chain, exc.seq, {"server_hash": exc.server_hash})
         raise fork_error(exc.chain, exc.seq) from exc

@@ -182,7 +182,9 @@ class BundleTransfer:
         ranges = self._ranges(link, for_peer=for_device is not None)
         events = [e for r in ranges for e in r.events]
         blobs = self._blobs(events, for_peer=for_device is not None)
-        if not events and not blobs:
+        pending = state.load_pending(self.store.conn) if for_device is None else None
+        request = pending.request if pending is not None and pending.server_id == link.server_id else None
+        if not events and not blobs and request is None:  # a first bundle may carry only the request
             raise UserError("Không có dữ liệu mới cần gửi: máy chủ đã xác nhận nhận đủ.",
                             hint="Không cần xuất gói lúc này.")
         bundle_id = uuid.uuid4().hex
@@ -194,7 +196,7 @@ class BundleTransfer:
             encryption=wrap_key(data_key, bundle_id, audience),
             ranges=[{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                      "to": r.head.seq, "head_hash": r.head.hash} for r in ranges],
-            event_count=len(events), events=events_bytes, blobs=blobs)
+            event_count=len(events), events=events_bytes, blobs=blobs, enrollment=request)
         check_cancel(cancel)
         total = write_file(path, manifest, self.signer, data_key, events_bytes, blobs, progress)
         self.verify_written(path, manifest, data_key)
