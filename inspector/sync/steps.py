@@ -112,6 +112,13 @@ def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int,
     return device
 
 
+def pin_certificate(ctx: ServiceContext, pem: str) -> None:
+    """The server's certificate, seen with the fingerprint the enrollment carried (`sync.tls`)."""
+    with ctx.store.transaction() as conn:
+        conn.execute("UPDATE sync_server SET tls_certificate = ? WHERE singleton = 1", (pem,))
+    _sync_changed(ctx)
+
+
 def learn_clock(ctx: ServiceContext, offset_ms: int) -> None:
     with ctx.store.transaction() as conn:
         conn.execute("UPDATE sync_server SET clock_offset_ms = ? WHERE singleton = 1", (offset_ms,))
