@@ -10,7 +10,6 @@ and chunks; progress figures never go backwards.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,7 @@ from inspector.sync.merge import KeyResolver, chain_head
 from inspector.sync.progress import Progress, SyncCancelled, SyncProgress, check_cancel
 from inspector.sync.push import EventPusher
 from inspector.sync.receipts import Receipt
+from inspector.sync.retry import RetryPolicy
 from inspector.sync.steps import SyncContext, fork_error, not_enrolled
 from inspector.sync.tls import (
     CertificateError,
@@ -68,6 +68,7 @@ class SyncClient:
         self.ctx = ctx
         self.url = url
         self.retries = retries
+        self.policy = RetryPolicy(attempts=retries + 1, initial_s=backoff_s, jitter_s=backoff_s / 2)
         self.chunk_size = chunk_size
         self.batch_events = batch_events
         self.backoff_s = backoff_s
@@ -146,18 +147,19 @@ class SyncClient:
             self._lock.release()
 
     def _sync_with_retries(self, progress: Progress, cancel: threading.Event) -> SyncResult:
+        """Every step is idempotent: a transient failure runs the sync again from the server's state."""
         result = SyncResult()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self._sync_once(result, progress, cancel)
-                result.attempts = attempt
-                return result
-            except TransportError as exc:
-                if not exc.retryable or attempt > self.retries:
-                    raise exc.user_error() from exc
-                time.sleep(self.backoff_s * attempt)
+
+        def once(attempt: int) -> SyncResult:
+            result.attempts = attempt
+            self._sync_once(result, progress, cancel)
+            return result
+
+        try:
+            return self.policy.call(once, cancel=cancel,
+                                    retry_if=lambda exc: isinstance(exc, TransportError) and exc.retryable)
+        except TransportError as exc:
+            raise exc.user_error() from exc
 
     def _link(self) -> state.ServerLink:
         link = state.load_link(self.ctx.store.conn)
