@@ -101,20 +101,8 @@ def _refuse(message: str, hint: str = _OFFICE, **params: object) -> WireError:
 def open_bundle(central: Central, path: Path) -> Envelope:
     """The bundle's envelope, its signer trusted: an active device, or a laptop that enrolled from
     a file and whose first bundle this is (registered here, before anything of the bundle is
-    stored). Any other signer is refused as before."""
-    try:
-        env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)])
-    except WireError as exc:
-        if exc.code != "signature":
-            raise
-        # Not signed by an active device: only an enrollment request may make it one. The
-        # manifest must be parsed to learn the key (bounded, strict, canonical: read_envelope).
-        env = read_envelope(path)
-        if env.manifest.get("enrollment") is None:
-            raise
-        key = bytes.fromhex(env.manifest["source"]["public_key"])
-        if not env.signature_valid(key):
-            raise
+    stored). Any other signer is refused before the manifest is parsed, as always."""
+    env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)], enrolling=True)
     if env.manifest.get("enrollment") is not None:
         complete(central, env)
     return env

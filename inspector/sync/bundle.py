@@ -45,6 +45,8 @@ _BLOB_HEAD = struct.Struct(">c32sQ")
 TRAILER_MAGIC = b"END\x00"
 _TRAILER = struct.Struct(">4s32sQ")
 SIG_LEN = 64
+FLAG_ENROLLING = 0x0001  # the signer's Ed25519 key follows SIG: a laptop enrolled from a file
+KEY_LEN = 32
 SIG_DOMAIN = b"inspector.bundle.v1\x00"
 TAG = 16
 
@@ -81,6 +83,7 @@ class Envelope:
     signature: bytes
     payload_offset: int
     file_size: int
+    enrolling_key: bytes | None = None  # FLAG_ENROLLING: the key the signer names in the header
 
     @property
     def kind(self) -> str:
@@ -119,8 +122,9 @@ def _plaintext(events: bytes, blobs: Sequence[BlobSource]) -> Iterator[bytes]:
                 seen += len(piece)
                 yield piece
         if seen != blob.size or digest.hexdigest() != blob.sha256:
-            raise WireError("Tệp minh chứng {sha}… trong máy không khớp mã băm; gói không được tạo.",
-                            hint="Chạy “inspector evidence verify” để kiểm tra kho minh chứng.",
+            raise WireError("Một ảnh hoặc tệp minh chứng ({sha}…) trong máy bị hỏng (nội dung không còn như"
+                            " lúc lưu); gói dữ liệu không được tạo.",
+                            hint="Kiểm tra kho minh chứng (Công cụ › Kiểm tra toàn vẹn dữ liệu) rồi xuất lại.",
                             code="corrupt", sha=blob.sha256[:12])
 
 
@@ -150,9 +154,12 @@ def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_k
         out.write(data)
         total += len(data)
 
-    put(_HEADER.pack(MAGIC, FORMAT_VERSION, 0))
+    enrolling = "enrollment" in manifest
+    put(_HEADER.pack(MAGIC, FORMAT_VERSION, FLAG_ENROLLING if enrolling else 0))
     put(_U32.pack(len(manifest_bytes)) + manifest_bytes)
     put(signer.sign(SIG_DOMAIN + digest))
+    if enrolling:
+        put(signer.public_key)
     chunks = manifest["chunks"]
     if chunks:
         assert data_key is not None
@@ -225,12 +232,16 @@ def _int(value: Any, minimum: int = 0, maximum: int = 2**62) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
-def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None) -> Envelope:
+def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None,
+                  enrolling: bool = False) -> Envelope:
     """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing.
 
     With `signers` (the keys the reader trusts), the signature over the manifest's hash is
     verified against them before the manifest is parsed at all: an unsigned or foreign bundle
-    costs one hash and a few signature checks, however its manifest was crafted."""
+    costs one hash and a few signature checks, however its manifest was crafted. With
+    `enrolling` (the central), a bundle flagged FLAG_ENROLLING may instead be signed by the key
+    its header names; its manifest must then carry an enrollment request for that key, which the
+    caller checks before trusting anything else."""
     try:
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -246,7 +257,7 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
             magic, version, flags = _HEADER.unpack(fh.read(_HEADER.size))
             if magic != MAGIC:
                 raise bad("Tệp này không phải gói dữ liệu Inspector.")
-            if version != FORMAT_VERSION or flags != 0:
+            if version != FORMAT_VERSION or flags & ~FLAG_ENROLLING:
                 raise WireError("Gói được tạo bởi phiên bản phần mềm khác (định dạng {v}).",
                                 hint="Cập nhật phần mềm lên phiên bản mới nhất.", code="upgrade",
                                 v=version)
@@ -255,6 +266,9 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
                 raise bad("Phần mô tả của gói vượt giới hạn kích thước.")
             manifest_bytes = fh.read(length)
             signature = fh.read(SIG_LEN)
+            claimed = fh.read(KEY_LEN) if flags & FLAG_ENROLLING else None
+            if claimed is not None and len(claimed) != KEY_LEN:
+                raise bad("Gói không đầy đủ (tệp bị cắt ngắn).")
     except OSError as exc:
         raise WireError("Không đọc được tệp gói {path}: {reason}.", hint="Kiểm tra USB rồi thử lại.",
                         path=str(path), reason=exc.strerror or str(exc)) from exc
@@ -263,6 +277,9 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
     signer: bytes | None = None
     if signers is not None:
         signer = next((k for k in signers if verify_ed25519(k, signature, SIG_DOMAIN + manifest_hash)), None)
+        if (signer is None and enrolling and claimed is not None
+                and verify_ed25519(claimed, signature, SIG_DOMAIN + manifest_hash)):
+            signer = claimed  # possession of the key is proven; the request is checked by the caller
         if signer is None:
             raise WireError("Gói không có chữ ký hợp lệ của một thiết bị mà máy này tin cậy (thiết bị gửi chưa"
                             " đăng ký, không thuộc đoàn, đã bị thu hồi, hoặc gói đã bị sửa); không nhập.",
@@ -278,10 +295,14 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
     _check_manifest(manifest)
     if signer is not None and manifest["source"]["public_key"] != signer.hex():
         raise WireError("Gói ghi nguồn là một thiết bị khác với thiết bị đã ký; không nhập.", code="signature")
-    if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"]:
+    if ("enrollment" in manifest) != (claimed is not None) or (
+            claimed is not None and manifest["source"]["public_key"] != claimed.hex()):
+        raise bad("Yêu cầu đăng ký thiết bị trong gói không hợp lệ.")
+    extra = KEY_LEN if claimed is not None else 0
+    if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"] + extra:
         raise bad("Kích thước gói không khớp phần mô tả (gói không đầy đủ hoặc bị sửa).")
     return Envelope(path, manifest, manifest_bytes, manifest_hash.hex(), signature,
-                    _HEADER.size + _U32.size + length + SIG_LEN, size)
+                    _HEADER.size + _U32.size + length + SIG_LEN + extra, size, claimed)
 
 
 class PayloadStream:

@@ -52,7 +52,7 @@ class ForkError(WireError):
         self.device_id, self.epoch, self.seq = device_id, epoch, seq
         self.stored_hash, self.received_hash = stored, received
         super().__init__(
-            "Phát hiện rẽ nhánh dữ liệu: thiết bị {device}… đã gửi sự kiện số {seq} khác với bản"
+            "Phát hiện rẽ nhánh dữ liệu: thiết bị {device}… đã gửi thay đổi số {seq} khác với bản"
             " đã lưu. Không ghi đè; dữ liệu mới được cách ly.",
             hint="Thiết bị này có thể đã được khôi phục từ bản sao lưu cũ. Ngừng ghi nhận và đăng ký"
                  " lại thiết bị với máy chủ.",

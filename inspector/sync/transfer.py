@@ -243,8 +243,9 @@ class BundleTransfer:
             return self._import_receipt(env)
         if env.kind == "device-to-peer":
             return self._import_peer(env)
-        raise UserError("Gói này dành cho máy chủ trung tâm; hãy nhập ở máy chủ bằng"
-                        " “inspector central import-bundle”.")
+        raise UserError("Gói này là dữ liệu gửi máy chủ trung tâm, không nhập vào máy cán bộ được.",
+                        hint="Mang gói đến văn phòng trung tâm để nhập; ở đây chỉ nhập biên nhận của máy chủ"
+                             " hoặc gói của thành viên trong đoàn.")
 
     def _import_receipt(self, env: Envelope) -> ImportOutcome:
         link = self._link()

@@ -46,7 +46,7 @@ def unreachable(url: str, reason: str) -> TransportError:
     return TransportError(UserError(
         "Không kết nối được máy chủ {url} ({reason}).",
         hint="Kiểm tra mạng hoặc địa chỉ máy chủ, rồi đồng bộ lại; nếu không có mạng, dùng gói dữ"
-             " liệu qua USB (“inspector bundle export”).", url=url, reason=reason), retryable=True)
+             " liệu qua USB (“Xuất gói dữ liệu ra USB”).", url=url, reason=reason), retryable=True)
 
 
 def _from_server(status: int, body: dict[str, Any]) -> TransportError:
@@ -60,7 +60,7 @@ def _from_server(status: int, body: dict[str, Any]) -> TransportError:
                                         hint="Thử đồng bộ lại sau ít phút.", status=status),
                               retryable=True, status=status, code=code, body=body)
     if code == "unknown_device":
-        hint = "Đăng ký lại thiết bị bằng lệnh “inspector enroll” với mã do văn phòng trung tâm cấp."
+        hint = "Đăng ký lại thiết bị bằng mã hoặc tệp đăng ký mới do văn phòng trung tâm cấp."
     error = UserError(message, hint=hint)  # already rendered by the server: no parameters
     return TransportError(error, retryable=False, status=status, code=code, body=body)
 

@@ -94,8 +94,9 @@ class BlobUploader:
                         done += 1
                         report()
                     else:
-                        warnings.append(f"Tệp minh chứng {sha[:12]}… trong máy bị hỏng (không khớp mã"
-                                        " băm); không gửi. Chạy “inspector evidence verify”.")
+                        warnings.append(f"Một ảnh hoặc tệp minh chứng ({sha[:12]}…) trong máy bị hỏng"
+                                        " (nội dung không còn như lúc lưu); không gửi. Hãy kiểm tra kho"
+                                        " minh chứng (Công cụ › Kiểm tra toàn vẹn dữ liệu).")
             except BaseException:
                 stop.set()  # the other upload stops at its next chunk; the server keeps its offset
                 raise
