@@ -20,7 +20,7 @@ from inspector.ids import uuid7
 from inspector.store.audit import verify_store
 from inspector.sync import state
 from inspector.sync.bundle import new_manifest, read_envelope, write_file
-from inspector.sync.bundle_keys import wrap_key
+from inspector.sync.bundle_keys import encryption
 from inspector.sync.wire import encode_batch
 from inspector.workspace import Workspace
 from tests.sync.conftest import DeviceFactory
@@ -91,17 +91,17 @@ def _handmade(ws: Workspace, path: Path, mutate: Callable[[dict[str, Any]], None
     ranges = transfer._ranges(link, for_peer=False)
     events = [e for r in ranges for e in r.events]
     blobs = transfer._blobs(events, for_peer=False)
-    bundle_id, key = uuid.uuid4().hex, os.urandom(32)
+    bundle_id = uuid.uuid4().hex
     events_bytes = encode_batch(ranges)
     manifest = new_manifest(
         bundle_id=bundle_id, kind="device-to-server", created_at="2026-11-22T08:00:00.000Z",
         source=transfer.signer, epoch=1, audience=[link.server_id],
-        encryption=wrap_key(key, bundle_id, [(link.server_id, link.server_x25519)]),
+        encryption=encryption([(link.server_id, link.server_x25519)]),
         ranges=[{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                  "to": r.head.seq, "head_hash": r.head.hash} for r in ranges],
         event_count=len(events), events=events_bytes, blobs=blobs)
     mutate(manifest)
-    write_file(path, manifest, transfer.signer, key, events_bytes, blobs)
+    write_file(path, manifest, transfer.signer, events_bytes, blobs)
 
 
 FIELDS: dict[str, Callable[[dict[str, Any], str], None]] = {
