@@ -59,6 +59,7 @@ MAX_BLOBS = 1_000_000
 MAX_RECIPIENTS = 16
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 KINDS = ("device-to-server", "device-to-peer", "receipt")
+OLD_ENCRYPTION_ALG = "x25519-hkdf-sha256+aes-256-gcm"  # before age; never released (no installed base)
 MANIFEST_KEYS = frozenset({"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
                            "encryption", "event_ranges", "event_count", "events_bytes", "events_sha256",
                            "blobs", "payload_bytes", "chunks", "receipt"})
@@ -191,6 +192,9 @@ def _check_manifest(m: Any) -> None:
                 and _int(b["size"]) and b["sha256"] not in seen):
             raise bad("Phần mô tả của gói có tệp minh chứng không hợp lệ.")
         seen.add(b["sha256"])
+    if isinstance(enc, dict) and enc.get("alg") == OLD_ENCRYPTION_ALG:
+        raise WireError("Gói được tạo bởi phiên bản thử nghiệm cũ của phần mềm (kiểu mã hóa cũ) nên không đọc"
+                        " được.", code="upgrade", hint="Cập nhật phần mềm trên máy gửi rồi xuất lại gói.")
     if enc is None:
         if m["chunks"] or m["payload_bytes"]:
             raise bad("Gói khai báo dữ liệu nhưng không có khóa mã hóa.")
