@@ -12,6 +12,7 @@ from inspector.errors import UserError
 from inspector.ops import inline_committer
 from inspector.sync.progress import SyncProgress
 from inspector.sync.state import STATE_LABELS
+from inspector.sync.tls import show_fingerprint
 from inspector.text import human_size, ui_datetime
 
 
@@ -79,6 +80,8 @@ def _enroll(args: argparse.Namespace) -> int:
         return 0
     print(f"Đã đăng ký thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn “{result.team}”.")
     print(f"Vân tay khóa máy chủ: {result.server_fingerprint} — đối chiếu với văn phòng trung tâm.")
+    if result.tls_fingerprint:
+        print(f"Kết nối HTTPS chỉ tin chứng chỉ có vân tay {show_fingerprint(result.tls_fingerprint)}.")
     return 0
 
 
