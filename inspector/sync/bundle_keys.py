@@ -130,7 +130,8 @@ class _Plaintext:
 
     def __init__(self, pieces: Iterator[bytes], progress: Callable[[int], None] | None) -> None:
         self._pieces = pieces
-        self._rest = b""
+        self._current = b""
+        self._pos = 0
         self._progress = progress
         self.error: BaseException | None = None  # e.g. a blob that no longer matches its name
 
@@ -142,15 +143,20 @@ class _Plaintext:
             raise
 
     def _read(self, n: int) -> bytes:
-        while n < 0 or len(self._rest) < n:
-            piece = next(self._pieces, None)
-            if piece is None:
-                break
-            self._rest += piece
-        out, self._rest = (self._rest, b"") if n < 0 else (self._rest[:n], self._rest[n:])
+        out = bytearray()
+        while n < 0 or len(out) < n:
+            if self._pos >= len(self._current):
+                piece = next(self._pieces, None)
+                if piece is None:
+                    break
+                self._current, self._pos = piece, 0
+                continue
+            end = len(self._current) if n < 0 else min(len(self._current), self._pos + n - len(out))
+            out += self._current[self._pos:end]  # copies only what is handed over
+            self._pos = end
         if self._progress is not None and out:
             self._progress(len(out))
-        return out
+        return bytes(out)
 
 
 def encrypt_to(out: BinaryIO, pieces: Iterator[bytes], recipients: Sequence[bytes],
@@ -213,17 +219,25 @@ class AgeReader:
     def _run(self) -> None:
         reader = self
 
-        class Sink:
+        class Sink:  # age writes ~8 KiB at a time: hand them over in pieces of about a MiB
+            def __init__(self) -> None:
+                self.pending = bytearray()
+
             def write(self, data: bytes) -> int:
-                if data:
-                    reader._put(bytes(data))
+                self.pending += data
+                if len(self.pending) >= CHUNK_SIZE:
+                    self.flush()
                 return len(data)
 
             def flush(self) -> None:
-                return None
+                if self.pending:
+                    reader._put(bytes(self.pending))
+                    self.pending.clear()
 
+        sink = Sink()
         try:
-            pyrage.decrypt_io(self._window, Sink(), [self._identity])
+            pyrage.decrypt_io(self._window, sink, [self._identity])
+            sink.flush()
         except _Stopped:
             return
         except BaseException as exc:  # handed to the reading thread, which turns it into a message
