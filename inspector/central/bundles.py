@@ -49,7 +49,7 @@ def check_ranges(manifest_ranges: list[dict[str, object]], batch: EventBatch, ev
     described = [{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                   "to": r.head.seq, "head_hash": r.head.hash} for r in batch.ranges]
     if described != manifest_ranges or batch.event_count != event_count:
-        raise _refuse("Nội dung sự kiện trong gói không khớp phần mô tả.")
+        raise _refuse("Nội dung thay đổi trong gói không khớp phần mô tả.")
 
 
 def import_bundle(central: Central, path: Path) -> BundleImport:

@@ -185,7 +185,7 @@ def _check_manifest(m: Any) -> None:
         if not (isinstance(r, dict) and set(r) == {"device", "epoch", "from", "to", "head_hash"}
                 and is_hex(r["device"], 32) and _int(r["epoch"], 1) and _int(r["from"], 1)
                 and _int(r["to"], r["from"]) and is_hex(r["head_hash"], 64)):
-            raise bad("Phần mô tả của gói có đoạn sự kiện không hợp lệ.")
+            raise bad("Phần mô tả của gói có đoạn thay đổi không hợp lệ.")
     seen: set[str] = set()
     for b in m["blobs"]:
         if not (isinstance(b, dict) and set(b) == {"sha256", "size"} and is_hex(b["sha256"], 64)
@@ -302,7 +302,7 @@ def read_payload(env: Envelope, recipient: Signer, on_blob: BlobSink) -> bytes:
             AgeReader(fh, env.payload_offset, env.payload_length, recipient)) as stream:
         events = stream.read(m["events_bytes"]) if m["events_bytes"] else b""
         if hashlib.sha256(events).hexdigest() != m["events_sha256"]:
-            raise bad("Phần sự kiện của gói không khớp mã băm khai báo.")
+            raise bad("Phần thay đổi của gói không khớp mã băm khai báo.")
         for declared in m["blobs"]:
             tag, raw_sha, size = _BLOB_HEAD.unpack(stream.read(_BLOB_HEAD.size))
             if tag != b"B" or raw_sha.hex() != declared["sha256"] or size != declared["size"]:
