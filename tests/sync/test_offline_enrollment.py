@@ -247,3 +247,23 @@ def test_an_enrolling_bundle_is_checked_before_its_manifest_is_parsed(central: C
         import_bundle(central, evil)
     assert time.perf_counter() - start < 1.0
     assert admin.devices(central) == []
+
+
+def test_enrolling_again_from_a_file_starts_a_new_chain(central: Central, tmp_path: Path,
+                                                        make_device: DeviceFactory) -> None:
+    ws = make_device("laptop")
+    device_id = ws.services.ctx.device.device_id
+    ws.services.sync.enroll_from_file(_file(central, tmp_path / "first.json"))
+    insp = record(ws, 2)
+    ws.services.sync.export_bundle(tmp_path / "b1.inspb")
+    _deliver(central, tmp_path / "b1.inspb", tmp_path / "r1.inspb")
+    ws.services.sync.import_bundle(tmp_path / "r1.inspb")
+    again = ws.services.sync.enroll_from_file(_file(central, tmp_path / "second.json"))  # e.g. after a fork
+    assert again.epoch == 2 and ws.services.ctx.device.epoch == 2
+    record(ws, 2, seed=4, inspection=insp)
+    ws.services.sync.export_bundle(tmp_path / "b2.inspb")
+    _deliver(central, tmp_path / "b2.inspb", tmp_path / "r2.inspb")
+    assert admin.find_device(central, device_id).epoch == 2
+    assert central.store.scalar("SELECT count(*) FROM events WHERE device_id = ? AND epoch = 2", (device_id,)) > 0
+    ws.services.sync.import_bundle(tmp_path / "r2.inspb")
+    assert ws.services.sync.inspection_status(insp.id).state == "complete"
