@@ -112,9 +112,15 @@ def parse_json(data: bytes | str, *, what: str, unique_keys: bool = True) -> Any
                            object_pairs_hook=_pairs if unique_keys else None)
     except RecursionError as exc:
         raise _too_deep(what) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError("Dữ liệu {what} không phải JSON hợp lệ: {reason}.", what=what,
-                        reason=str(exc)[:200]) from exc
+    except UnicodeDecodeError as exc:
+        raise WireError("Dữ liệu {what} không phải văn bản UTF-8 (byte thứ {pos}).", what=what,
+                        pos=exc.start) from exc
+    except json.JSONDecodeError as exc:  # the parser's own wording is English: only the place is shown
+        raise WireError("Dữ liệu {what} bị hỏng hoặc không đúng định dạng (ở ký tự thứ {pos}).", what=what,
+                        pos=exc.pos) from exc
+    except ValueError as exc:
+        raise WireError("Dữ liệu {what} có giá trị không được phép (số thực, khóa trùng lặp hoặc hằng"
+                        " số đặc biệt).", what=what) from exc
     if isinstance(value, dict | list) and depth_of(value) > MAX_DEPTH:
         raise _too_deep(what)
     return value
