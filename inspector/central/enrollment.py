@@ -18,6 +18,7 @@ from inspector.central.server import Central
 from inspector.clock import parse_rfc3339, to_rfc3339
 from inspector.sync.bundle import Envelope, read_envelope
 from inspector.sync.enrollment import EnrollmentOffer, decode_offer, encode_offer, proof
+from inspector.sync.tls import CertificateError, fingerprint_of_pem
 from inspector.sync.wire import WireError
 from inspector.text import clean
 from inspector.vault import fsync_dir
@@ -27,10 +28,39 @@ MAX_FILE_TOKEN_LIFETIME = timedelta(days=30)
 _OFFICE = "Liên hệ văn phòng trung tâm."
 
 
+SERVED_CERTIFICATE = "tls-certificate.pem"
+
+
+def record_served_certificate(data_dir: Path, cert: Path | None, fingerprint: str | None) -> None:
+    """`central serve` keeps a copy of the certificate it serves (public data) in its directory."""
+    target = data_dir / SERVED_CERTIFICATE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if cert is None:
+        target.unlink(missing_ok=True)
+        return
+    data = cert.read_bytes()
+    if fingerprint is not None and fingerprint_of_pem(data) != fingerprint:
+        raise CertificateError("Tệp chứng chỉ TLS {cert} vừa thay đổi; hãy chạy lại.", cert=str(cert))
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(data)
+    part.replace(target)
+
+
+def served_fingerprint(data_dir: Path) -> str | None:
+    """The SHA-256 fingerprint of the certificate `central serve` last served, if it serves HTTPS."""
+    try:
+        data = (data_dir / SERVED_CERTIFICATE).read_bytes()
+    except FileNotFoundError:
+        return None
+    return fingerprint_of_pem(data)
+
+
 def enrollment_file(central: Central, team: str, *, url: str = "", tls_fingerprint: str | None = None,
                     lifetime: timedelta = FILE_TOKEN_LIFETIME) -> bytes:
     """A new one-time token for `team` and the enrollment file carrying it (signed by the server):
-    its keys, the token, expiry, the address and TLS certificate fingerprint when known."""
+    its keys, the token, expiry, the address and TLS certificate fingerprint when known (by
+    default the certificate `central serve --tls-cert` serves)."""
+    tls_fingerprint = tls_fingerprint or served_fingerprint(central.data_dir)
     team = clean(team, label="Đoàn", max_length=120)
     if not team:
         raise WireError("Chưa nhập tên đoàn cho tệp đăng ký.", hint="Nhập tên đoàn rồi thử lại.")
@@ -71,20 +101,8 @@ def _refuse(message: str, hint: str = _OFFICE, **params: object) -> WireError:
 def open_bundle(central: Central, path: Path) -> Envelope:
     """The bundle's envelope, its signer trusted: an active device, or a laptop that enrolled from
     a file and whose first bundle this is (registered here, before anything of the bundle is
-    stored). Any other signer is refused as before."""
-    try:
-        env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)])
-    except WireError as exc:
-        if exc.code != "signature":
-            raise
-        # Not signed by an active device: only an enrollment request may make it one. The
-        # manifest must be parsed to learn the key (bounded, strict, canonical: read_envelope).
-        env = read_envelope(path)
-        if env.manifest.get("enrollment") is None:
-            raise
-        key = bytes.fromhex(env.manifest["source"]["public_key"])
-        if not env.signature_valid(key):
-            raise
+    stored). Any other signer is refused before the manifest is parsed, as always."""
+    env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)], enrolling=True)
     if env.manifest.get("enrollment") is not None:
         complete(central, env)
     return env

@@ -12,6 +12,7 @@ from inspector.errors import UserError
 from inspector.ops import inline_committer
 from inspector.sync.progress import SyncProgress
 from inspector.sync.state import STATE_LABELS
+from inspector.sync.tls import show_fingerprint
 from inspector.text import human_size, ui_datetime
 
 
@@ -19,6 +20,8 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     en = sub.add_parser("enroll", parents=[common], help="đăng ký thiết bị với máy chủ trung tâm")
     en.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="ví dụ http://10.0.0.5:8765")
     en.add_argument("--token", default=None, metavar="MÃ", help="mã đăng ký một lần do trung tâm cấp")
+    en.add_argument("--tls-fingerprint", default=None, metavar="VÂN_TAY",
+                    help="vân tay chứng chỉ TLS của máy chủ (https://), nếu mã không kèm sẵn")
     en.add_argument("--file", type=Path, default=None, metavar="TỆP",
                     help="tệp đăng ký do trung tâm cấp (không cần mạng; dùng thay cho --server và --token)")
     en.add_argument("--label", default=None, metavar="TÊN", help="tên thiết bị (mặc định: tên máy)")
@@ -65,7 +68,8 @@ def _enroll(args: argparse.Namespace) -> int:
                                                        commit=inline_committer(ws.services))
         else:
             result = ws.services.sync.enroll(args.server, args.token, args.label,
-                                             commit=inline_committer(ws.services))
+                                             commit=inline_committer(ws.services),
+                                             tls_fingerprint=args.tls_fingerprint)
     if result.pending:
         print(f"Đã đọc tệp đăng ký: thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn"
               f" “{result.team}”.")
@@ -76,6 +80,8 @@ def _enroll(args: argparse.Namespace) -> int:
         return 0
     print(f"Đã đăng ký thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn “{result.team}”.")
     print(f"Vân tay khóa máy chủ: {result.server_fingerprint} — đối chiếu với văn phòng trung tâm.")
+    if result.tls_fingerprint:
+        print(f"Kết nối HTTPS chỉ tin chứng chỉ có vân tay {show_fingerprint(result.tls_fingerprint)}.")
     return 0
 
 

@@ -408,7 +408,8 @@ CREATE TABLE sync_refused (
 
 # An enrollment from a file (no network): the request the laptop's bundles carry until the
 # central registers it (its receipt comes back). Never the token itself: a proof bound to the keys.
-# The pinned TLS certificate of the server (SHA-256 of its DER form), when it serves HTTPS.
+# The server's TLS certificate fingerprint (SHA-256 of DER) from the token or file, and the
+# certificate itself once seen with that fingerprint: the one trust anchor of its HTTPS.
 _V6 = """
 CREATE TABLE sync_enrollment (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -418,6 +419,7 @@ CREATE TABLE sync_enrollment (
     created_at TEXT NOT NULL
 );
 ALTER TABLE sync_server ADD COLUMN tls_fingerprint TEXT;
+ALTER TABLE sync_server ADD COLUMN tls_certificate TEXT;
 """
 
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.

@@ -74,9 +74,11 @@ class SyncService:
         return SyncClient(self._context(commit), url=server_url, **options)
 
     def enroll(self, server_url: str, token: str, label: str | None = None, *,
-               commit: Committer | None = None) -> Enrollment:
+               commit: Committer | None = None, tls_fingerprint: str | None = None) -> Enrollment:
+        """Over the network. An https:// server is pinned to the certificate fingerprint given here
+        or after a "#" in the token (the QR code); a different certificate raises `CertificateError`."""
         self.ctx.touch(Changes(sync=True))
-        result = self.client(commit=commit).enroll(server_url, token, label)
+        result = self.client(commit=commit).enroll(server_url, token, label, tls_fingerprint)
         self.reload_device()
         return result
 

@@ -35,6 +35,7 @@ class ServerLink:
     clock_offset_ms: int
     fork: dict[str, Any] | None
     tls_fingerprint: str | None = None  # the pinned server certificate (SHA-256 of DER), hex
+    tls_certificate: str | None = None  # that certificate (PEM), once the server showed it
 
     @property
     def forked_chain(self) -> ChainKey | None:
@@ -63,25 +64,27 @@ class InspectionSyncStatus:
 
 def load_link(conn: sqlite3.Connection) -> ServerLink | None:
     row = conn.execute("SELECT url, server_id, server_public_key, server_x25519, team, enrolled_at,"
-                       " clock_offset_ms, fork, tls_fingerprint FROM sync_server WHERE singleton = 1").fetchone()
+                       " clock_offset_ms, fork, tls_fingerprint, tls_certificate FROM sync_server"
+                       " WHERE singleton = 1").fetchone()
     if row is None:
         return None
     return ServerLink(row[0], row[1], bytes(row[2]), bytes(row[3]), row[4], row[5], int(row[6]),
-                      json.loads(row[7]) if row[7] else None, row[8])
+                      json.loads(row[7]) if row[7] else None, row[8], row[9])
 
 
 def save_link(conn: sqlite3.Connection, link: ServerLink) -> None:
     conn.execute(
         "INSERT INTO sync_server (singleton, url, server_id, server_public_key, server_x25519, team,"
-        " enrolled_at, clock_offset_ms, fork, tls_fingerprint) VALUES (1,?,?,?,?,?,?,?,?,?) ON CONFLICT"
+        " enrolled_at, clock_offset_ms, fork, tls_fingerprint, tls_certificate) VALUES (1,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT"
         " (singleton) DO UPDATE SET url = excluded.url, server_id = excluded.server_id,"
         " server_public_key = excluded.server_public_key, server_x25519 = excluded.server_x25519,"
         " team = excluded.team, enrolled_at = excluded.enrolled_at,"
         " clock_offset_ms = excluded.clock_offset_ms, fork = excluded.fork,"
-        " tls_fingerprint = excluded.tls_fingerprint",
+        " tls_fingerprint = excluded.tls_fingerprint, tls_certificate = excluded.tls_certificate",
         (link.url, link.server_id, link.server_public_key, link.server_x25519, link.team,
          link.enrolled_at, link.clock_offset_ms, json.dumps(link.fork) if link.fork else None,
-         link.tls_fingerprint))
+         link.tls_fingerprint, link.tls_certificate))
 
 
 @dataclass(frozen=True)

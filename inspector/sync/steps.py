@@ -73,15 +73,15 @@ class SyncContext:
 
 def not_enrolled() -> UserError:
     return UserError("Thiết bị chưa đăng ký với máy chủ trung tâm.",
-                     hint="Chạy “inspector enroll --server ĐỊA_CHỈ --token MÃ” với mã do văn phòng"
-                          " trung tâm cấp.")
+                     hint="Đăng ký thiết bị bằng mã đăng ký hoặc tệp đăng ký (trên USB, không cần mạng) do văn"
+                          " phòng trung tâm cấp, rồi thử lại.")
 
 
 def fork_error(chain: ChainKey, seq: int) -> UserError:
     return UserError(
-        "Phát hiện rẽ nhánh dữ liệu: máy chủ giữ sự kiện số {seq} của thiết bị này khác với dữ liệu"
+        "Phát hiện rẽ nhánh dữ liệu: máy chủ giữ thay đổi số {seq} của thiết bị này khác với dữ liệu"
         " trong máy (có thể máy đã được khôi phục từ bản sao lưu cũ). Không có gì bị ghi đè.",
-        hint="Ngừng ghi nhận trên máy này và đăng ký lại thiết bị (“inspector enroll”) với mã mới;"
+        hint="Ngừng ghi nhận trên máy này và đăng ký lại thiết bị với mã hoặc tệp đăng ký mới;"
              " phần dữ liệu khác biệt được máy chủ cách ly để xem xét.", seq=seq)
 
 
@@ -110,6 +110,13 @@ def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int,
     ctx.device = device  # the shared session: new events of every thread go to the new chain
     _sync_changed(ctx)
     return device
+
+
+def pin_certificate(ctx: ServiceContext, pem: str) -> None:
+    """The server's certificate, seen with the fingerprint the enrollment carried (`sync.tls`)."""
+    with ctx.store.transaction() as conn:
+        conn.execute("UPDATE sync_server SET tls_certificate = ? WHERE singleton = 1", (pem,))
+    _sync_changed(ctx)
 
 
 def learn_clock(ctx: ServiceContext, offset_ms: int) -> None:

@@ -227,3 +227,43 @@ def test_write_enrollment_file_is_durable(central: Central, tmp_path: Path) -> N
         enrollment_file(central, "doan-1", lifetime=timedelta(days=90))
     with pytest.raises(UserError, match="Không ghi được"):
         write_enrollment_file(central, "doan-1", tmp_path / "no-such-dir" / "f.json")
+
+
+def test_an_enrolling_bundle_is_checked_before_its_manifest_is_parsed(central: Central, tmp_path: Path) -> None:
+    """The key an enrolling bundle names in its header must have signed it before anything of the
+    manifest is parsed: a crafted manifest costs one hash and two signature checks."""
+    import hashlib
+    import struct
+    import time
+
+    manifest = b"[" * 40 + b'\\"' * 128_000
+    head = b"INSPBNDL\x00" + struct.pack(">HH", 1, 1) + struct.pack(">I", len(manifest)) + manifest
+    head += b"\x01" * 64 + bytes(32)
+    total = len(head) + 4 + 32 + 8
+    evil = tmp_path / "evil.inspb"
+    evil.write_bytes(head + b"END\x00" + hashlib.sha256(manifest).digest() + struct.pack(">Q", total))
+    start = time.perf_counter()
+    with pytest.raises(UserError, match="chữ ký"):
+        import_bundle(central, evil)
+    assert time.perf_counter() - start < 1.0
+    assert admin.devices(central) == []
+
+
+def test_enrolling_again_from_a_file_starts_a_new_chain(central: Central, tmp_path: Path,
+                                                        make_device: DeviceFactory) -> None:
+    ws = make_device("laptop")
+    device_id = ws.services.ctx.device.device_id
+    ws.services.sync.enroll_from_file(_file(central, tmp_path / "first.json"))
+    insp = record(ws, 2)
+    ws.services.sync.export_bundle(tmp_path / "b1.inspb")
+    _deliver(central, tmp_path / "b1.inspb", tmp_path / "r1.inspb")
+    ws.services.sync.import_bundle(tmp_path / "r1.inspb")
+    again = ws.services.sync.enroll_from_file(_file(central, tmp_path / "second.json"))  # e.g. after a fork
+    assert again.epoch == 2 and ws.services.ctx.device.epoch == 2
+    record(ws, 2, seed=4, inspection=insp)
+    ws.services.sync.export_bundle(tmp_path / "b2.inspb")
+    _deliver(central, tmp_path / "b2.inspb", tmp_path / "r2.inspb")
+    assert admin.find_device(central, device_id).epoch == 2
+    assert central.store.scalar("SELECT count(*) FROM events WHERE device_id = ? AND epoch = 2", (device_id,)) > 0
+    ws.services.sync.import_bundle(tmp_path / "r2.inspb")
+    assert ws.services.sync.inspection_status(insp.id).state == "complete"
