@@ -209,7 +209,8 @@ class SyncPage(QWidget):
             text += "<br>" + tr("Kết nối bảo mật (HTTPS) với đúng chứng thư của máy chủ đã ghi khi đăng ký.")
         self.status.setText(text)
         self.enroll_box.setVisible(not o.enrolled or o.fork)
-        self.sync_button.setEnabled(o.enrolled and bool(o.server_url) and not o.fork and self.handle is None)
+        self.sync_button.setEnabled(o.enrolled and bool(o.server_url) and not o.enrollment_pending and not o.fork
+                                     and self.handle is None)  # a file enrollment waits for the USB receipt
         if o.server_url:
             self.server_url.setText(o.server_url)
         summaries = state.summaries
