@@ -198,7 +198,8 @@ class SyncPage(QWidget):
                 events=o.unsent_events, blobs=o.unsent_blobs)
         else:
             text = tr("Thiết bị chưa đăng ký với máy chủ. Nhập địa chỉ máy chủ và mã đăng ký do văn phòng cấp; khi"
-                      " không có mạng, dùng “Xuất gói dữ liệu ra USB”.")
+                      " không có mạng, chọn “Đăng ký bằng tệp của văn phòng…” (tệp trên USB) rồi dùng “Xuất gói dữ"
+                      " liệu ra USB”.")
         if o.stranded_events and not o.fork:
             text += "<br>" + tr(
                 "<b style='color:#b45309'>{n} thay đổi ghi trên bản dữ liệu đã bị máy chủ từ chối (lúc máy lệch với"
