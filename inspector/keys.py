@@ -52,6 +52,15 @@ class KeyError_(UserError):
     """The data directory's key could not be obtained; nothing was opened or changed."""
 
 
+class KeyMissingError(KeyError_):
+    """The key is not where it was kept (the OS key store lost it, or no passphrase was given):
+    only the recovery key opens the data now."""
+
+
+class NoSecretGiven(KeyError_):
+    """A passphrase was needed and none was given (the person cancelled, or no terminal)."""
+
+
 class WrongSecretError(KeyError_):
     pass
 
@@ -319,11 +328,11 @@ class Unlocker:
         if slot is not None:
             passphrase = self._ask("Nhập mật khẩu dữ liệu", False)
             if passphrase is None:
-                raise KeyError_("Dữ liệu trên máy này được bảo vệ bằng mật khẩu; chưa có mật khẩu.",
+                raise NoSecretGiven("Dữ liệu trên máy này được bảo vệ bằng mật khẩu; chưa có mật khẩu.",
                                 hint="Đặt biến INSPECTOR_PASSPHRASE, hoặc chạy lệnh trong cửa sổ dòng lệnh để"
                                      " nhập mật khẩu.")
             return unlock_with_passphrase(key_file, passphrase)
-        raise KeyError_("Không tìm thấy khóa dữ liệu trong kho khóa của hệ điều hành (có thể tài khoản"
+        raise KeyMissingError("Không tìm thấy khóa dữ liệu trong kho khóa của hệ điều hành (có thể tài khoản"
                         " người dùng đã đổi hoặc máy đã cài lại).",
                         hint="Dùng khóa khôi phục đã in khi thiết lập: inspector keys recover"
                              " (hoặc đặt biến INSPECTOR_RECOVERY_KEY).")
@@ -374,3 +383,27 @@ def unlock_with_recovery(key_file: KeyFile, recovery: str) -> bytes:
     except (KeyError, ValueError, TypeError) as exc:
         raise KeyError_("Tệp khóa bị hỏng; không mở được dữ liệu.",
                         hint="Khôi phục thư mục dữ liệu từ bản sao lưu.") from exc
+
+
+def reprotect(data_dir: Path, unlocked: Unlocked, *, passphrase: str | None,
+              os_store: OsKeyStore | None = None) -> str:
+    """After opening with the recovery key: protect the data key again, by the OS key store when
+    there is one and no passphrase is given, else by `passphrase`. Returns "keyring" or "passphrase".
+
+    The recovery key keeps working; the new slot is written durably with the key file.
+    """
+    store = os_store or OsKeyStore()
+    key_file = unlocked.key_file
+    if passphrase is None and store.available():
+        account = f"data-key-{key_file.data_id}"
+        store.put(account, unlocked.master)
+        key_file.set_slot({"kind": "keyring", "service": KEYRING_SERVICE, "account": account})
+        kind = "keyring"
+    else:
+        if not passphrase:
+            raise KeyError_("Cần một mật khẩu mới để bảo vệ dữ liệu (máy không có kho khóa của hệ điều hành).",
+                            hint="Nhập một mật khẩu mới.")
+        add_passphrase_slot(key_file, unlocked.master, passphrase)
+        kind = "passphrase"
+    key_file.save(data_dir)
+    return kind

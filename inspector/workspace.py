@@ -153,7 +153,7 @@ def build_services(ctx: ServiceContext) -> Services:
     findings = FindingService(ctx, inspections)
     return Services(
         ctx=ctx,
-        settings=SettingsService(ctx),
+        settings=SettingsService(ctx, registry),
         catalogs=CatalogService(ctx),
         registry=registry,
         inspections=inspections,

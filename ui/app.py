@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QLibraryInfo, QSettings, QTimer, QTranslator
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.clock import Clock
@@ -21,10 +21,11 @@ from inspector.keys import OsKeyStore, recovery_sheet
 from inspector.paths import resolve_data_dir, resources_dir
 from inspector.workspace import Services, Unlocker
 from ui.context import AppContext
-from ui.dialogs.progress import follow
+from ui.dialogs.first_run import install_menu_action, offer_first_run
 from ui.errors import ErrorPresenter
 from ui.icons import configure_cache
-from ui.ops import Ops, TaskContext
+from ui.instance import Claim, InstanceGuard
+from ui.ops import Ops
 from ui.qt_strings import QtStringsTranslator
 from ui.theme import apply_theme
 from ui.views.main_window import MainWindow
@@ -50,8 +51,17 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     holder = window if window is not None else []
     presenter = ErrorPresenter(Translator(), data_dir / "logs", lambda: holder[0] if holder else None,
                                interactive=interactive)
-    ops = Ops(data_dir, Translator(), clock, default_error=presenter.show,
-              unlocker=Unlocker.from_environment(prompt=_ask_passphrase if interactive else None))
+    def open_ops(unlocker: Unlocker) -> Ops:
+        return Ops(data_dir, Translator(), clock, default_error=presenter.show, unlocker=unlocker)
+
+    if interactive:
+        from ui.dialogs.unlock import InteractiveUnlock
+
+        opened = InteractiveUnlock(Translator(), data_dir).open_with(open_ops)
+        assert isinstance(opened, Ops)
+        ops = opened
+    else:
+        ops = open_ops(Unlocker.from_environment())
     try:
         tr = Translator(ops.read_blocking(lambda s: s.settings.language()))
     except BaseException:
@@ -62,18 +72,6 @@ def build_context(data_dir: Path, *, interactive: bool = True, clock: Clock | No
     settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     configure_cache(data_dir / "cache")
     return AppContext(data_dir=data_dir, ops=ops, tr=tr, settings=settings, errors=presenter)
-
-
-def _ask_passphrase(why: str, confirm: bool) -> str | None:
-    """The data directory's passphrase, asked once at start (no OS key store, or chosen so)."""
-    text, ok = QInputDialog.getText(None, "Inspector", why + ":", QLineEdit.EchoMode.Password)
-    if not ok:
-        return None
-    if confirm:
-        again, ok = QInputDialog.getText(None, "Inspector", "Nhập lại mật khẩu:", QLineEdit.EchoMode.Password)
-        if not ok or again != text:
-            return None
-    return text
 
 
 def _show_recovery_key(tr: Translator, parent: QWidget, data_dir: Path, recovery_key: str) -> None:
@@ -87,34 +85,51 @@ def close_context(ctx: AppContext) -> None:
     ctx.ops.shutdown()
 
 
-def offer_demo(ctx: AppContext, parent: QWidget) -> None:
-    """First run: the data directory is new; offer to load realistic demo data."""
+def install_qt_translations(app: QApplication, language: str) -> list[QTranslator]:
+    """Qt's own dialogs and buttons (file dialogs, message boxes) in the app's language.
 
-    def first_run(s: Services) -> bool:
-        return not s.settings.get("demo_offered") and not s.inspections.find()
+    Qt's catalog for the language is loaded when Qt ships one (`qtbase_en` for English); there is
+    none for Vietnamese, so `ui.qt_strings` translates the strings our windows show.
+    """
+    installed: list[QTranslator] = []
+    catalog = QTranslator(app)
+    if catalog.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(catalog)
+        installed.append(catalog)
+    if language == "vi":
+        own = QtStringsTranslator(app)
+        app.installTranslator(own)
+        installed.append(own)
+    return installed
 
-    ctx.ops.query(first_run, lambda fresh: _ask_demo(ctx, parent) if fresh else None, owner=parent)
+
+def bring_forward(window: QWidget | None) -> None:
+    """A second start on this data directory asked for the window (and any dialog open on it, such as
+    the passphrase asked before the window exists)."""
+    if window is not None:
+        if window.isMinimized():
+            window.showNormal()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+    modal = QApplication.activeModalWidget()
+    if modal is not None and modal is not window:
+        modal.raise_()
+        modal.activateWindow()
 
 
-def _ask_demo(ctx: AppContext, parent: QWidget) -> None:
-    tr = ctx.tr
-    answer = QMessageBox.question(parent, tr("Chào mừng"), tr(
-        "Đây là lần đầu mở phần mềm với thư mục dữ liệu này. Bạn có muốn tải dữ liệu mẫu (đơn vị của Hà Nội,"
-        " một đoàn kiểm tra và vài đợt kiểm tra có kết quả) để làm quen không?\n\nCó thể bỏ qua và tự tạo"
-        " đợt kiểm tra đầu tiên."))
-    load = answer == QMessageBox.StandardButton.Yes
+def already_open_message(tr: Translator, data_dir: Path) -> str:
+    return tr("Inspector đang mở với thư mục dữ liệu này ({path}) nhưng không trả lời. Tìm cửa sổ Inspector trên"
+              " thanh tác vụ; nếu phần mềm bị treo, hãy đóng nó (hoặc khởi động lại máy) rồi mở lại. Hai cửa sổ"
+              " không được cùng ghi vào một thư mục dữ liệu.").format(path=str(data_dir))
 
-    def job(services: Services, task: TaskContext) -> None:
-        from inspector.demo import load_demo  # only on first run: keep it out of start-up
 
-        services.settings.put("demo_offered", True)
-        if load:
-            task.report(0, 0, tr("Đang tạo dữ liệu mẫu…"))
-            load_demo(services)
-
-    handle = ctx.ops.write_task(job)
-    if load:
-        follow(handle, tr, tr("Đang tạo dữ liệu mẫu…"), parent)
+def report_already_open(data_dir: Path, language: str, *, interactive: bool) -> None:
+    tr = Translator(language)
+    message = already_open_message(tr, data_dir)
+    print(message, file=sys.stderr, flush=True)
+    if interactive:
+        QMessageBox.information(None, tr("Inspector đang mở"), message)
 
 
 def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QApplication) -> None:
@@ -186,17 +201,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("inspector")  # matches packaging/linux/inspector.desktop (taskbar icon on Wayland)
     apply_theme(app)
     data_dir = resolve_data_dir(args.data_dir)
+    interactive = not (args.self_test or args.quit_after_start)
+    ui_state = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+    guard = InstanceGuard(data_dir)
+    try:
+        claim = guard.claim(forward=interactive)
+    except OSError:
+        claim = Claim.PRIMARY  # the folder cannot be created: opening the store below says why
+    if claim is Claim.FORWARDED:
+        return 0
+    if claim is Claim.ALREADY_OPEN:
+        report_already_open(data_dir, str(ui_state.value("app/language", "vi")), interactive=interactive)
+        return 1
     holder: list[QWidget] = []
+    guard.activation_requested.connect(lambda: bring_forward(holder[0] if holder else None))
     try:
         ctx = build_context(data_dir, window=holder)
     except UserError as exc:
+        guard.release()
         QMessageBox.critical(None, "Inspector", exc.render())
         return 1
-    if ctx.tr.language == "vi":
-        qt_strings = QtStringsTranslator(app)
-        app.installTranslator(qt_strings)
+    ctx.settings.setValue("app/language", ctx.tr.language)  # a second start speaks the same language
+    install_qt_translations(app, ctx.tr.language)
     window = MainWindow(ctx)
     holder.append(window)
+    install_menu_action(window, ctx)
     sys.excepthook = ctx.errors.excepthook
     window.show()
     if args.self_test:
@@ -206,11 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.restore_session()
         recovery_key = ctx.ops.recovery_key  # the data directory's keys were just created: show it once
-        if recovery_key:
-            QTimer.singleShot(0, lambda: _show_recovery_key(ctx.tr, window, data_dir, recovery_key))
-        QTimer.singleShot(0, lambda: offer_demo(ctx, window))
+
+        def welcome() -> None:  # the recovery key is read and closed before the setup assistant opens
+            if recovery_key:
+                _show_recovery_key(ctx.tr, window, data_dir, recovery_key)
+            offer_first_run(ctx, window)
+
+        QTimer.singleShot(0, welcome)
     code = app.exec()
     close_context(ctx)
+    guard.release()  # before a restart, so the new app can take the data directory
     if window.restart_requested:
         restart(window.restart_data_dir)
     return int(code)

@@ -11,13 +11,16 @@ from typing import Any
 from inspector.cli.common import CliError, print_json, terminal_prompt, unlocker
 from inspector.keys import (
     KEY_FILE,
+    DataKeys,
     KeyFile,
     OsKeyStore,
+    Unlocked,
     Unlocker,
     add_passphrase_slot,
     add_recovery_slot,
     format_recovery,
     recovery_sheet,
+    reprotect,
     unlock_with_recovery,
 )
 from inspector.paths import resolve_data_dir
@@ -72,27 +75,18 @@ def _secret(prompt_text: str) -> str:
     return value
 
 
-def _protect(key_file: KeyFile, master: bytes, use_passphrase: bool, who: Unlocker) -> str:
-    store = OsKeyStore()
-    if not use_passphrase and store.available():
-        account = f"data-key-{key_file.data_id}"
-        store.put(account, master)
-        key_file.set_slot({"kind": "keyring", "service": "Inspector", "account": account})
-        return _KINDS["keyring"]
-    passphrase = who.passphrase or terminal_prompt("Đặt mật khẩu mới bảo vệ dữ liệu", True)
-    if not passphrase:
-        raise CliError("Lỗi: cần mật khẩu mới (nhập trong cửa sổ dòng lệnh hoặc đặt INSPECTOR_PASSPHRASE);"
-                       " chưa có gì thay đổi.")
-    add_passphrase_slot(key_file, master, passphrase)
-    return _KINDS["passphrase"]
-
-
 def _recover(args: argparse.Namespace) -> int:
     data_dir, key_file = _key_file(args)
     who = unlocker()
     master = unlock_with_recovery(key_file, who.recovery or _secret("Nhập khóa khôi phục"))
-    how = _protect(key_file, master, args.passphrase, who)
-    key_file.save(data_dir)
+    passphrase: str | None = None
+    if args.passphrase or not OsKeyStore().available():
+        passphrase = who.passphrase or terminal_prompt("Đặt mật khẩu mới bảo vệ dữ liệu", True)
+        if not passphrase:
+            raise CliError("Lỗi: cần mật khẩu mới (nhập trong cửa sổ dòng lệnh hoặc đặt INSPECTOR_PASSPHRASE);"
+                           " chưa có gì thay đổi.")
+    unlocked = Unlocked(DataKeys.from_master(master), master, key_file)
+    how = _KINDS[reprotect(data_dir, unlocked, passphrase=passphrase)]
     print(f"Đã mở lại dữ liệu bằng khóa khôi phục; từ nay dữ liệu được bảo vệ bằng {how}."
           " Khóa khôi phục cũ vẫn dùng được.")
     return 0

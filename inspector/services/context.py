@@ -25,6 +25,7 @@ class Identity:
     id: str
     name: str
     position: str = ""
+    person_id: str | None = None  # the person of the registry this is, when chosen from people
 
     def author(self) -> Author:
         return Author(self.id, self.name)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from inspector.clock import parse_rfc3339, to_rfc3339
@@ -16,118 +15,35 @@ from inspector.domain import (
     STATUS_TRANSITIONS,
     STATUSES,
     Inspection,
-    InspectionId,
     InspectionSummary,
     PersonId,
     Subject,
     SubjectId,
-    UnitId,
 )
 from inspector.errors import NotFoundError, RefusedError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
-from inspector.services.registry import RegistryService
-from inspector.text import clean, fold, parse_date
-
-MAX_SUBJECTS = 200
-MAX_BASIS_LINES = 20
-
-DIRECTIVE_BASIS = (
-    "Chỉ thị số 24-CT/TU ngày 07 tháng 8 năm 2023 của Ban Thường vụ Thành ủy Hà Nội về tăng cường kỷ cương,"
-    " kỷ luật và trách nhiệm trong giải quyết công việc của hệ thống chính trị thành phố"
+from inspector.services.dates import local_day, preparation_problems, refuse_first, time_problems
+from inspector.services.inspection_values import (
+    DIRECTIVE_BASIS,
+    MAX_BASIS_LINES,
+    MAX_SUBJECTS,
+    SORTS,
+    SUMMARY_SQL,
+    InspectionDraft,
+    InspectionQuery,
+    SubjectSpec,
+    default_legal_basis,
+    default_title,
+    query_where,
+    subject_from_row,
+    summary_from_row,
 )
+from inspector.services.registry import RegistryService
+from inspector.text import clean, parse_date
 
-
-def default_title(unit_name: str, kind: str) -> str:
-    word = "đột xuất" if kind == "surprise" else "thường xuyên"
-    return f"Kiểm tra {word} việc thực hiện kỷ cương, kỷ luật, trách nhiệm trong thực thi công vụ tại {unit_name}"
-
-
-def default_legal_basis(decision_no: str, decision_date: str, issuer: str) -> list[str]:
-    from inspector.text import document_date
-
-    decision = f"Quyết định số {decision_no}"
-    if decision_date:
-        decision += f" {document_date(decision_date)}"  # the documents' one date style
-    if issuer:
-        decision += f" của {issuer}"
-    return [DIRECTIVE_BASIS, decision + " về việc thành lập Đoàn kiểm tra"]
-
-
-@dataclass(frozen=True)
-class SubjectSpec:
-    name: str
-    position: str = ""
-    holds_leadership: bool = False
-    kind: str = "person"  # person | collective
-    person_id: str | None = None
-    id: str | None = None  # an existing subject when revising an inspection
-
-
-@dataclass
-class InspectionDraft:
-    decision_no: str
-    decision_date: str
-    unit_id: str
-    checklist_id: str
-    checklist_version: int | None = None
-    kind: str = "surprise"
-    regime: str = "state"
-    title: str = ""
-    decision_issuer: str = ""
-    legal_basis: Sequence[str] = ()
-    team_id: str | None = None
-    planned_date: str = ""
-    location: str = ""
-    subjects: Sequence[SubjectSpec] = field(default_factory=list)
-
-
-@dataclass
-class InspectionQuery:
-    search: str = ""
-    statuses: Sequence[str] = ()
-    unit_id: str | None = None  # includes the unit's descendants
-    kind: str | None = None
-    date_from: str = ""
-    date_to: str = ""
-    include_archived: bool = False
-    only_archived: bool = False
-    sort: str = "decision_date"  # decision_date | unit | status | progress | updated
-    descending: bool = True
-    limit: int | None = None
-
-
-_SORTS = {
-    "decision_date": "i.decision_date {d}, i.decision_no {d}",
-    "unit": "u.name {d}, i.decision_date DESC",
-    "status": "i.status {d}, i.decision_date DESC",
-    "progress": "(CAST(i.assessed_count AS REAL) / max(1, i.item_count * i.subject_count)) {d}",
-    "updated": "i.updated_at {d}",
-}
-
-_SUMMARY_SQL = """
-SELECT i.id, i.title, i.decision_no, i.decision_date, i.kind, i.regime, i.status, i.archived,
-       i.unit_id, u.name AS unit_name, i.checklist_id, i.checklist_version, i.planned_date,
-       i.item_count, i.subject_count, i.assessed_count, i.updated_at
-FROM inspections i JOIN units u ON u.id = i.unit_id
-"""
-
-
-def _summary(row: dict[str, Any] | sqlite3.Row) -> InspectionSummary:
-    r = dict(row)
-    return InspectionSummary(
-        id=InspectionId(r["id"]), title=r["title"], decision_no=r["decision_no"],
-        decision_date=r["decision_date"], kind=r["kind"], regime=r["regime"], status=r["status"],
-        archived=bool(r["archived"]), unit_id=UnitId(r["unit_id"]), unit_name=r["unit_name"],
-        checklist_id=r["checklist_id"], checklist_version=r["checklist_version"],
-        planned_date=r["planned_date"], item_count=r["item_count"], subject_count=r["subject_count"],
-        assessed_count=r["assessed_count"], updated_at=r["updated_at"],
-    )
-
-
-def _subject(row: dict[str, Any]) -> Subject:
-    return Subject(SubjectId(row["id"]), row["ordinal"], row["kind"], row["person_id"], row["name"],
-                   row["position"], bool(row["holds_leadership"]))
+__all__ = ["DIRECTIVE_BASIS", "MAX_SUBJECTS", "InspectionDraft", "InspectionQuery", "InspectionService",
+           "SubjectSpec", "default_legal_basis", "default_title"]
 
 
 class InspectionService:
@@ -144,17 +60,17 @@ class InspectionService:
         return row
 
     def summary(self, inspection_id: str) -> InspectionSummary:
-        row = self.ctx.store.one(_SUMMARY_SQL + " WHERE i.id = ?", (inspection_id,))
+        row = self.ctx.store.one(SUMMARY_SQL + " WHERE i.id = ?", (inspection_id,))
         if row is None:
             self._row(inspection_id)
             raise AssertionError("unreachable")
-        return _summary(row)
+        return summary_from_row(row)
 
     def subjects(self, inspection_id: str) -> list[Subject]:
         rows = self.ctx.store.query(
             "SELECT * FROM subjects WHERE inspection_id = ? AND removed = 0 ORDER BY ordinal",
             (inspection_id,))
-        return [_subject(r) for r in rows]
+        return [subject_from_row(r) for r in rows]
 
     def get(self, inspection_id: str) -> Inspection:
         row = self._row(inspection_id)
@@ -179,48 +95,18 @@ class InspectionService:
             created_by=row["created_by"],
         )
 
-    def _where(self, q: InspectionQuery) -> tuple[str, dict[str, Any]]:
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
-        if q.only_archived:
-            clauses.append("i.archived = 1")
-        elif not q.include_archived:
-            clauses.append("i.archived = 0")
-        if q.statuses:
-            names = [f":s{n}" for n in range(len(q.statuses))]
-            clauses.append(f"i.status IN ({', '.join(names)})")
-            params.update({f"s{n}": s for n, s in enumerate(q.statuses)})
-        if q.kind:
-            clauses.append("i.kind = :kind")
-            params["kind"] = q.kind
-        if q.unit_id:
-            clauses.append(
-                "i.unit_id IN (WITH RECURSIVE tree(id) AS (SELECT :unit UNION ALL"
-                " SELECT x.id FROM units x JOIN tree t ON x.parent_id = t.id) SELECT id FROM tree)")
-            params["unit"] = q.unit_id
-        if q.date_from:
-            clauses.append("i.decision_date >= :from")
-            params["from"] = parse_date(q.date_from, label="Từ ngày")
-        if q.date_to:
-            clauses.append("i.decision_date <= :to")
-            params["to"] = parse_date(q.date_to, label="Đến ngày")
-        if q.search.strip():
-            clauses.append("inspector_fold(i.title || ' ' || i.decision_no || ' ' || u.name) LIKE :q")
-            params["q"] = f"%{fold(q.search.strip())}%"
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def find(self, query: InspectionQuery | None = None) -> list[InspectionSummary]:
         q = query or InspectionQuery()
-        where, params = self._where(q)
-        order = _SORTS.get(q.sort, _SORTS["decision_date"]).format(d="DESC" if q.descending else "ASC")
-        sql = f"{_SUMMARY_SQL}{where} ORDER BY {order}"
+        where, params = query_where(q)
+        order = SORTS.get(q.sort, SORTS["decision_date"]).format(d="DESC" if q.descending else "ASC")
+        sql = f"{SUMMARY_SQL}{where} ORDER BY {order}"
         if q.limit:
             sql += f" LIMIT {int(q.limit)}"
-        return [_summary(r) for r in self.ctx.store.query(sql, params)]
+        return [summary_from_row(r) for r in self.ctx.store.query(sql, params)]
 
     def status_counts(self, query: InspectionQuery | None = None) -> dict[str, int]:
         q = query or InspectionQuery()
-        where, params = self._where(InspectionQuery(**{**q.__dict__, "statuses": ()}))
+        where, params = query_where(InspectionQuery(**{**q.__dict__, "statuses": ()}))
         rows = self.ctx.store.conn.execute(
             f"SELECT i.status, count(*) FROM inspections i JOIN units u ON u.id = i.unit_id{where}"
             " GROUP BY i.status", params).fetchall()
@@ -304,9 +190,18 @@ class InspectionService:
             "item_count": len(checklist.items),
         }
 
+    def today(self) -> date:
+        """The Vietnam calendar day of this laptop's clock (the dialogs check dates against it)."""
+        return local_day(self.ctx.clock.now())
+
+    def _check_dates(self, header: dict[str, Any], actual_start: str | None) -> None:
+        refuse_first(preparation_problems(header["decision_date"], header["planned_date"], self.today(),
+                                          actual_start=actual_start))
+
     # -- writing ----------------------------------------------------------------------------
     def create(self, draft: InspectionDraft) -> Inspection:
         header = self._header_payload(draft)
+        self._check_dates(header, None)
         if len(draft.subjects) > MAX_SUBJECTS:
             raise UserError("Quá nhiều đối tượng kiểm tra ({count}); tối đa {limit}.",
                             count=len(draft.subjects), limit=MAX_SUBJECTS)
@@ -332,6 +227,8 @@ class InspectionService:
         wanted = [(spec.id, self._subject_payload(spec)) for spec in draft.subjects]
         with self.ctx.store.transaction() as conn:
             row = self.editable_row(conn, inspection_id)
+            self._check_dates(header, row["actual_start"])
+            self._follow_basis(row, header)
             same_checklist = (row["checklist_id"], row["checklist_version"]) == (
                 header["checklist_id"], header["checklist_version"])
             if not same_checklist and row["assessed_count"]:
@@ -361,6 +258,14 @@ class InspectionService:
                     self.ctx.record(conn, "subject.added", uuid7(),
                                     {**payload, "inspection_id": inspection_id, "ordinal": ordinal})
         return self.get(inspection_id)
+
+    @staticmethod
+    def _follow_basis(row: dict[str, Any], header: dict[str, Any]) -> None:
+        """A legal basis still as generated follows a changed decision (an edited one is kept)."""
+        generated = default_legal_basis(row["decision_no"], row["decision_date"], row["decision_issuer"])
+        if header["legal_basis"] == generated and json.loads(row["legal_basis"]) == generated:
+            header["legal_basis"] = default_legal_basis(header["decision_no"], header["decision_date"],
+                                                        header["decision_issuer"])
 
     def add_subject(self, inspection_id: str, spec: SubjectSpec) -> Subject:
         payload = self._subject_payload(spec)
@@ -419,10 +324,14 @@ class InspectionService:
             raise UserError("“{label}”: “{value}” không phải thời điểm hợp lệ.", label=label,
                             value=value[:40]) from exc
 
+    def _check_times(self, row: dict[str, Any], start: str | None, end: str | None) -> None:
+        refuse_first(time_problems(start, end, self.ctx.clock.now(), row["decision_date"]))
+
     def start(self, inspection_id: str, at: datetime | str | None = None) -> Inspection:
         """Record the actual start time on site; the inspection moves to 'in progress'."""
         moment = self._moment(at, "Thời gian bắt đầu")
         row = self._row(inspection_id)
+        self._check_times(row, moment, row["actual_end"])
         status = "in_progress" if row["status"] == "draft" else None
         return self._set_fields(inspection_id, {"actual_start": moment}, status)
 
@@ -431,9 +340,7 @@ class InspectionService:
         row = self._row(inspection_id)
         if row["actual_start"] is None:
             raise RefusedError("Chưa ghi thời gian bắt đầu kiểm tra.", hint="Ghi thời gian bắt đầu trước.")
-        if moment < row["actual_start"]:
-            raise UserError("Thời gian kết thúc phải sau thời gian bắt đầu.",
-                            hint="Kiểm tra lại giờ kết thúc.")
+        self._check_times(row, row["actual_start"], moment)
         return self._set_fields(inspection_id, {"actual_end": moment}, "recorded")
 
     def set_times(self, inspection_id: str, start: datetime | str | None,
@@ -441,10 +348,7 @@ class InspectionService:
         """Correct the actual times by hand (either may be cleared with None)."""
         s = self._moment(start, "Thời gian bắt đầu") if start is not None else None
         e = self._moment(end, "Thời gian kết thúc") if end is not None else None
-        if e and not s:
-            raise UserError("Cần có thời gian bắt đầu trước khi ghi thời gian kết thúc.")
-        if s and e and e < s:
-            raise UserError("Thời gian kết thúc phải sau thời gian bắt đầu.", hint="Kiểm tra lại giờ kết thúc.")
+        self._check_times(self._row(inspection_id), s, e)
         return self._set_fields(inspection_id, {"actual_start": s, "actual_end": e})
 
     def set_explanation(self, inspection_id: str, text: str) -> Inspection:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.changes import Changes
 from inspector.domain import (
     HONORIFICS,
     TEAM_ROLES,
@@ -21,7 +22,8 @@ from inspector.domain import (
 from inspector.errors import NotFoundError, UserError
 from inspector.ids import uuid7
 from inspector.issuers import clean_abbreviation
-from inspector.services.context import ServiceContext
+from inspector.services.context import Identity, ServiceContext
+from inspector.services.settings_store import identity_json, write_setting
 from inspector.store.projection import canonical_id
 from inspector.text import clean, fold
 
@@ -179,8 +181,17 @@ class RegistryService:
         self._editable("people", person_id, "Người")
         fields = self._person_fields(full_name, position, unit_id, holds_leadership,
                                      current.honorific if honorific is None else honorific)
+        me = self.ctx.identity
+        # The laptop's user is this person: future events carry the corrected name at once.
+        renamed = Identity(me.id, fields["full_name"], fields["position"], me.person_id) \
+            if me.person_id == person_id else None
         with self.ctx.store.transaction() as conn:
             self.ctx.record(conn, "person.updated", person_id, fields)
+            if renamed is not None:
+                write_setting(conn, "identity", identity_json(renamed))
+        if renamed is not None:
+            self.ctx.session.replace_identity(renamed)
+            self.ctx.touch(Changes(settings=True))
         return self.person(person_id)
 
     # -- teams ------------------------------------------------------------------------------

@@ -6,16 +6,20 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from inspector.domain import REQUIREMENT_STATUSES, InspectionId, Requirement, RequirementId
+from inspector.domain import REQUIREMENT_STATUSES, InspectionId, InspectionSummary, Requirement, RequirementId
 from inspector.errors import NotFoundError, RefusedError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
+from inspector.services.dates import local_day
 from inspector.services.inspections import InspectionService
 from inspector.services.registry import RegistryService
 from inspector.text import clean, parse_date
 
 # Requirements belong to the conclusion, issued after the minutes are sealed.
 REQUIREMENT_EDITABLE = frozenset({"draft", "in_progress", "recorded", "sealed", "concluded"})
+# Not yet carried out: what a new inspection of the unit follows up on (manifestation KL-04).
+PENDING_STATUSES = ("open", "in_progress")
+HISTORY_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,40 @@ class RequirementSpec:
     report_back_date: str = ""
     responsible_unit_id: str | None = None
     responsible_person_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingRequirement:
+    requirement: Requirement
+    overdue: bool  # its remediation deadline has passed
+
+
+@dataclass(frozen=True)
+class EarlierInspection:
+    summary: InspectionSummary
+    pending: tuple[PendingRequirement, ...]  # requirements not carried out yet, earliest deadline first
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for p in self.pending if p.overdue)
+
+
+@dataclass(frozen=True)
+class UnitHistory:
+    """Earlier inspections of a unit (and of its sub-units) and what they required that is still open."""
+
+    unit_id: str
+    today: str
+    inspections: tuple[EarlierInspection, ...]
+    more: bool  # older inspections exist beyond the ones listed
+
+    @property
+    def pending_count(self) -> int:
+        return sum(len(i.pending) for i in self.inspections)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(i.overdue_count for i in self.inspections)
 
 
 def _req(row: dict[str, Any]) -> Requirement:
@@ -145,3 +183,28 @@ class RequirementService:
             "SELECT * FROM requirements WHERE removed = 0 AND status IN ('open', 'in_progress')"
             " AND deadline < ? ORDER BY deadline", (day,))
         return [_req(r) for r in rows]
+
+    def unit_history(self, unit_id: str, *, excluding: str | None = None) -> UnitHistory:
+        """Earlier inspections of the unit and its sub-units (latest versions, newest first), each
+        with its requirements still open or in progress; `excluding` is the inspection being prepared."""
+        self.registry.unit(unit_id)
+        today = local_day(self.ctx.clock.now()).isoformat()
+        rows = self.ctx.store.query(
+            "WITH RECURSIVE tree(id) AS (SELECT :unit UNION ALL SELECT u.id FROM units u"
+            " JOIN tree t ON u.parent_id = t.id)"
+            " SELECT id FROM inspections WHERE unit_id IN (SELECT id FROM tree) AND superseded_by IS NULL"
+            " AND id IS NOT :skip AND (supersedes IS NULL OR supersedes IS NOT :skip)"
+            " ORDER BY decision_date DESC, decision_no DESC LIMIT :limit",
+            {"unit": unit_id, "skip": excluding, "limit": HISTORY_LIMIT + 1})
+        ids = [r["id"] for r in rows[:HISTORY_LIMIT]]
+        pending: dict[str, list[PendingRequirement]] = {i: [] for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            statuses = ",".join("?" * len(PENDING_STATUSES))
+            for row in self.ctx.store.query(
+                    f"SELECT * FROM requirements WHERE removed = 0 AND inspection_id IN ({marks})"
+                    f" AND status IN ({statuses}) ORDER BY deadline, ordinal", [*ids, *PENDING_STATUSES]):
+                req = _req(row)
+                pending[req.inspection_id].append(PendingRequirement(req, req.deadline < today))
+        earlier = tuple(EarlierInspection(self.inspections.summary(i), tuple(pending[i])) for i in ids)
+        return UnitHistory(unit_id, today, earlier, len(rows) > HISTORY_LIMIT)

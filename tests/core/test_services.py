@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from inspector.clock import FixedClock
 from inspector.errors import NotFoundError, RefusedError, UserError
+from inspector.services.dates import DateError
 from inspector.services.inspections import InspectionDraft, InspectionQuery, SubjectSpec
 from inspector.services.requirements import RequirementSpec
-from inspector.workspace import Services
+from inspector.workspace import Services, Workspace
 from tests.factories import make_inspection
 
 
@@ -61,7 +65,7 @@ def test_lifecycle_and_refusals(services: Services) -> None:
     assert finished.status == "recorded"
     with pytest.raises(RefusedError, match="Không thể chuyển"):
         services.inspections.change_status(insp.id, "closed")
-    with pytest.raises(UserError, match="sau thời gian bắt đầu"):
+    with pytest.raises(UserError, match="trước thời gian bắt đầu"):
         services.inspections.set_times(insp.id, "2026-11-02T08:00:00Z", "2026-11-02T07:00:00Z")
     archived = services.inspections.archive(insp.id)
     assert archived.archived
@@ -130,3 +134,106 @@ def test_identity_is_the_author_of_new_events(services: Services) -> None:
     assert author == "Phạm Thị Thu"
     with pytest.raises(UserError):
         services.settings.set_identity("   ")
+
+
+# -- date sanity (a fixed clock: 20/11/2026 10:00 in Hanoi) ----------------------------------------
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> Iterator[Services]:
+    with Workspace.open(tmp_path / "clocked", clock=FixedClock(NOW, step=timedelta(0))) as ws:
+        ws.services.registry.add_unit("Phường Hoàn Kiếm", "ward")
+        yield ws.services
+
+
+def _draft(s: Services, **changes: object) -> InspectionDraft:
+    unit = s.registry.units()[0]
+    base: dict[str, object] = dict(decision_no="7/QĐ-ĐKT", decision_date="2026-11-18", unit_id=unit.id,
+                                   checklist_id="ct24-mot-cua", planned_date="2026-11-19",
+                                   subjects=[SubjectSpec("Bộ phận một cửa", kind="collective")])
+    return InspectionDraft(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def _refused(s: Services, field: str, match: str, fn: Callable[[], object]) -> DateError:
+    before = s.ctx.store.scalar("SELECT count(*) FROM events")
+    with pytest.raises(DateError, match=match) as info:
+        fn()
+    assert info.value.field == field
+    assert info.value.hint(), "every date refusal says what to do"
+    assert s.ctx.store.scalar("SELECT count(*) FROM events") == before, "a refusal changes nothing"
+    return info.value
+
+
+def test_decision_date_not_in_the_future_by_the_hanoi_calendar(clocked: Services) -> None:
+    s = clocked
+    error = _refused(s, "decision_date", "tương lai", lambda: s.inspections.create(_draft(
+        s, decision_date="2026-11-21", planned_date="")))
+    assert "21/11/2026" in error.message() and "20/11/2026" in error.message()
+    assert s.inspections.create(_draft(s, decision_date="2026-11-20", planned_date="")).summary.decision_date \
+        == "2026-11-20"
+    _refused(s, "decision_date", "quá xa trong quá khứ", lambda: s.inspections.create(_draft(
+        s, decision_date="1926-11-18", planned_date="")))
+    # 01:00 on 21/11 in Hanoi is still 20/11 in UTC: the Hanoi day counts.
+    with Workspace.open(s.ctx.store.path.parent, clock=FixedClock(datetime(2026, 11, 20, 18, 0, tzinfo=UTC))) as ws:
+        assert ws.services.inspections.create(_draft(ws.services, decision_date="2026-11-21", planned_date=""))
+
+
+def test_planned_date_not_before_the_decision(clocked: Services) -> None:
+    s = clocked
+    error = _refused(s, "planned_date", "trước ngày quyết định", lambda: s.inspections.create(_draft(
+        s, decision_date="2026-11-18", planned_date="2026-11-17")))
+    assert "17/11/2026" in error.message() and "18/11/2026" in error.message()
+    _refused(s, "planned_date", "quá xa trong tương lai", lambda: s.inspections.create(_draft(
+        s, planned_date="2062-11-19")))
+    created = s.inspections.create(_draft(s, planned_date="2026-11-25"))  # planned ahead is the point
+    insp = created
+    _refused(s, "planned_date", "trước ngày quyết định", lambda: s.inspections.revise(insp.id, _draft(
+        s, decision_date="2026-11-19", planned_date="2026-11-18")))
+    _refused(s, "decision_date", "tương lai", lambda: s.inspections.revise(insp.id, _draft(
+        s, decision_date="2026-12-01", planned_date="")))
+
+
+def test_actual_times_are_ordered_and_never_in_the_future(clocked: Services) -> None:
+    s = clocked
+    insp = s.inspections.create(_draft(s))
+    _refused(s, "actual_start", "trước ngày quyết định", lambda: s.inspections.start(
+        insp.id, "2026-11-17T02:00:00Z"))
+    _refused(s, "actual_start", "tương lai", lambda: s.inspections.start(insp.id, NOW + timedelta(hours=1)))
+    started = s.inspections.start(insp.id, "2026-11-20T01:30:00Z")
+    assert started.actual_start == "2026-11-20T01:30:00.000Z"
+    _refused(s, "actual_end", "tương lai", lambda: s.inspections.finish(insp.id, NOW + timedelta(minutes=30)))
+    _refused(s, "actual_end", "trước thời gian bắt đầu", lambda: s.inspections.finish(
+        insp.id, "2026-11-20T01:00:00Z"))
+    _refused(s, "actual_end", "tương lai", lambda: s.inspections.set_times(
+        insp.id, "2026-11-20T01:30:00Z", "2026-11-20T05:00:00Z"))
+    _refused(s, "actual_end", "Cần có thời gian bắt đầu", lambda: s.inspections.set_times(
+        insp.id, None, "2026-11-20T02:00:00Z"))
+    # Typed to the minute, a time may be a few seconds ahead of the clock; an end equal to the start is fine.
+    assert s.inspections.finish(insp.id, NOW + timedelta(seconds=50)).status == "recorded"
+    assert s.inspections.set_times(insp.id, "2026-11-20T01:30:00Z", "2026-11-20T01:30:00Z").actual_end
+    # The decision cannot move after the day the team actually started.
+    s.inspections.set_times(insp.id, "2026-11-19T02:00:00Z", None)
+    same_subject = [SubjectSpec("Bộ phận một cửa", kind="collective", id=insp.subjects[0].id)]
+    _refused(s, "decision_date", "sau ngày bắt đầu kiểm tra", lambda: s.inspections.revise(insp.id, _draft(
+        s, decision_date="2026-11-20", planned_date="", subjects=same_subject)))
+
+
+def test_the_legal_basis_follows_the_decision_until_edited(clocked: Services) -> None:
+    s = clocked
+    insp = s.inspections.create(_draft(s, decision_issuer="Chủ tịch UBND phường"))
+    assert insp.legal_basis[1] == "Quyết định số 7/QĐ-ĐKT ngày 18 tháng 11 năm 2026 của Chủ tịch UBND phường" \
+                                  " về việc thành lập Đoàn kiểm tra"
+    # The form sends back the generated text unchanged with a new number and date: it follows.
+    moved = s.inspections.revise(insp.id, _draft(s, decision_no="8/QĐ-ĐKT", decision_date="2026-11-19",
+                                                 decision_issuer="Chủ tịch UBND phường",
+                                                 legal_basis=list(insp.legal_basis)))
+    assert moved.legal_basis[1].startswith("Quyết định số 8/QĐ-ĐKT ngày 19 tháng 11 năm 2026 của Chủ tịch UBND phường")
+    # Text the user wrote is never overwritten.
+    edited = [moved.legal_basis[0], "Kế hoạch số 3/KH-UBND của UBND phường", moved.legal_basis[1]]
+    kept = s.inspections.revise(insp.id, _draft(s, decision_no="8/QĐ-ĐKT", decision_date="2026-11-19",
+                                                decision_issuer="Chủ tịch UBND phường", legal_basis=edited))
+    again = s.inspections.revise(insp.id, _draft(s, decision_no="9/QĐ-ĐKT", decision_date="2026-11-19",
+                                                 decision_issuer="Chủ tịch UBND phường",
+                                                 legal_basis=list(kept.legal_basis)))
+    assert list(again.legal_basis) == edited

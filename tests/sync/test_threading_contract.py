@@ -41,7 +41,8 @@ class CountingCommitter:
 
 def read_only(ws: Workspace) -> tuple[Services, Store]:
     """The app's read pool: the same data directory and session, a `query_only` connection."""
-    reader = Workspace.open(ws.data_dir, clock=ws.services.ctx.clock, session=ws.services.session, read_only=True)
+    reader = Workspace.open(ws.data_dir, clock=ws.services.ctx.clock, session=ws.services.session,
+                            read_only=True, keys=ws.keys)
     assert reader.store.scalar("PRAGMA query_only") == 1
     return reader.services, reader.store
 

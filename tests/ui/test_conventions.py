@@ -1,15 +1,15 @@
-"""Desktop conventions: remembered geometry and splitters, first run, no camera, crash reports."""
+"""Desktop conventions: remembered geometry and splitters, no camera, crash reports (first run:
+test_first_run.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from inspector.workspace import Services
 from tests.ui.conftest import close_context, open_context
 from tests.ui.helpers import read, settle, when_modal, write
-from ui.app import offer_demo
 from ui.views.main_window import MainWindow
 
 
@@ -34,18 +34,6 @@ def test_geometry_and_splitters_are_remembered(tmp_path: Path, qtbot) -> None:  
     assert reopened.recording_page.splitter.sizes() == sizes
     reopened.close()
     close_context(again)
-
-
-def test_first_run_offers_the_demo_once(app_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
-    window = MainWindow(app_ctx)
-    qtbot.addWidget(window)
-    when_modal(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
-    offer_demo(app_ctx, window)
-    settle(app_ctx, 60)
-    assert len(read(app_ctx, lambda s: s.inspections.find())) > 0
-    assert read(app_ctx, lambda s: s.settings.get("demo_offered")) is True
-    offer_demo(app_ctx, window)  # the second time: no question (a question would block this test)
-    settle(app_ctx)
 
 
 def test_camera_absent_gives_a_clear_message(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]

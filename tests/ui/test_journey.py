@@ -33,17 +33,17 @@ def _create_inspection_through_the_dialog(window: MainWindow, qtbot) -> str:  # 
     qtbot.addWidget(dialog)
     type_text(dialog.decision_no, "27/QĐ-ĐKT")
     dialog.issuer.setText("Chủ tịch UBND thành phố Hà Nội")
-    dialog.unit.setCurrentIndex(dialog.unit.findText("Ủy ban nhân dân phường Cầu Giấy", Qt.MatchFlag.MatchContains))
+    dialog.unit.choose(dialog.unit.search("ubnd cau giay")[0].id)
     dialog.checklist.setCurrentIndex(dialog.checklist.findData("ct24-lanh-dao@1"))
     dialog._fill_basis()
     # Saving with no subject is refused inline, with a message that says what to do.
     dialog.save()
-    assert "Chưa có đối tượng kiểm tra" in dialog.error.text()
+    assert "Chưa có đối tượng kiểm tra" in dialog.subjects_error.text()
     when_modal(lambda picker: (
         [picker.list.item(n).setCheckState(Qt.CheckState.Checked) for n in range(picker.list.count())],
         picker.accept()))
-    dialog._on_pick_people()
-    assert dialog.subjects.rowCount() == 2
+    dialog.subjects._on_pick_people()
+    assert dialog.subjects.count() == 2
     dialog.save()
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted or bool(dialog.error.text()),
                     timeout=5000)

@@ -23,6 +23,8 @@ from inspector.services.registry import MemberSpec
 from inspector.workspace import Services
 from ui.context import AppContext
 from ui.dialogs.guard import FormDialog
+from ui.icons import icon
+from ui.widgets.unit_picker import UnitPicker
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,21 @@ class RegistryLists:
 
 def read_lists(s: Services) -> RegistryLists:
     return RegistryLists(s.registry.units(), s.registry.people())
+
+
+def subtree(units: list[Unit], unit_id: str) -> set[str]:
+    """The unit and every unit under it (a unit cannot move under itself)."""
+    children: dict[str | None, list[str]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u.id)
+    found: set[str] = set()
+    todo = [unit_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, []))
+    return found
 
 
 class _FormDialog(FormDialog):
@@ -59,8 +76,6 @@ class UnitDialog(_FormDialog):
                  parent_id: str | None = None) -> None:
         tr = ctx.tr
         super().__init__(ctx, tr("Sửa đơn vị") if unit else tr("Thêm đơn vị"), parent, lists)
-        from ui.views.inspections_page import unit_choices
-
         self.unit = unit
         self.name = _line(tr("Tên đơn vị"), unit.name if unit else "")
         self.kind = QComboBox()
@@ -68,14 +83,10 @@ class UnitDialog(_FormDialog):
         for key, label in UNIT_TYPES.items():
             self.kind.addItem(tr(label), key)
         self.kind.setCurrentIndex(self.kind.findData(unit.unit_type if unit else "agency"))
-        self.parent_unit = QComboBox()
+        self.parent_unit = UnitPicker(tr, empty_text=tr("(không có — cấp cao nhất)"))
         self.parent_unit.setAccessibleName(tr("Đơn vị cấp trên"))
-        self.parent_unit.addItem(tr("(không có — cấp cao nhất)"), None)
-        for unit_id, label in unit_choices(lists.units):
-            if unit is None or unit_id != unit.id:
-                self.parent_unit.addItem(label, unit_id)
-        wanted = unit.parent_id if unit else parent_id
-        self.parent_unit.setCurrentIndex(max(0, self.parent_unit.findData(wanted)))
+        self.parent_unit.set_units(lists.units, exclude=subtree(lists.units, unit.id) if unit else ())
+        self.parent_unit.set_current(unit.parent_id if unit else parent_id)
         self.code = _line(tr("Mã đơn vị"), unit.code if unit else "")
         self.address = _line(tr("Địa chỉ"), unit.address if unit else "")
         self.form.addRow(tr("Tên đơn vị"), self.name)
@@ -86,7 +97,7 @@ class UnitDialog(_FormDialog):
         self.finish_layout()
 
     def save(self) -> None:
-        args = dict(name=self.name.text(), unit_type=self.kind.currentData(), parent_id=self.parent_unit.currentData(),
+        args = dict(name=self.name.text(), unit_type=self.kind.currentData(), parent_id=self.parent_unit.current_id(),
                     code=self.code.text(), address=self.address.text())
         unit = self.unit
         if unit is None:
@@ -100,17 +111,13 @@ class PersonDialog(_FormDialog):
                  *, unit_id: str | None = None) -> None:
         tr = ctx.tr
         super().__init__(ctx, tr("Sửa thông tin cán bộ") if person else tr("Thêm cán bộ"), parent, lists)
-        from ui.views.inspections_page import unit_choices
-
         self.person = person
         self.name = _line(tr("Họ và tên"), person.full_name if person else "")
         self.position = _line(tr("Chức vụ"), person.position if person else "")
-        self.unit = QComboBox()
+        self.unit = UnitPicker(tr, empty_text=tr("(chưa rõ)"))
         self.unit.setAccessibleName(tr("Đơn vị công tác"))
-        self.unit.addItem(tr("(chưa rõ)"), None)
-        for uid, label in unit_choices(lists.units):
-            self.unit.addItem(label, uid)
-        self.unit.setCurrentIndex(max(0, self.unit.findData(person.unit_id if person else unit_id)))
+        self.unit.set_units(lists.units)
+        self.unit.set_current(person.unit_id if person else unit_id)
         self.leader = QCheckBox(tr("Giữ chức vụ lãnh đạo, quản lý"))
         self.leader.setChecked(bool(person and person.holds_leadership))
         self.honorific = QComboBox()
@@ -127,7 +134,7 @@ class PersonDialog(_FormDialog):
         self.finish_layout()
 
     def save(self) -> None:
-        name, position, unit_id = self.name.text(), self.position.text(), self.unit.currentData()
+        name, position, unit_id = self.name.text(), self.position.text(), self.unit.current_id()
         leader, honorific = self.leader.isChecked(), str(self.honorific.currentData())
         person = self.person
         if person is None:
@@ -139,16 +146,26 @@ class PersonDialog(_FormDialog):
                                                            honorific=honorific))
 
 
+@dataclass(frozen=True)
+class TeamSuggestion:
+    """What a new team starts with (the first-run assistant suggests the body and the user as leader)."""
+
+    superior_body: str = ""
+    members: tuple[tuple[str, str], ...] = ()  # (person id, role)
+
+
 class TeamDialog(_FormDialog):
-    def __init__(self, ctx: AppContext, lists: RegistryLists, team: Team | None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, lists: RegistryLists, team: Team | None, parent: QWidget | None = None,
+                 *, suggestion: TeamSuggestion | None = None) -> None:
         tr = ctx.tr
         super().__init__(ctx, tr("Sửa đoàn kiểm tra") if team else tr("Thành lập đoàn kiểm tra"), parent, lists)
         self.setMinimumWidth(640)
         self.team = team
+        suggested = suggestion or TeamSuggestion()
         self.name = _line(tr("Tên đoàn"), team.name if team else "")
         self.issuing = _line(tr("Cơ quan ban hành văn bản"), team.issuing_body if team else "")
         self.issuing.setPlaceholderText(tr("ví dụ ĐOÀN KIỂM TRA CÔNG VỤ"))
-        self.superior = _line(tr("Cơ quan chủ quản"), team.superior_body if team else "")
+        self.superior = _line(tr("Cơ quan chủ quản"), team.superior_body if team else suggested.superior_body)
         self.superior.setPlaceholderText(tr("ví dụ THÀNH ỦY HÀ NỘI hoặc UBND THÀNH PHỐ HÀ NỘI"))
         self.issuing_abbr = _line(tr("Ký hiệu cơ quan ban hành"), team.issuing_abbr if team else "")
         self.issuing_abbr.setPlaceholderText(tr("viết không dấu như văn thư ghi, ví dụ ĐKT"))
@@ -159,26 +176,57 @@ class TeamDialog(_FormDialog):
         self.form.addRow(tr("Ký hiệu"), self.issuing_abbr)
         self.form.addRow(tr("Cơ quan chủ quản"), self.superior)
         self.form.addRow(tr("Ký hiệu"), self.superior_abbr)
-        self.people = lists.people
+        self.people = list(lists.people)
         self.members = QTableWidget(0, 2)
         self.members.setHorizontalHeaderLabels([tr("Thành viên"), tr("Vai trò")])
         self.members.horizontalHeader().setStretchLastSection(True)
         self.members.setColumnWidth(0, 360)
         self.members.setAccessibleName(tr("Thành viên đoàn"))
         self.layout_.addWidget(QLabel(f"<b>{tr('Thành viên')}</b>"))
+        self.no_people = QLabel(tr("Danh bạ chưa có ai. Bấm “Thêm người…” để thêm từng thành viên của Đoàn."))
+        self.no_people.setObjectName("hint")
+        self.no_people.setWordWrap(True)
+        self.layout_.addWidget(self.no_people)
         self.layout_.addWidget(self.members)
         row = QHBoxLayout()
-        add = QPushButton(tr("Thêm thành viên"))
-        add.clicked.connect(lambda: self._add_member(None, "member"))
+        self.add_member_button = QPushButton(tr("Thêm thành viên"))
+        self.add_member_button.setToolTip(tr("Thêm một dòng để chọn người có trong danh bạ"))
+        self.add_member_button.clicked.connect(lambda: self._add_member(None, "member"))
+        self.add_person_button = QPushButton(icon("person"), tr("Thêm người…"))
+        self.add_person_button.setToolTip(tr("Thêm người chưa có trong danh bạ, rồi đưa vào Đoàn"))
+        self.add_person_button.clicked.connect(self._on_add_person)
         remove = QPushButton(tr("Bỏ thành viên"))
         remove.clicked.connect(lambda: self.members.removeRow(self.members.currentRow()))
-        row.addWidget(add)
+        row.addWidget(self.add_member_button)
+        row.addWidget(self.add_person_button)
         row.addWidget(remove)
         row.addStretch(1)
         self.layout_.addLayout(row)
-        for m in team.members if team else ():
-            self._add_member(m.person_id, m.role)
+        for person_id, role in ((m.person_id, m.role) for m in team.members) if team else suggested.members:
+            self._add_member(person_id, role)
+        self._update_people_hint()
         self.finish_layout()
+
+    def _update_people_hint(self) -> None:
+        self.no_people.setVisible(not self.people)
+        self.add_member_button.setEnabled(bool(self.people))
+
+    def _on_add_person(self) -> None:
+        open_person_dialog(self.ctx, None, self, on_saved=self._on_person_added)
+
+    def _on_person_added(self, person: Person) -> None:
+        """The new person can be picked in every row, and fills a row of their own."""
+        self.people.append(person)
+        for row in range(self.members.rowCount()):
+            who = self.members.cellWidget(row, 0)
+            if isinstance(who, QComboBox):
+                who.addItem(self._person_label(person), person.id)
+        self._add_member(person.id, "leader" if not self.members.rowCount() else "member")
+        self._update_people_hint()
+
+    @staticmethod
+    def _person_label(person: Person) -> str:
+        return f"{person.full_name} — {person.position}" if person.position else person.full_name
 
     def _add_member(self, person_id: str | None, role: str) -> None:
         row = self.members.rowCount()
@@ -186,7 +234,7 @@ class TeamDialog(_FormDialog):
         who = QComboBox()
         who.setAccessibleName(self.ctx.tr("Thành viên"))
         for p in self.people:
-            who.addItem(f"{p.full_name} — {p.position}", p.id)
+            who.addItem(self._person_label(p), p.id)
         who.setCurrentIndex(max(0, who.findData(person_id)))
         what = QComboBox()
         what.setAccessibleName(self.ctx.tr("Vai trò"))
@@ -230,16 +278,27 @@ def open_unit_dialog(ctx: AppContext, unit_id: str | None, parent: QWidget, *, p
 
 
 def open_person_dialog(ctx: AppContext, person_id: str | None, parent: QWidget, *,
-                       unit_id: str | None = None) -> None:
+                       unit_id: str | None = None, on_saved: Callable[[Person], object] | None = None) -> None:
     def read(s: Services) -> tuple[RegistryLists, Person | None]:
         return read_lists(s), s.registry.person(person_id) if person_id else None
 
-    ctx.ops.query(read, lambda data: PersonDialog(ctx, data[0], data[1], parent, unit_id=unit_id).exec(),
-                  owner=parent)
+    def show(data: tuple[RegistryLists, Person | None]) -> None:
+        dialog = PersonDialog(ctx, data[0], data[1], parent, unit_id=unit_id)
+        if dialog.exec() and dialog.saved is not None and on_saved is not None:
+            on_saved(dialog.saved)
+
+    ctx.ops.query(read, show, owner=parent)
 
 
-def open_team_dialog(ctx: AppContext, team_id: str | None, parent: QWidget) -> None:
+def open_team_dialog(ctx: AppContext, team_id: str | None, parent: QWidget, *,
+                     suggestion: TeamSuggestion | None = None,
+                     on_saved: Callable[[Team], object] | None = None) -> None:
     def read(s: Services) -> tuple[RegistryLists, Team | None]:
         return read_lists(s), s.registry.team(team_id) if team_id else None
 
-    ctx.ops.query(read, lambda data: TeamDialog(ctx, data[0], data[1], parent).exec(), owner=parent)
+    def show(data: tuple[RegistryLists, Team | None]) -> None:
+        dialog = TeamDialog(ctx, data[0], data[1], parent, suggestion=suggestion)
+        if dialog.exec() and dialog.saved is not None and on_saved is not None:
+            on_saved(dialog.saved)
+
+    ctx.ops.query(read, show, owner=parent)

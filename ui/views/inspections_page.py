@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
@@ -34,25 +33,7 @@ from ui.icons import icon
 from ui.models.inspections import InspectionsModel, InspectionsProxy
 from ui.ops import OpHandle
 from ui.widgets.delegates import ProgressDelegate, StatusBadgeDelegate
-
-
-def unit_choices(units: Sequence[Unit]) -> list[tuple[str, str]]:
-    """(id, label) of every unit, indented by depth, in tree order."""
-    children: dict[str | None, list[Unit]] = {}
-    for u in units:
-        children.setdefault(u.parent_id, []).append(u)
-    ids = {u.id for u in units}
-    out: list[tuple[str, str]] = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for u in sorted(children.get(parent, []), key=lambda x: x.name):
-            out.append((u.id, "    " * depth + u.name))
-            walk(u.id, depth + 1)
-
-    walk(None, 0)
-    for orphan in [u for u in units if u.parent_id and u.parent_id not in ids]:
-        out.append((orphan.id, orphan.name))
-    return out
+from ui.widgets.unit_picker import UnitPicker
 
 
 class InspectionsPage(QWidget):
@@ -78,7 +59,7 @@ class InspectionsPage(QWidget):
         self.search.setAccessibleName(tr("Tìm kiếm đợt kiểm tra"))
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         filters.addWidget(self.search, 3)
-        self.unit_filter = QComboBox()
+        self.unit_filter = UnitPicker(tr, empty_text=tr("Mọi đơn vị (gõ để lọc theo đơn vị)"))
         self.unit_filter.setAccessibleName(tr("Lọc theo đơn vị"))
         self.unit_filter.setToolTip(tr("Chỉ hiện các đợt kiểm tra của đơn vị này và các đơn vị cấp dưới"))
         filters.addWidget(self.unit_filter, 2)
@@ -180,8 +161,8 @@ class InspectionsPage(QWidget):
         self._debounce.setInterval(200)
         self._debounce.timeout.connect(self.reload)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
-        for combo in (self.unit_filter, self.kind_filter):
-            combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.unit_filter.unit_changed.connect(lambda _u: self.reload())
+        self.kind_filter.currentIndexChanged.connect(lambda _i: self.reload())
         self.use_dates.toggled.connect(self._on_use_dates)
         self.date_from.dateChanged.connect(lambda _d: self.reload())
         self.date_to.dateChanged.connect(lambda _d: self.reload())
@@ -213,22 +194,14 @@ class InspectionsPage(QWidget):
         self.ctx.ops.query(lambda s: s.registry.units(), self._show_units, owner=self)
 
     def _show_units(self, units: list[Unit]) -> None:
-        current = self.unit_filter.currentData()
-        self.unit_filter.blockSignals(True)
-        self.unit_filter.clear()
-        self.unit_filter.addItem(self.ctx.tr("Mọi đơn vị"), None)
-        for unit_id, label in unit_choices(units):
-            self.unit_filter.addItem(label, unit_id)
-        found = self.unit_filter.findData(current)
-        self.unit_filter.setCurrentIndex(max(found, 0))
-        self.unit_filter.blockSignals(False)
+        self.unit_filter.set_units(units)  # the chosen unit stays chosen while it exists
 
     def query(self) -> InspectionQuery:
         dates = self.use_dates.isChecked()
         return InspectionQuery(
             search=self.search.text(),
             statuses=(self._status_filter,) if self._status_filter else (),
-            unit_id=self.unit_filter.currentData(),
+            unit_id=self.unit_filter.current_id(),
             kind=self.kind_filter.currentData(),
             date_from=self.date_from.date().toString("yyyy-MM-dd") if dates else "",
             date_to=self.date_to.date().toString("yyyy-MM-dd") if dates else "",
