@@ -13,7 +13,6 @@ from inspector.central.server import Central
 from inspector.cli.common import CliError, print_json, print_table, terminal_prompt
 from inspector.text import ui_datetime
 
-
 Opener = Callable[[argparse.Namespace], AbstractContextManager[Central]]
 
 

@@ -93,8 +93,14 @@ class Accounts:
     def __init__(self, clock: Clock, hasher: PasswordHasher | None = None) -> None:
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        # verified against when the user does not exist or is locked: every attempt costs one hash
-        self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        self._dummy_hash: str | None = None
+
+    @property
+    def _dummy(self) -> str:
+        """Verified against when the user does not exist: every attempt costs one hash."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     def _now(self) -> datetime:
         return self.clock.now()
