@@ -46,6 +46,7 @@ class Codes:
     titles: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)  # group code -> title
     group_of: dict[str, str] = field(default_factory=dict)  # manifestation code -> group code
+    texts: dict[tuple[str, int, str], str] = field(default_factory=dict)  # item wording
     order: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # item codes in checklist order
     checklists: list[tuple[str, int, str]] = field(default_factory=list)
     catalogs: list[tuple[str, int, str]] = field(default_factory=list)
@@ -77,6 +78,7 @@ def codes(conn: sqlite3.Connection, cache: Codes) -> Codes:
             fresh.order[(doc_id, int(version))] = [item.code for item in checklist.items]
             for item in checklist.items:
                 fresh.items[(doc_id, int(version), item.code)] = item.manifestations
+                fresh.texts[(doc_id, int(version), item.code)] = item.text
     cache.__dict__.update(fresh.__dict__)
     return cache
 
@@ -212,7 +214,7 @@ def signatures(conn: sqlite3.Connection, document_id: str) -> list[dict[str, Any
                 " ORDER BY created_at", (document_id,))
 
 
-def history(conn: sqlite3.Connection, inspection_id: str, limit: int = 200) -> list[dict[str, Any]]:
+def history(conn: sqlite3.Connection, inspection_id: str, limit: int = 500) -> list[dict[str, Any]]:
     return rows(conn, "SELECT e.at, e.author_name, e.type, e.device_id FROM event_inspections x JOIN events e"
                 " ON e.device_id = x.device_id AND e.epoch = x.epoch AND e.seq = x.seq"
                 " WHERE x.inspection_id = ? ORDER BY e.at DESC LIMIT ?", (inspection_id, limit))
