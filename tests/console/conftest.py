@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx

@@ -164,7 +164,7 @@ def test_security_headers_and_cookies(office: Office) -> None:
     assert page.headers["cache-control"] == "no-store"
     token = csrf_of(page.text)
     answer = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": token, "next": "/"})
-    cookie = [c for c in answer.headers.get_list("set-cookie") if c.startswith("inspector_console=")][0].lower()
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("inspector_console=")).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie  # plain HTTP here
     assert "content-security-policy" not in client.get("/health").headers  # the device API is unchanged
     # every script, style, image and link stays on this server
