@@ -43,6 +43,7 @@ class Office:
     signed_inspection: str
     signed_document: str
     root_pem: bytes
+    root: Path  # laptops' data directories: root / "demo", "signed", "other"
 
     @property
     def url(self) -> str:
@@ -122,4 +123,4 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         accounts = Accounts(server.central.clock)
         for name, (role, team) in USERS.items():
             server.call(lambda c, n=name, r=role, t=team: accounts.add(c.store, n, PASSWORD, r, t, f"Cán bộ {n}"))
-        yield Office(server, inspection_id, document_id, pem)
+        yield Office(server, inspection_id, document_id, pem, root)
