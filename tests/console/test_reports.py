@@ -17,7 +17,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from inspector.central.console import stats
+from inspector.central.console import stats, summary
 from inspector.central.console import store as q
 from inspector.central.console.store import Scope
 from tests.console.conftest import Office
@@ -29,6 +29,7 @@ def _conn(office: Office) -> sqlite3.Connection:
 
 
 def test_statistics_match_the_store(office: Office) -> None:
+    office.server.call(lambda c: summary.refresh(c.store))
     conn = _conn(office)
     codes = q.codes(conn, q.Codes())
     period = stats.period_of("2026", date(2026, 12, 1))
@@ -157,3 +158,30 @@ def test_staff_cli(tmp_path: Path) -> None:
     assert digest.startswith("$argon2id$") and "mot-mat-khau" not in digest
     actions = [r[0] for r in conn.execute("SELECT action FROM staff_audit ORDER BY id")]
     assert actions == ["user.add", "user.disable", "user.reset"]
+
+
+def _levels(html: str) -> dict[str, int]:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r'aria-label="(Không có biểu hiện|Mức [123]): (\d+)"', html)}
+
+
+def test_statistics_follow_what_laptops_send_next(office: Office) -> None:
+    from inspector.workspace import Workspace
+
+    admin = office.login("admin")
+    ws = Workspace.open(office.root / "demo")
+    try:
+        cell = ws.services.ctx.store.one(
+            "SELECT f.inspection_id, f.item_code, f.subject_id, i.decision_date FROM findings f JOIN inspections i"
+            " ON i.id = f.inspection_id WHERE i.status IN ('in_progress', 'recorded') AND f.level = 0"
+            " AND f.removed = 0 LIMIT 1")
+        assert cell is not None
+        url = f"/statistics?period={cell['decision_date'][:4]}"
+        before = _levels(admin.get(url).text)
+        ws.services.findings.record(cell["inspection_id"], cell["item_code"], cell["subject_id"], level=3,
+                                    note="Phát hiện thêm khi rà soát.")
+        ws.services.sync.sync()
+    finally:
+        ws.close()
+    after = _levels(admin.get(url).text)
+    assert after["Mức 3"] == before["Mức 3"] + 1
+    assert after["Không có biểu hiện"] == before["Không có biểu hiện"] - 1

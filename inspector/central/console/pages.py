@@ -56,6 +56,7 @@ async def dashboard(ctx: Ctx) -> Response:
         return {"board": board, "chart": charts.bars(rows, "Biểu hiện theo nhóm và mức độ"),
                 "legend": charts.legend([stats.LEVEL_LABELS[n] for n in (1, 2, 3)], first=1)}
 
+    await ctx.fresh_summary()
     values = await ctx.runtime.read(read)
     return ctx.render("dashboard.html", title="Tổng quan", statuses=STATUSES, period_text=period_text,
                       notice="Đã đổi mật khẩu." if ctx.request.query_params.get("notice") == "password" else None,
@@ -144,5 +145,6 @@ async def statistics(ctx: Ctx) -> Response:
                 "by_month": charts.bars(month_rows, "Theo tháng"),
                 "legend": charts.legend([stats.LEVEL_LABELS[n] for n in (1, 2, 3)], first=1)}
 
+    await ctx.fresh_summary()
     values = await ctx.runtime.read(read)
     return ctx.render("statistics.html", title="Thống kê", period_text=period_text, **values)

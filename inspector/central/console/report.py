@@ -133,6 +133,7 @@ async def _summary(ctx: Ctx) -> Summary:
         codes = q.codes(store.conn, ctx.state.codes)
         return summary(store.conn, ctx.scope, stats.period_of(period_text, today), codes, today)
 
+    await ctx.fresh_summary()
     result: Summary = await ctx.runtime.read(read)
     return result
 

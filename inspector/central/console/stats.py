@@ -57,12 +57,21 @@ class Bar:
     href: str = ""
 
 
+def _cube(scope: Scope, period: Period) -> tuple[str, list[Any]]:
+    """The summary's rows of this period (months) and scope (the owning team)."""
+    where, params = "month >= ? AND month <= ?", [period.start[:7], period.end[:7]]
+    if scope.team is not None:
+        where += " AND team = ?"
+        params.append(scope.team)
+    return where, params
+
+
 def by_item(conn: sqlite3.Connection, scope: Scope, period: Period) -> list[tuple[str, int, str, int, int]]:
-    where, params = _base(scope, period)
+    """Findings by checklist version, item code and level (from the summary: `summary.refresh` first)."""
+    where, params = _cube(scope, period)
     return [(r[0], int(r[1]), r[2], int(r[3]), int(r[4])) for r in conn.execute(
-        "SELECT i.checklist_id, i.checklist_version, f.item_code, f.level, count(*) FROM findings f"
-        f" JOIN inspections i ON i.id = f.inspection_id WHERE {where} AND f.removed = 0 AND f.level IS NOT NULL"
-        " GROUP BY i.checklist_id, i.checklist_version, f.item_code, f.level", params)]
+        "SELECT checklist_id, checklist_version, item_code, level, sum(n) FROM console_item_cube"
+        f" WHERE {where} GROUP BY checklist_id, checklist_version, item_code, level HAVING sum(n) > 0", params)]
 
 
 def by_manifestation(grouped: list[tuple[str, int, str, int, int]], codes: Codes) -> Counter[tuple[str, int]]:
@@ -94,12 +103,12 @@ class UnitStat:
 
 def by_unit(conn: sqlite3.Connection, scope: Scope, period: Period) -> list[UnitStat]:
     """Inspections and findings (level >= 1) per unit, rolled up along the registry tree."""
-    where, params = _base(scope, period)
-    own_inspections = dict(conn.execute(f"SELECT i.unit_id, count(*) FROM inspections i WHERE {where}"
-                                        " GROUP BY i.unit_id", params).fetchall())
-    own_findings = dict(conn.execute(
-        f"SELECT i.unit_id, count(*) FROM findings f JOIN inspections i ON i.id = f.inspection_id WHERE {where}"
-        " AND f.removed = 0 AND f.level >= 1 GROUP BY i.unit_id", params).fetchall())
+    where, params = _cube(scope, period)
+    own_inspections: dict[str, int] = {}
+    own_findings: dict[str, int] = {}
+    for unit, count, found in conn.execute("SELECT unit_id, sum(inspections), sum(findings) FROM console_unit_cube"
+                                           f" WHERE {where} GROUP BY unit_id HAVING sum(inspections) > 0", params):
+        own_inspections[unit], own_findings[unit] = int(count), int(found)
     tree = units(conn)
     parent = {uid: p for uid, p, _ in tree}
     names = {uid: name for uid, _, name in tree}
@@ -131,11 +140,10 @@ def by_unit(conn: sqlite3.Connection, scope: Scope, period: Period) -> list[Unit
 
 
 def by_month(conn: sqlite3.Connection, scope: Scope, period: Period) -> list[tuple[str, int, int]]:
-    where, params = _base(scope, period)
+    where, params = _cube(scope, period)
     return [(r[0], int(r[1]), int(r[2] or 0)) for r in conn.execute(
-        "SELECT substr(i.decision_date, 1, 7) AS month, count(*),"
-        " sum((SELECT count(*) FROM findings f WHERE f.inspection_id = i.id AND f.removed = 0 AND f.level >= 1))"
-        f" FROM inspections i WHERE {where} GROUP BY substr(i.decision_date, 1, 7) ORDER BY month", params)]
+        f"SELECT month, sum(inspections), sum(findings) FROM console_unit_cube WHERE {where} GROUP BY month"
+        " HAVING sum(inspections) > 0 ORDER BY month", params)]
 
 
 @dataclass(frozen=True)

@@ -41,4 +41,35 @@ CONSOLE_TABLES: list[str] = [
         address TEXT NOT NULL DEFAULT '')""",
     "CREATE INDEX staff_audit_at ON staff_audit (at)",
     "CREATE INDEX entity_owners_team ON entity_owners (team, kind)",
+    # the statistics' summary (console.summary): each inspection's contribution, and the sums
+    """CREATE TABLE console_inspection_keys (
+        inspection_id TEXT PRIMARY KEY,
+        month TEXT NOT NULL,
+        team TEXT NOT NULL,
+        unit_id TEXT NOT NULL,
+        checklist_id TEXT NOT NULL,
+        checklist_version INTEGER NOT NULL,
+        live INTEGER NOT NULL)""",
+    """CREATE TABLE console_inspection_counts (
+        inspection_id TEXT NOT NULL,
+        item_code TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (inspection_id, item_code, level))""",
+    """CREATE TABLE console_item_cube (
+        month TEXT NOT NULL,
+        team TEXT NOT NULL,
+        checklist_id TEXT NOT NULL,
+        checklist_version INTEGER NOT NULL,
+        item_code TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (month, team, checklist_id, checklist_version, item_code, level))""",
+    """CREATE TABLE console_unit_cube (
+        month TEXT NOT NULL,
+        team TEXT NOT NULL,
+        unit_id TEXT NOT NULL,
+        inspections INTEGER NOT NULL,
+        findings INTEGER NOT NULL,
+        PRIMARY KEY (month, team, unit_id))""",
 ]

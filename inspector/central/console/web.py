@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from inspector.central.console import summary
 from inspector.central.console.accounts import Accounts, StaffSession
 from inspector.central.console.store import Codes
 from inspector.central.console.store import Scope as DataScope
@@ -157,6 +158,11 @@ class Ctx:
     @property
     def today(self) -> date:
         return self.runtime.central.clock.now().date()
+
+    async def fresh_summary(self) -> None:
+        """Bring the statistics' summary up to date with the event log (writer; cheap when nothing changed)."""
+        store = self.runtime.central.store
+        await self.runtime.write(lambda: summary.refresh(store))
 
     def field(self, name: str, default: str = "") -> str:
         value = self.form.get(name) if self.form is not None else None
