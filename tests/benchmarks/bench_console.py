@@ -5,8 +5,10 @@ the same query run with sqlite3 on the same file in the same run:
 
 * the inspection list (first page, no filter, and filtered by a manifestation code): ≤ 200 ms;
 * the dashboard (this year): ≤ 300 ms;
-* one statistics query (findings by manifestation and level over the year): ≤ 500 ms, and the
-  whole statistics page (four charts) for information.
+* the statistics page (four charts; target for one statistics query: ≤ 500 ms), whose counts come
+  from the summary (`console.summary`): building that summary from scratch is measured too,
+  against the raw GROUP BY of every finding (it happens once; later requests re-count only the
+  inspections that new events touch).
 
 The store is generated straight into the projection tables (the console only reads those): the
 real catalog and checklists are published through the server's own use case, then units, teams,
@@ -30,11 +32,11 @@ from pathlib import Path
 import httpx
 
 from inspector.central import admin
-from inspector.central.console import stats
+from inspector.central.console import stats, summary
 from inspector.central.console import store as q
 from inspector.central.console.accounts import Accounts
 from inspector.central.console.store import Filters, Scope
-from inspector.central.schema import CENTRAL_SCHEMA_VERSION
+from inspector.central.schema import CENTRAL_SCHEMA_VERSION, open_central_store
 from inspector.central.server import Central
 from inspector.clock import SystemClock
 from inspector.paths import resources_dir
@@ -103,7 +105,8 @@ def _generate(data_dir: Path, inspections: int) -> None:
                              [(f"{iid}-s{s}", iid, s + 1, f"Cán bộ {s + 1}", NOW, NOW) for s in range(SUBJECTS)])
             conn.executemany(
                 "INSERT INTO findings (id, inspection_id, item_code, subject_id, level, author_id, author_name,"
-                " origin_device, head_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'a', 'bench', 'd', 'h', ?, ?)",
+                " origin_device, head_hash, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, 'a', 'bench', 'd', 'h', ?, ?)",
                 [(f"{iid}-f{i}-{s}", iid, item, f"{iid}-s{s}", rng.choices((0, 1, 2, 3), (70, 20, 8, 2))[0], NOW, NOW)
                  for i, item in enumerate(items[:20]) for s in range(SUBJECTS)])
             conn.executemany(
@@ -155,7 +158,15 @@ def run(quick: bool) -> list[Result]:
     repeat = 5 if quick else 15
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         data_dir = store_of(Path(tmp), inspections)
+        store = open_central_store(data_dir / "central.db")
+        start = time.perf_counter()
+        summary.refresh(store)  # what the first statistics request after an upgrade does
+        built = (time.perf_counter() - start) * 1000
+        store.close()
         raw = sqlite3.connect(data_dir / "central.db")
+        direct = _median_ms(lambda: raw.execute(
+            "SELECT inspection_id, item_code, level, count(*) FROM findings WHERE removed = 0 AND level IS NOT NULL"
+            " GROUP BY inspection_id, item_code, level").fetchall(), 1 if not quick else 3)
         findings = raw.execute("SELECT count(*) FROM findings").fetchone()[0]
         codes = q.codes(raw, q.Codes())
         code = sorted(codes.titles)[0]
@@ -180,6 +191,8 @@ def run(quick: bool) -> list[Result]:
         raw.close()
     size = f"{inspections:,} inspections, {findings:,} findings"
     return [
+        Result(f"console summary built from scratch ({size})", built, direct, "ms",
+               "raw GROUP BY of every finding", "once, at the first statistics request", True),
         Result(f"console list page ({size})", served["list"], base["list"], "ms",
                "raw SQL of the list (count + page)", "≤ 200 ms", served["list"] <= 200),
         Result("console list filtered by manifestation", served["list_filtered"], base["list_filtered"], "ms",
@@ -187,6 +200,6 @@ def run(quick: bool) -> list[Result]:
         Result("console dashboard (year)", served["dashboard"], base["dashboard"], "ms",
                "raw SQL of the dashboard's queries", "≤ 300 ms", served["dashboard"] <= 300),
         Result("console statistics page (4 charts)", served["statistics"], base["statistic"], "ms",
-               "raw SQL: findings by item code and level", "≤ 500 ms (one statistics query)",
+               "raw SQL: findings by item code and level (summary)", "≤ 500 ms (one statistics query)",
                served["statistics"] <= 500),
     ]
