@@ -180,3 +180,29 @@ def test_login_only_returns_to_this_site(office: Office, target: str) -> None:
     token = csrf_of(client.get("/login").text)
     answer = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": token, "next": target})
     assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_cookies_are_secure_behind_a_trusted_tls_proxy(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.sync.harness import LiveServer
+
+    with LiveServer(Path(str(tmp_path)) / "srv", trusted_proxies=("127.0.0.1",)) as server:
+        server.call(lambda c: Accounts(c.clock).add(c.store, "admin", PASSWORD, "admin", None))
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.7"}
+        with httpx.Client(base_url=server.url, headers=headers) as client:
+            form = client.get("/login")
+            login_cookie = form.headers["set-cookie"]
+            assert "secure" in login_cookie.lower()  # httpx keeps a Secure cookie for https only: hand it back
+            client.headers["cookie"] = login_cookie.split(";")[0]
+            answer = client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                                 "csrf": csrf_of(form.text), "next": "/"})
+            cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("inspector_console="))
+            assert "secure" in cookie.lower()
+        audit = server.call(lambda c: c.store.conn.execute(
+            "SELECT address FROM staff_audit WHERE action = 'login'").fetchone()[0])
+        assert audit == "10.0.0.7"  # the browser's address, as the proxy reported it
+    with LiveServer(Path(str(tmp_path)) / "srv") as server, httpx.Client(base_url=server.url) as client:
+        # not a trusted proxy: the header is ignored
+        answer = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "secure" not in answer.headers["set-cookie"].lower()

@@ -107,7 +107,8 @@ def address_of(request: Request) -> str:
 
 
 def secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """HTTPS to the browser: directly, or through a trusted TLS proxy (`X-Forwarded-Proto`, see `Guard`)."""
+    return request.url.scheme == "https" or bool(request.scope.get("state", {}).get("forwarded_https"))
 
 
 class SecurityHeaders:
