@@ -161,7 +161,8 @@ def test_staff_cli(tmp_path: Path) -> None:
 
 
 def _levels(html: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r'aria-label="(Không có biểu hiện|Mức [123]): (\d+)"', html)}
+    pattern = r'aria-label="(Không có biểu hiện|Mức [123]): (\d+)"'
+    return {m.group(1): int(m.group(2)) for m in re.finditer(pattern, html)}
 
 
 def test_statistics_follow_what_laptops_send_next(office: Office) -> None:

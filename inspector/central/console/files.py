@@ -141,6 +141,8 @@ async def export(ctx: Ctx) -> Response:
                     [list(e.values()) for e in entries])
         raise NotFoundError("Không có danh sách “{name}” để xuất.", name=name[:40])
 
+    if name == "inspections":
+        await ctx.fresh_summary()
     title, headers, found = await ctx.runtime.read(read)
     data = await ctx.runtime.io_call(lambda: workbook(title, headers, found))
     await _audit(ctx, "export.xlsx", name, f"{len(found)} dòng")

@@ -75,6 +75,7 @@ async def inspections(ctx: Ctx) -> Response:
         return {"rows": found, "total": total, "raw": raw, "units": q.units(store.conn), "teams": q.teams(store.conn),
                 "manifestations": sorted(codes.titles.items())}
 
+    await ctx.fresh_summary()
     values = await ctx.runtime.read(read)
     query = urllib.parse.urlencode({k: v for k, v in values["raw"].items() if v})
     pages = max(1, -(-values["total"] // q.PAGE_SIZE))

@@ -115,7 +115,8 @@ def _where(scope: Scope, f: Filters) -> tuple[str, list[Any]]:
     if f.manifestation and not f.item_codes:
         parts.append("1 = 0")  # a code no checklist uses: nothing behind it
     if f.item_codes or f.level is not None:
-        sub = ["x.inspection_id = i.id", "x.removed = 0"]
+        # on the summary's per-inspection counts (`summary.refresh` first): far fewer rows than findings
+        sub = ["x.inspection_id = i.id", "x.n > 0"]
         if f.item_codes:
             sub.append(f"x.item_code IN ({', '.join('?' for _ in f.item_codes)})")
             params += list(f.item_codes)
@@ -124,7 +125,7 @@ def _where(scope: Scope, f: Filters) -> tuple[str, list[Any]]:
             params.append(f.level)
         elif f.item_codes:
             sub.append("x.level >= 1")
-        parts.append(f"EXISTS (SELECT 1 FROM findings x WHERE {' AND '.join(sub)})")
+        parts.append(f"EXISTS (SELECT 1 FROM console_inspection_counts x WHERE {' AND '.join(sub)})")
     return " AND ".join(parts), params
 
 

@@ -56,6 +56,7 @@ CONSOLE_TABLES: list[str] = [
         level INTEGER NOT NULL,
         n INTEGER NOT NULL,
         PRIMARY KEY (inspection_id, item_code, level))""",
+    "CREATE INDEX console_inspection_counts_level ON console_inspection_counts (inspection_id, level)",
     """CREATE TABLE console_item_cube (
         month TEXT NOT NULL,
         team TEXT NOT NULL,
