@@ -54,6 +54,7 @@ def browser(tmp_path: Path) -> Iterator[tuple[WebDriver, Path]]:
 def shot(driver: WebDriver, name: str) -> None:
     """A full-page PNG at 1366 px wide (the window grows to the page's height)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("window.scrollTo(0, 0)")
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     driver.set_window_size(1366, min(max(height + 120, 768), 6000))
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -171,3 +172,19 @@ def test_admin_pages_in_a_real_browser(office: Office, browser: tuple[WebDriver,
     shot(driver, "11-audit")
     driver.get(office.url + "/password")
     shot(driver, "12-password")
+    found = office.server.call(lambda c: c.store.conn.execute(
+        "SELECT e.inspection_id FROM evidence e JOIN blobs b ON b.sha256 = e.sha256 AND b.state = 'ok'"
+        " WHERE e.media_type LIKE 'image/%' AND e.removed = 0 LIMIT 1").fetchone())
+    assert found, "the demo's photos reached the server"
+    driver.get(f"{office.url}/inspections/{found[0]}")
+    images = driver.find_elements(By.CSS_SELECTOR, ".thumbs img")
+    assert images
+    for image in images:  # lazily loaded: bring each into view
+        driver.execute_script("arguments[0].scrollIntoView()", image)
+        WebDriverWait(driver, 20).until(lambda d, i=image: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", i), "thumbnails load under the CSP")
+    shot(driver, "13-inspection-evidence")
+    driver.get(f"{office.url}/statistics?period=2026")
+    follow(driver, driver.find_elements(By.CSS_SELECTOR, "svg.chart")[3].find_element(By.TAG_NAME, "a"))
+    assert "unit=" in driver.current_url
+    shot(driver, "14-inspections-of-a-unit")
