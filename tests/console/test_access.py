@@ -20,7 +20,11 @@ def _urls(office: Office, client: httpx.Client) -> dict[str, str]:
     detail = client.get(f"/inspections/{office.signed_inspection}").text
     requirement = re.search(r'href="/requirements/([0-9a-f-]{36})"', detail)
     assert requirement
+    photo = office.server.call(lambda c: c.store.conn.execute(
+        "SELECT e.inspection_id, e.sha256 FROM evidence e JOIN entity_owners o ON o.entity_id = e.inspection_id"
+        " WHERE o.team = 'doan-1' AND e.removed = 0 LIMIT 1").fetchone())
     return {
+        "evidence": f"/inspections/{photo[0]}/evidence/{photo[1]}",
         "dashboard": "/", "inspections": "/inspections", "inspection": f"/inspections/{office.signed_inspection}",
         "document": f"/inspections/{office.signed_inspection}/documents/{office.signed_document}",
         "requirements": "/requirements", "requirement": f"/requirements/{requirement.group(1)}",
@@ -51,7 +55,7 @@ def test_another_teams_inspection_is_invisible(office: Office) -> None:
     admin = office.login("admin")
     urls = _urls(office, admin)
     other = office.login("other")  # team doan-2; the signed inspection came from doan-1
-    for name in ("inspection", "document", "requirement"):
+    for name in ("inspection", "document", "requirement", "evidence"):
         answer = other.get(urls[name])
         assert answer.status_code == 404, name
         assert "12/QĐ-ĐKT" not in answer.text
