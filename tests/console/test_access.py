@@ -126,10 +126,11 @@ def test_ten_wrong_passwords_do_not_make_the_eleventh_faster_or_successful(offic
     wrong = [_attempt(client, "victim", f"sai-mat-khau-{n}") for n in range(10)]
     assert [status for status, _ in wrong[:5]] == [401] * 5
     assert all(status == 429 for status, _ in wrong[5:])  # locked after five
-    status, eleventh = _attempt(client, "victim", PASSWORD)  # the right password, while locked
-    assert status == 429
+    locked = [_attempt(client, "victim", PASSWORD) for _ in range(3)]  # the right password, while locked
+    assert all(status == 429 for status, _ in locked)
     first = statistics.median(t for _, t in wrong[:5])
-    print(f"wrong password: median {first * 1000:.1f} ms; 11th (right password, locked): {eleventh * 1000:.1f} ms")
+    eleventh = statistics.median(t for _, t in locked)
+    print(f"wrong password: median {first * 1000:.1f} ms; right password while locked: {eleventh * 1000:.1f} ms")
     assert eleventh >= 0.6 * first, "a locked account answers faster: the lock-out skips the hash"
     status, unknown = _attempt(client, "khong-co-ai", "bat-ky")
     assert status == 401 and unknown >= 0.6 * first, "an unknown name answers faster than a known one"

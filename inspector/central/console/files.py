@@ -17,7 +17,7 @@ from inspector.central.console import store as q
 from inspector.central.console.accounts import audit
 from inspector.central.console.pages import filters_of
 from inspector.central.console.store import REQ_LABELS
-from inspector.central.console.web import Ctx
+from inspector.central.console.web import Ctx, audit_label
 from inspector.central.schema import all_devices
 from inspector.domain import REGIMES, STATUSES
 from inspector.errors import NotFoundError
@@ -138,7 +138,8 @@ async def export(ctx: Ctx) -> Response:
             entries = q.rows(conn, "SELECT at, username, action, target, detail, address FROM staff_audit"
                              " ORDER BY id DESC LIMIT ?", (EXPORT_LIMIT,))
             return ("Nhật ký", ["Thời điểm", "Tài khoản", "Thao tác", "Đối tượng", "Chi tiết", "Địa chỉ"],
-                    [list(e.values()) for e in entries])
+                    [[e["at"], e["username"], audit_label(e["action"]), e["target"], e["detail"], e["address"]]
+                     for e in entries])
         raise NotFoundError("Không có danh sách “{name}” để xuất.", name=name[:40])
 
     if name == "inspections":

@@ -62,6 +62,22 @@ EVENT_VERBS = {
 }
 
 
+AUDIT_LABELS = {
+    "login": "Đăng nhập", "login.failed": "Đăng nhập sai", "login.locked": "Đăng nhập khi đang bị khoá",
+    "logout": "Đăng xuất", "password.change": "Đổi mật khẩu", "user.add": "Tạo tài khoản",
+    "user.disable": "Khoá tài khoản", "user.reset": "Đặt lại mật khẩu", "document.download": "Tải văn bản",
+    "evidence.download": "Tải minh chứng", "report.download": "Tải tệp báo cáo khắc phục",
+    "export.xlsx": "Xuất XLSX", "report.xlsx": "Báo cáo tổng hợp (XLSX)", "report.pdf": "Báo cáo tổng hợp (PDF)",
+    "remediation.reported": "Ghi báo cáo khắc phục", "remediation.accepted": "Chấp nhận kết quả khắc phục",
+    "remediation.returned": "Trả lại báo cáo khắc phục", "device.token": "Cấp mã đăng ký thiết bị",
+    "device.revoke": "Thu hồi thiết bị", "catalog.publish": "Công bố danh mục",
+}
+
+
+def audit_label(action: str) -> str:
+    return AUDIT_LABELS.get(action, action)
+
+
 def event_label(event_type: str) -> str:
     kind, _, verb = event_type.partition(".")
     return f"{EVENT_LABELS.get(kind, kind)}: {EVENT_VERBS.get(verb, verb.replace('_', ' '))}"
@@ -86,6 +102,7 @@ def make_state(runtime: Runtime, hasher: PasswordHasher | None = None) -> Consol
     env.filters["date"] = lambda v: ui_date(v) if v else ""
     env.filters["datetime"] = lambda v: ui_datetime(v) if v else ""
     env.filters["event"] = event_label
+    env.filters["action"] = audit_label
     env.filters["number"] = lambda v: f"{int(v or 0):,}".replace(",", ".")
     central = runtime.central
     return ConsoleState(Accounts(central.clock, hasher), env, central.data_dir / "trust")
