@@ -67,3 +67,11 @@ def test_report_back_return_accept_and_the_laptops_learn_it(office: Office) -> N
         assert row["status"] == "accepted" and row["action"] == "accepted" and row["decision_note"] == "Đạt."
         assert row["report_text"] == "Bổ sung ảnh chụp." and row["source_inspection_id"] == office.signed_inspection
         assert row["recorded_by"] == "Cán bộ clerk"
+    ws = Workspace.open(office.root / "signed")  # preparing the unit's next inspection: accepted is settled
+    try:
+        unit = ws.services.inspections.summary(office.signed_inspection).unit_id
+        history = ws.services.requirements.unit_history(unit)
+    finally:
+        ws.close()
+    pending = {p.requirement.id for e in history.inspections for p in e.pending}
+    assert due not in pending and len(pending) == 2
