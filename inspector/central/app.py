@@ -27,6 +27,7 @@ from starlette.authentication import (
     AuthenticationError,
     BaseUser,
 )
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
@@ -35,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from inspector.central.console.routes import console_routes
-from inspector.central.console.web import ConsoleState, SecurityHeaders, make_state
+from inspector.central.console.web import ConsoleState, SecurityHeaders, html_http_errors, make_state
 from inspector.central.errors import ApiError, refuse
 from inspector.central.middleware import (
     EXCEPTION_HANDLERS,
@@ -359,7 +360,7 @@ def create_app(runtime: Runtime, *, log: LogSink = stderr_log, raw_upload: bool 
         middleware=[Middleware(Guard, limits=runtime.limits, trusted_proxies=frozenset(trusted_proxies)),
                     Middleware(SecurityHeaders),
                     Middleware(AuthenticationMiddleware, backend=SignatureBackend(), on_error=_on_auth_error)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: html_http_errors(EXCEPTION_HANDLERS[HTTPException])},
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -211,3 +211,12 @@ def test_cookies_are_secure_behind_a_trusted_tls_proxy(tmp_path: object) -> None
         # not a trusted proxy: the header is ignored
         answer = client.get("/login", headers={"X-Forwarded-Proto": "https"})
         assert "secure" not in answer.headers["set-cookie"].lower()
+
+
+def test_unknown_addresses(office: Office) -> None:
+    client = office.client()
+    page = client.get("/khong-co-trang-nay")
+    assert page.status_code == 404 and "Không có trang này" in page.text and page.headers["x-frame-options"] == "DENY"
+    api = client.get("/sync/v1/khong-co")
+    assert api.status_code in (401, 404) and api.headers["content-type"].startswith("application/json")
+    assert client.put("/inspections").status_code == 405

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from argon2 import PasswordHasher
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -253,6 +254,23 @@ def page(handler: Handler, *, role: str = "viewer", upload: bool = False) -> Cal
                 await form.close()
 
     return endpoint
+
+
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def html_http_errors(api: ExceptionHandler) -> ExceptionHandler:
+    """Unknown console addresses and wrong methods answer an HTML page; the device API keeps `api`."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(CONSOLE_EXEMPT) or not isinstance(exc, HTTPException) \
+                or exc.status_code not in (404, 405):
+            return await api(request, exc)
+        message = ("Không có trang này." if exc.status_code == 404
+                   else "Trang này không nhận thao tác đó.")
+        return refused(request, exc.status_code, f"{message} Quay lại trang Tổng quan rồi chọn lại.")
+
+    return handle
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
