@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -161,7 +162,19 @@ def test_office_work_in_a_real_browser(office: Office, browser: tuple[WebDriver,
 
 def test_admin_pages_in_a_real_browser(office: Office, browser: tuple[WebDriver, Path]) -> None:
     driver, _ = browser
-    login(driver, office, "admin")
+    # keyboard only: the name field has the focus, Tab to the password, Enter submits
+    driver.get(office.url + "/")
+    assert driver.switch_to.active_element.get_attribute("id") == "username"
+    html = driver.find_element(By.TAG_NAME, "html")
+    driver.switch_to.active_element.send_keys("admin", Keys.TAB)
+    assert driver.switch_to.active_element.get_attribute("id") == "password"
+    driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(html))
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Tổng quan")
+    driver.switch_to.active_element.send_keys(Keys.TAB)  # the first stop skips to the content
+    assert driver.switch_to.active_element.text == "Chuyển đến nội dung chính"
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.text == "Tổng quan"  # then the navigation, in order
     follow(driver, driver.find_element(By.LINK_TEXT, "Thiết bị"))
     driver.find_element(By.ID, "token-team").send_keys("doan-3")
     follow(driver, driver.find_element(By.XPATH, "//button[text()='Cấp mã đăng ký thiết bị']"))
