@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,13 +44,16 @@ class Office:
     signed_document: str
     root_pem: bytes
     root: Path  # laptops' data directories: root / "demo", "signed", "other"
+    clients: list[httpx.Client] = field(default_factory=list)  # closed with the server
 
     @property
     def url(self) -> str:
         return self.server.url
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
+        client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
+        self.clients.append(client)
+        return client
 
     def login(self, name: str, password: str = PASSWORD) -> httpx.Client:
         client = self.client()
@@ -123,4 +126,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         accounts = Accounts(server.central.clock)
         for name, (role, team) in USERS.items():
             server.call(lambda c, n=name, r=role, t=team: accounts.add(c.store, n, PASSWORD, r, t, f"Cán bộ {n}"))
-        yield Office(server, inspection_id, document_id, pem, root)
+        office = Office(server, inspection_id, document_id, pem, root)
+        yield office
+        for client in office.clients:
+            client.close()

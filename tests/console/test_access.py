@@ -220,3 +220,22 @@ def test_unknown_addresses(office: Office) -> None:
     api = client.get("/sync/v1/khong-co")
     assert api.status_code in (401, 404) and api.headers["content-type"].startswith("application/json")
     assert client.put("/inspections").status_code == 405
+
+
+def test_thumbnails_and_a_hostile_photo(office: Office) -> None:
+    import io
+
+    from PIL import Image
+
+    from inspector.central.console.files import thumbnail
+
+    admin = office.login("admin")
+    urls = _urls(office, admin)
+    small = admin.get(urls["evidence"] + "?thumb=1")
+    assert small.status_code == 200 and small.headers["content-type"] == "image/jpeg"
+    assert max(Image.open(io.BytesIO(small.content)).size) <= 320
+    assert office.login("other").get(urls["evidence"] + "?thumb=1").status_code == 404  # scope first
+    out = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(out, "PNG")  # 144 megapixels in a few kilobytes
+    sha = office.server.central.vault.put_bytes(out.getvalue()).sha256
+    assert thumbnail(office.server.central, sha) is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import urllib.parse
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
+from PIL import Image
 from starlette.responses import Response
 
 from inspector.central.console import followup
@@ -19,6 +21,7 @@ from inspector.central.console.pages import filters_of
 from inspector.central.console.store import REQ_LABELS
 from inspector.central.console.web import Ctx, audit_label
 from inspector.central.schema import all_devices
+from inspector.central.server import Central
 from inspector.domain import REGIMES, STATUSES
 from inspector.errors import NotFoundError
 from inspector.store.db import Store
@@ -78,12 +81,50 @@ async def evidence_file(ctx: Ctx) -> Response:
         return item
 
     item = await ctx.runtime.read(read)
-    data = await ctx.runtime.io_call(lambda: ctx.runtime.central.vault.read_bytes(sha))
-    await _audit(ctx, "evidence.download", sha, inspection_id)
     media = item["media_type"] or "application/octet-stream"
     inline = media in ("image/jpeg", "image/png", "image/webp")
+    if inline and ctx.request.query_params.get("thumb") == "1":
+        small = await ctx.runtime.io_call(lambda: thumbnail(ctx.runtime.central, sha))
+        if small is None:
+            raise NotFoundError("Không tạo được ảnh thu nhỏ cho tệp này.", hint="Mở tệp gốc.")
+        return Response(small, media_type="image/jpeg")
+    data = await ctx.runtime.io_call(lambda: ctx.runtime.central.vault.read_bytes(sha))
+    await _audit(ctx, "evidence.download", sha, inspection_id)
     return attachment(data, media if inline else "application/octet-stream", item["file_name"] or sha[:12],
                       inline=inline)
+
+
+THUMB_PX = 320
+THUMB_MAX_SOURCE = 40 * 1024 * 1024
+THUMB_MAX_PIXELS = 60_000_000
+
+
+def thumbnail(central: Central, sha256: str) -> bytes | None:
+    """A 320 px JPEG of a stored photo, made once and kept next to the blobs (`thumbs/`). A file a
+    device sent is not trusted: too large, too many pixels or unreadable gives no thumbnail."""
+    cached = central.data_dir / "thumbs" / f"{sha256}.jpg"
+    if cached.is_file():
+        return cached.read_bytes()
+    size = central.vault.size_of(sha256)
+    if size is None or size > THUMB_MAX_SOURCE:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # over PIL's limit: refuse, quietly
+            image = Image.open(io.BytesIO(central.vault.read_bytes(sha256)))
+        with image:
+            if image.width * image.height > THUMB_MAX_PIXELS:
+                return None
+            image.thumbnail((THUMB_PX, THUMB_PX))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=80)
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None
+    cached.parent.mkdir(exist_ok=True)
+    partial = cached.with_suffix(".part")
+    partial.write_bytes(out.getvalue())
+    partial.replace(cached)
+    return out.getvalue()
 
 
 async def report_file(ctx: Ctx) -> Response:
