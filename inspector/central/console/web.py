@@ -231,6 +231,8 @@ def page(handler: Handler, *, role: str = "viewer", upload: bool = False) -> Cal
             return refused(request, 403, "Phiên làm việc đã hết. Hãy đăng nhập lại.")
         if session.user.must_change and request.url.path not in ("/password", "/logout"):
             return RedirectResponse("/password", status_code=303)
+        if session.user.role not in needed:  # before reading any body
+            return refused(request, 403, "Tài khoản của bạn không có quyền thực hiện việc này.", session)
         form = None
         if request.method == "POST":
             declared = request.headers.get("content-length", "")
@@ -242,8 +244,6 @@ def page(handler: Handler, *, role: str = "viewer", upload: bool = False) -> Cal
             if not isinstance(token, str) or not session.csrf_ok(token):
                 return refused(request, 403, "Biểu mẫu đã hết hạn hoặc không hợp lệ. Tải lại trang rồi thử lại.",
                                session)
-        if session.user.role not in needed:
-            return refused(request, 403, "Tài khoản của bạn không có quyền thực hiện việc này.", session)
         ctx = Ctx(request, session, state_of(request), runtime_of(request), form)
         try:
             return await handler(ctx)
