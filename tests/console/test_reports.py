@@ -101,7 +101,7 @@ def test_filters_and_click_through(office: Office) -> None:
 def test_exports_read_back(office: Office) -> None:
     admin = office.login("admin")
     for name, header in (("inspections", "Số quyết định"), ("requirements", "Số quyết định"),
-                         ("devices", "Mã thiết bị"), ("audit", "Thời điểm")):
+                         ("devices", "Mã thiết bị"), ("audit", "Thời điểm"), ("catalogs", "Loại")):
         answer = admin.get(f"/export/{name}.xlsx")
         assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
         rows = list(load_workbook(io.BytesIO(answer.content), read_only=True).active.iter_rows(values_only=True))
@@ -109,7 +109,12 @@ def test_exports_read_back(office: Office) -> None:
     requirements = list(load_workbook(io.BytesIO(admin.get("/export/requirements.xlsx?view=overdue").content),
                                       read_only=True).active.iter_rows(values_only=True))
     assert all(r[7] == "Quá hạn" for r in requirements[1:])
-    assert office.login("clerk").get("/export/audit.xlsx").status_code == 404  # admins only
+    quarantine = admin.get("/export/quarantine.xlsx")
+    assert list(load_workbook(io.BytesIO(quarantine.content), read_only=True).active.iter_rows(values_only=True))[0][0] \
+        == "Thiết bị"
+    clerk = office.login("clerk")
+    assert clerk.get("/export/audit.xlsx").status_code == 404  # admins only
+    assert clerk.get("/export/quarantine.xlsx").status_code == 404  # not for a team's account
 
 
 def test_periodic_report_as_xlsx_and_pdf(office: Office) -> None:

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from PIL import Image
 from starlette.responses import Response
 
+from inspector.central import admin
 from inspector.central.console import followup
 from inspector.central.console import store as q
 from inspector.central.console.accounts import audit
@@ -175,6 +176,17 @@ async def export(ctx: Ctx) -> Response:
             return ("Thiết bị", ["Mã thiết bị", "Tên", "Đoàn", "Người dùng", "Trạng thái", "Đăng ký lúc", "Lần cuối"],
                     [[d.device_id, d.label, d.team, d.person_name or "", "hoạt động" if d.active else "đã thu hồi",
                       d.enrolled_at, d.last_seen or ""] for d in all_devices(conn) if team is None or d.team == team])
+        if name == "catalogs":
+            versions = q.rows(conn, "SELECT kind, id, version, title, source, imported_at FROM catalog_versions"
+                              " ORDER BY kind, id, version DESC")
+            return ("Danh mục", ["Loại", "Mã", "Phiên bản", "Tên", "Nguồn", "Nhập lúc"],
+                    [["Danh mục biểu hiện" if v["kind"] == "catalog" else "Bộ câu hỏi", v["id"], v["version"],
+                      v["title"], v["source"], v["imported_at"]] for v in versions])
+        if name == "quarantine" and ctx.user.team is None:
+            return ("Thay đổi bị cách ly", ["Thiết bị", "Lượt", "Số thứ tự", "Thay đổi", "Người thực hiện", "Lúc",
+                                            "Nhận lúc", "Nguyên nhân", "Chi tiết"],
+                    [[e.device_id, e.epoch, e.seq, e.type, e.author_name, e.at, e.received_at, e.cause, e.detail]
+                     for e in admin.quarantined_in(conn)])
         if name == "audit" and ctx.user.is_admin:
             entries = q.rows(conn, "SELECT at, username, action, target, detail, address FROM staff_audit"
                              " ORDER BY id DESC LIMIT ?", (EXPORT_LIMIT,))
