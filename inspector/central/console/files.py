@@ -20,7 +20,7 @@ from inspector.central.console import store as q
 from inspector.central.console.accounts import audit
 from inspector.central.console.pages import filters_of
 from inspector.central.console.store import REQ_LABELS
-from inspector.central.console.web import Ctx, audit_label
+from inspector.central.console.web import Ctx, audit_label, source_label
 from inspector.central.schema import all_devices
 from inspector.central.server import Central
 from inspector.domain import REGIMES, STATUSES
@@ -181,7 +181,7 @@ async def export(ctx: Ctx) -> Response:
                               " ORDER BY kind, id, version DESC")
             return ("Danh mục", ["Loại", "Mã", "Phiên bản", "Tên", "Nguồn", "Nhập lúc"],
                     [["Danh mục biểu hiện" if v["kind"] == "catalog" else "Bộ câu hỏi", v["id"], v["version"],
-                      v["title"], v["source"], v["imported_at"]] for v in versions])
+                      v["title"], source_label(v["source"]), v["imported_at"]] for v in versions])
         if name == "quarantine" and ctx.user.team is None:
             return ("Thay đổi bị cách ly", ["Thiết bị", "Lượt", "Số thứ tự", "Thay đổi", "Người thực hiện", "Lúc",
                                             "Nhận lúc", "Nguyên nhân", "Chi tiết"],

@@ -75,6 +75,13 @@ AUDIT_LABELS = {
 }
 
 
+CATALOG_SOURCES = {"builtin": "Có sẵn trong phần mềm", "central": "Văn phòng công bố", "file": "Nhập từ tệp"}
+
+
+def source_label(source: str) -> str:
+    return CATALOG_SOURCES.get(source, source)
+
+
 def audit_label(action: str) -> str:
     return AUDIT_LABELS.get(action, action)
 
@@ -104,6 +111,7 @@ def make_state(runtime: Runtime, hasher: PasswordHasher | None = None) -> Consol
     env.filters["datetime"] = lambda v: ui_datetime(v) if v else ""
     env.filters["event"] = event_label
     env.filters["action"] = audit_label
+    env.filters["source"] = source_label
     env.filters["number"] = lambda v: f"{int(v or 0):,}".replace(",", ".")
     central = runtime.central
     return ConsoleState(Accounts(central.clock, hasher), env, central.data_dir / "trust")
