@@ -19,7 +19,7 @@ def test_token_enrolls_a_laptop_and_revoke_refuses_it(office: Office) -> None:
     token = csrf_of(admin.get("/devices").text)
     page = admin.post("/devices/token", data={"csrf": token, "team": "doan-9"}).text
     code = re.search(r'id="enroll-token">([A-Z2-7-]+)<', page)
-    assert code and "<svg" in page and "data:text/plain" in page
+    assert code and "<svg" in page
     ws = Workspace.open(office.root / "new-laptop")
     try:
         ws.services.sync.enroll(office.url, code.group(1))
@@ -32,8 +32,19 @@ def test_token_enrolls_a_laptop_and_revoke_refuses_it(office: Office) -> None:
             ws.services.sync.sync()
     finally:
         ws.close()
+    answer = admin.post("/devices/file", data={"csrf": token, "team": "doan-8", "days": "3"})
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    offline = office.root / "offline-laptop"
+    enrollment = office.root / "dang-ky.inspector-enroll"
+    enrollment.write_bytes(answer.content)
+    ws = Workspace.open(offline)
+    try:
+        ws.services.sync.enroll_from_file(enrollment)  # no network: the file carries the server's keys
+    finally:
+        ws.close()
+    assert admin.post("/devices/file", data={"csrf": token, "team": "doan-8", "days": "99"}).status_code == 400
     audit = admin.get("/audit").text
-    assert "device.token" in audit and "device.revoke" in audit
+    assert "device.token" in audit and "device.revoke" in audit and "device.file" in audit
 
 
 def test_publish_catalog(office: Office) -> None:

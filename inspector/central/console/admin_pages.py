@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,11 @@ from inspector.central.auth import create_token
 from inspector.central.console import store as q
 from inspector.central.console.accounts import audit
 from inspector.central.console.web import Ctx
+from inspector.central.enrollment import enrollment_file, served_fingerprint
 from inspector.central.schema import all_devices
 from inspector.errors import RefusedError, UserError
 from inspector.store.db import Store
+from inspector.sync.tls import show_fingerprint
 
 MAX_CATALOG = 4 * 1024 * 1024
 
@@ -51,15 +53,40 @@ async def enroll_token(ctx: Ctx) -> Response:
         return token
 
     token = await ctx.runtime.write(make)
+    pin = served_fingerprint(central.data_dir)
     server = f"{ctx.request.url.scheme}://{ctx.request.url.netloc}"
-    content = f"inspector-enroll:{server}#{token.token}"
+    text = token.token if pin is None else f"{token.token}#{pin}"  # the TLS pin travels with the token
     svg = io.BytesIO()
-    segno.make(content, error="m").save(svg, kind="svg", scale=5, xmldecl=False, svgns=True,
-                                         title="Mã QR đăng ký thiết bị")
-    sheet = (f"Đăng ký thiết bị Inspector\nMáy chủ: {server}\nĐoàn: {token.team}\nMã đăng ký: {token.token}\n"
-             f"Hết hạn: {token.expires_at.isoformat()}\n")
-    return await devices(ctx, token=token, qr=Markup(svg.getvalue().decode()), server=server,
-                         sheet_href="data:text/plain;charset=utf-8," + urllib.parse.quote(sheet))
+    segno.make(f"inspector-enroll:{server}#{text}", error="m").save(svg, kind="svg", scale=5, xmldecl=False,
+                                                                    svgns=True, title="Mã QR đăng ký thiết bị")
+    return await devices(ctx, token=token, token_text=text, qr=Markup(svg.getvalue().decode()), server=server,
+                         pin=show_fingerprint(pin) if pin else "")
+
+
+async def enroll_file(ctx: Ctx) -> Response:
+    """An enrollment file (signed by the server: its keys, a one-time token, expiry, address, TLS
+    pin) for a laptop with no network: `inspector enroll --file` or the app's sync page."""
+    team = (ctx.user.team or ctx.field("team")).strip()
+    raw_days = ctx.field("days", "7")
+    days = int(raw_days) if raw_days.isdigit() and len(raw_days) <= 2 else 0
+    if not team or len(team) > 60 or not 1 <= days <= 30:
+        return await devices(ctx, status=400, message="Nhập mã đoàn (tối đa 60 ký tự) và hạn dùng từ 1 đến 30 ngày.")
+    central = ctx.runtime.central
+    server = f"{ctx.request.url.scheme}://{ctx.request.url.netloc}"
+
+    def make() -> bytes:
+        data = enrollment_file(central, team, url=server, lifetime=timedelta(days=days))
+        with central.store.transaction() as conn:
+            audit(conn, central.now(), ctx.user.username, "device.file", team, f"{days} ngày", ctx.address)
+        return data
+
+    try:
+        data = await ctx.runtime.write(make)
+    except UserError as exc:
+        return await devices(ctx, status=400, message=exc.render())
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in team)[:40]
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="dang-ky-{safe}.inspector-enroll"'})
 
 
 async def revoke(ctx: Ctx) -> Response:

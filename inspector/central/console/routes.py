@@ -33,6 +33,7 @@ def console_routes() -> list[BaseRoute]:
         Route("/statistics", page(pages.statistics), methods=["GET"]),
         Route("/devices", page(_devices), methods=["GET"]),
         Route("/devices/token", page(admin_pages.enroll_token, role="admin"), methods=["POST"]),
+        Route("/devices/file", page(admin_pages.enroll_file, role="admin"), methods=["POST"]),
         Route("/devices/{device_id}/revoke", page(admin_pages.revoke, role="admin"), methods=["POST"]),
         Route("/catalogs", page(_catalogs), methods=["GET"]),
         Route("/catalogs", page(admin_pages.publish, role="admin", upload=True), methods=["POST"]),

@@ -71,6 +71,7 @@ AUDIT_LABELS = {
     "export.xlsx": "Xuất XLSX", "report.xlsx": "Báo cáo tổng hợp (XLSX)", "report.pdf": "Báo cáo tổng hợp (PDF)",
     "remediation.reported": "Ghi báo cáo khắc phục", "remediation.accepted": "Chấp nhận kết quả khắc phục",
     "remediation.returned": "Trả lại báo cáo khắc phục", "device.token": "Cấp mã đăng ký thiết bị",
+    "device.file": "Tải tệp đăng ký thiết bị",
     "device.revoke": "Thu hồi thiết bị", "catalog.publish": "Công bố danh mục",
 }
 
