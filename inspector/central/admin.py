@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -55,8 +56,13 @@ class QuarantinedEvent:
 
 
 def quarantined(central: Central) -> list[QuarantinedEvent]:
+    return quarantined_in(central.store.conn)
+
+
+def quarantined_in(conn: sqlite3.Connection) -> list[QuarantinedEvent]:
+    """`quarantined` on any connection (the console reads on its reader threads)."""
     out = []
-    for device, epoch, seq, wire, source, received, cause, detail in central.store.conn.execute(
+    for device, epoch, seq, wire, source, received, cause, detail in conn.execute(
             "SELECT device_id, epoch, seq, event, source, received_at, cause, detail FROM quarantine"
             " ORDER BY device_id, epoch, seq"):
         event = json.loads(wire)

@@ -27,6 +27,7 @@ from starlette.authentication import (
     AuthenticationError,
     BaseUser,
 )
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
@@ -34,6 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from inspector.central.console.routes import console_routes
+from inspector.central.console.web import ConsoleState, SecurityHeaders, html_http_errors, make_state
 from inspector.central.errors import ApiError, refuse
 from inspector.central.middleware import (
     EXCEPTION_HANDLERS,
@@ -349,15 +352,18 @@ RAW_ROUTE = Route("/bench/raw", raw, methods=["POST"])
 
 
 def create_app(runtime: Runtime, *, log: LogSink = stderr_log, raw_upload: bool = False,
-               trusted_proxies: tuple[str, ...] = ()) -> ASGIApp:
-    """The ASGI app: JSON request log around the Starlette app and its middleware."""
+               trusted_proxies: tuple[str, ...] = (), console: ConsoleState | None = None) -> ASGIApp:
+    """The ASGI app: JSON request log around the Starlette app and its middleware. The office
+    console's pages live under `/` (`central.console`), the device API under `/sync/v1`."""
     app = Starlette(
-        routes=[*ROUTES, RAW_ROUTE] if raw_upload else ROUTES,
+        routes=[*ROUTES, *([RAW_ROUTE] if raw_upload else []), *console_routes()],
         middleware=[Middleware(Guard, limits=runtime.limits, trusted_proxies=frozenset(trusted_proxies)),
+                    Middleware(SecurityHeaders),
                     Middleware(AuthenticationMiddleware, backend=SignatureBackend(), on_error=_on_auth_error)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: html_http_errors(EXCEPTION_HANDLERS[HTTPException])},
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.console = console or make_state(runtime)
     app.state.openapi = spec(raw_upload=raw_upload)
     return JsonLog(app, log)

@@ -153,7 +153,12 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})["client_address"] = self._address(scope)
+        state = scope.setdefault("state", {})
+        state["client_address"] = self._address(scope)
+        client = scope.get("client")
+        if client and client[0] in self.trusted:  # the TLS proxy says how the browser reached it
+            proto = [v for k, v in scope.get("headers", []) if k == b"x-forwarded-proto"]
+            state["forwarded_https"] = bool(proto) and proto[-1].strip().lower() == b"https"
         if self.active >= self.limits.max_requests:
             busy = refuse(503, "busy", "Máy chủ đang xử lý quá nhiều yêu cầu.", hint="Thử lại sau ít phút.",
                           headers={"Retry-After": "10"})

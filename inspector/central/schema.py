@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inspector.central.console.tables import CONSOLE_TABLES
 from inspector.errors import StorageError
 from inspector.store.db import Store, open_store
 from inspector.store.events import Event
@@ -123,7 +124,8 @@ _V2 = [
     "ALTER TABLE quarantine ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
 ]
 
-CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
+# v3 (issue 16): the office console's staff accounts, sessions, login failures, audit log.
+CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, CONSOLE_TABLES)]
 CENTRAL_SCHEMA_VERSION = CENTRAL_MIGRATIONS[-1][0]
 
 

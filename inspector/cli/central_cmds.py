@@ -17,6 +17,7 @@ from inspector.central import admin
 from inspector.central.auth import create_token
 from inspector.central.bundles import import_bundle, write_receipt_file
 from inspector.central.server import Central
+from inspector.cli.central_user_cmds import register_user
 from inspector.cli.common import print_json, print_table
 from inspector.domain import STATUSES
 from inspector.text import ui_date, ui_datetime
@@ -93,6 +94,7 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
                           help="kiểm tra chuỗi sự kiện, các bảng và băm lại mọi tệp minh chứng của máy chủ")
     ver.add_argument("--quick", action="store_true", help="bỏ qua việc băm lại các tệp minh chứng")
     ver.set_defaults(handler=_verify)
+    register_user(csub, common, open_central)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -201,9 +201,12 @@ class RequirementService:
         if ids:
             marks = ",".join("?" * len(ids))
             statuses = ",".join("?" * len(PENDING_STATUSES))
+            # the central office's accepted follow-up (reference data, `remediation`) settles a requirement
             for row in self.ctx.store.query(
-                    f"SELECT * FROM requirements WHERE removed = 0 AND inspection_id IN ({marks})"
-                    f" AND status IN ({statuses}) ORDER BY deadline, ordinal", [*ids, *PENDING_STATUSES]):
+                    f"SELECT r.* FROM requirements r LEFT JOIN remediation m ON m.requirement_id = r.id"
+                    f" WHERE r.removed = 0 AND r.inspection_id IN ({marks}) AND r.status IN ({statuses})"
+                    " AND (m.status IS NULL OR m.status <> 'accepted') ORDER BY r.deadline, r.ordinal",
+                    [*ids, *PENDING_STATUSES]):
                 req = _req(row)
                 pending[req.inspection_id].append(PendingRequirement(req, req.deadline < today))
         earlier = tuple(EarlierInspection(self.inspections.summary(i), tuple(pending[i])) for i in ids)

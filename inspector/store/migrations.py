@@ -31,6 +31,7 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "documents",
     "signatures",
     "team_devices",
+    "remediation",
 )
 
 _V1 = """
@@ -422,8 +423,39 @@ ALTER TABLE sync_server ADD COLUMN tls_fingerprint TEXT;
 ALTER TABLE sync_server ADD COLUMN tls_certificate TEXT;
 """
 
+# The central office's follow-up of each requirement (the unit's report-back, accepted or returned):
+# reference data of the server's chain (`remediation.updated`), so a team preparing a new
+# inspection of a unit sees what the unit still owes, even from inspections it never held. A
+# snapshot of the requirement travels with it; no foreign keys (the inspection may be elsewhere).
+_V7 = """
+CREATE TABLE remediation (
+    requirement_id TEXT PRIMARY KEY,
+    source_inspection_id TEXT NOT NULL,
+    decision_no TEXT NOT NULL DEFAULT '',
+    decision_date TEXT NOT NULL DEFAULT '',
+    unit_id TEXT,
+    responsible_unit_id TEXT,
+    responsible TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL DEFAULT '',
+    deadline TEXT NOT NULL DEFAULT '',
+    report_back_date TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('open', 'reported', 'accepted')),
+    action TEXT NOT NULL CHECK (action IN ('reported', 'accepted', 'returned')),
+    report_text TEXT NOT NULL DEFAULT '',
+    report_files TEXT NOT NULL DEFAULT '[]',
+    reported_at TEXT,
+    decision_note TEXT NOT NULL DEFAULT '',
+    decided_at TEXT,
+    recorded_by TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX remediation_unit ON remediation (unit_id);
+CREATE INDEX remediation_responsible_unit ON remediation (responsible_unit_id);
+CREATE INDEX remediation_inspection ON remediation (source_inspection_id);
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6), (7, _V7)]
 LATEST = MIGRATIONS[-1][0]
 
 

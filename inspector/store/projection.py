@@ -42,8 +42,14 @@ CONCLUSION_FIELDS = (
     "signer_authority_body", "signer_position", "signer_name", "recipients", "issuing_abbr",
     "concluding_body", "report_number", "report_date",
 )
+REMEDIATION_FIELDS = (
+    "source_inspection_id", "decision_no", "decision_date", "unit_id", "responsible_unit_id", "responsible",
+    "content", "deadline", "report_back_date", "status", "action", "report_text", "report_files",
+    "reported_at", "decision_note", "decided_at",
+)
 _JSON_COLUMNS = frozenset({
     "legal_basis", "unit_representatives", "other_participants", "refusals", "recipients", "fields",
+    "report_files",
 })
 
 
@@ -145,7 +151,8 @@ def _registered(table: str, allowed: tuple[str, ...]) -> Reducer:
 
 # Where a unit or a person may be named, for re-pointing after a merge: (table, column).
 _UNIT_REFERENCES = (("inspections", "unit_id"), ("requirements", "responsible_unit_id"),
-                    ("people", "unit_id"), ("units", "parent_id"))
+                    ("people", "unit_id"), ("units", "parent_id"), ("remediation", "unit_id"),
+                    ("remediation", "responsible_unit_id"))
 _PERSON_REFERENCES = (("subjects", "person_id"), ("requirements", "responsible_person_id"))
 
 
@@ -413,6 +420,17 @@ def _device_revoked(conn: sqlite3.Connection, ev: Event) -> None:
         raise BugError(f"projection: team_devices row {ev.entity_id} not found")
 
 
+def _remediation_updated(conn: sqlite3.Connection, ev: Event) -> None:
+    """The central office's follow-up of one requirement: the whole state, as of this event."""
+    row = _refs(conn, {**_pick(ev.payload, REMEDIATION_FIELDS), "recorded_by": ev.author_name,
+                       "updated_at": ev.at})
+    cols = ", ".join(["requirement_id", *row])
+    marks = ", ".join("?" for _ in range(len(row) + 1))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in row)
+    conn.execute(f"INSERT INTO remediation ({cols}) VALUES ({marks})"
+                 f" ON CONFLICT (requirement_id) DO UPDATE SET {sets}", (ev.entity_id, *row.values()))
+
+
 REDUCERS: dict[str, Reducer] = {
     "catalog.imported": _catalog_imported,
     "unit.created": _created("units", UNIT_FIELDS),
@@ -446,6 +464,7 @@ REDUCERS: dict[str, Reducer] = {
     "document.timestamped": _document_timestamped,
     "device.enrolled": _device_enrolled,
     "device.revoked": _device_revoked,
+    "remediation.updated": _remediation_updated,
 }
 
 

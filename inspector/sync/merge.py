@@ -37,6 +37,7 @@ _GLOBAL_SCOPES: dict[str, str] = {
     "team.created": "teams", "team.updated": "teams",
     "catalog.imported": "catalog",
     "device.enrolled": "device", "device.revoked": "device",
+    "remediation.updated": "remediation",
 }
 # Event kinds (type prefixes) whose events belong to one inspection.
 INSPECTION_SCOPED = frozenset({"inspection", "subject", "finding", "evidence", "requirement", "minutes",
@@ -250,6 +251,8 @@ def _clear_scope(conn: sqlite3.Connection, scope: Scope) -> None:
         conn.execute("DELETE FROM teams WHERE id = ?", (key,))
     elif kind == "device":
         conn.execute("DELETE FROM team_devices WHERE device_id = ?", (key,))
+    elif kind == "remediation":
+        conn.execute("DELETE FROM remediation WHERE requirement_id = ?", (key,))
     elif kind == "catalog":
         row = conn.execute("SELECT json_extract(payload, '$.kind'), json_extract(payload, '$.id'),"
                            " json_extract(payload, '$.version') FROM events WHERE entity_id = ?"

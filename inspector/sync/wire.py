@@ -40,7 +40,7 @@ TIMESTAMP = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(
 
 # Only the central server may author these; they reach devices as reference data.
 SERVER_ONLY_TYPES = frozenset({"device.enrolled", "device.revoked", "unit.registered", "unit.merged",
-                               "person.registered", "person.merged"})
+                               "person.registered", "person.merged", "remediation.updated"})
 REFDATA_TYPES = frozenset({
     "catalog.imported", "unit.created", "unit.updated", "person.created", "person.updated",
     "team.created", "team.updated", *SERVER_ONLY_TYPES,
