@@ -27,7 +27,6 @@ from inspector.central.errors import ApiError, refuse
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.server import wire_refusal
 from inspector.errors import UserError
-from inspector.store.db import Store, connect
 from inspector.sync.wire import WireError
 
 LogSink = Callable[[dict[str, Any]], None]
@@ -181,9 +180,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     `SELECT 1` takes microseconds; answering it on the loop needs no thread hand-over, so it
     stays quick while other threads are busy), and stale partial uploads collected on a schedule."""
     runtime: Runtime = app.state.runtime
-    path = runtime.central.store.path
-    app.state.health_store = Store(path, connect(path))
-    app.state.health_store.conn.execute("PRAGMA query_only = ON")
+    app.state.health_store = runtime.database.open(read_only=True)
 
     async def collect() -> None:
         while True:

@@ -27,6 +27,7 @@ from inspector.central.schema import (
     record_refs,
     remember_name,
 )
+from inspector.central.storage import Database
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from inspector.services.context import Identity, ServiceContext, Session
@@ -61,7 +62,6 @@ from inspector.sync.wire import (
 from inspector.text import clean
 from inspector.vault import Vault
 
-DB_NAME = "central.db"
 MAX_CHAINS = 1000
 MAX_EPOCH = 2**31
 MAX_SEQ = 2**62
@@ -98,12 +98,14 @@ def wire_refusal(exc: WireError) -> ApiError:
 class Central:
     """One server data directory: database, blob store, server key, and the request checks."""
 
-    def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None) -> None:
+    def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
+                 database: Database | None = None) -> None:
         self.clock = clock or SystemClock()
         self.data_dir = data_dir
         self.sizes = sizes or Sizes()
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = open_central_store(data_dir / DB_NAME)
+        self.database = database or Database.of(None, data_dir)
+        self.store = open_central_store(self.database)
         try:
             self.identity = ensure_device(self.store, self.clock)
             self.vault = Vault(data_dir / "blobs", max_size=MAX_BLOB)

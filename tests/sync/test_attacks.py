@@ -34,7 +34,7 @@ CATALOG = Path("resources/catalogs/ct24-hn.v1.json")
 
 
 def _state(server: LiveServer) -> str:
-    return server_state(server.data_dir / "central.db", server.data_dir / "blobs")
+    return server_state(server.database, server.data_dir / "blobs")
 
 
 def _fresh_signer() -> Signer:
@@ -294,7 +294,7 @@ def test_every_endpoint_answers_bad_input_with_a_reason(server: LiveServer, make
                 httpx.delete(server.url + "/sync/v1/events")]
     for answer in unsigned:
         assert 400 <= answer.status_code < 500 and answer.json()["message"], answer.text
-    assert server.call(lambda c: c.store.scalar("PRAGMA integrity_check")) == "ok"
+    assert server.call(lambda c: admin.verify(c, quick=True)).ok  # chains, tables, SQLite file check
 
 
 # -- defect 10: the enrollment rate limit --------------------------------------------------------
