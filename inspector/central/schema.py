@@ -125,7 +125,16 @@ _V2 = [
     "ALTER TABLE quarantine ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
 ]
 
-CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2)]
+# v3 (issue 15): what several server processes must share lives in the database: the replay
+# nonces of signed requests and refused enrollment attempts per address (inspector.central.shared_state).
+_V3 = [
+    "CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)",
+    "CREATE INDEX seen_nonces_at ON seen_nonces (seen_at)",
+    "CREATE TABLE enroll_failures (address TEXT NOT NULL, at_ms INTEGER NOT NULL)",
+    "CREATE INDEX enroll_failures_address ON enroll_failures (address, at_ms)",
+]
+
+CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3)]
 CENTRAL_SCHEMA_VERSION = CENTRAL_MIGRATIONS[-1][0]
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector import canonical
-from inspector.central.auth import Authenticator, RateLimiter, normalise_token, token_digest
+from inspector.central.auth import Authenticator, Limiter, RateLimiter, normalise_token, token_digest
 from inspector.central.errors import ApiError, refuse
 from inspector.central.policy import Forbidden, WritePolicy, new_events
 from inspector.central.registry import settle_proposals, unsettled
@@ -27,6 +27,7 @@ from inspector.central.schema import (
     record_refs,
     remember_name,
 )
+from inspector.central.shared_state import DbNonces, DbRateLimiter
 from inspector.central.storage import Database
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
@@ -115,8 +116,15 @@ class Central:
         self.signer = Signer.of(self.identity)
         self.ctx = ServiceContext(self.store, self.vault,
                                   Session(Identity("central", "Văn phòng trung tâm"), self.identity), self.clock)
-        self.auth = Authenticator(self.clock)
-        self.limiter = RateLimiter()
+        self.nonces: DbNonces | None = None
+        self.limiter: Limiter
+        if self.database.postgres:  # several processes may serve this store: share what matters
+            self.nonces = DbNonces(self.database)
+            self.auth = Authenticator(self.clock, self.nonces, durable=True)
+            self.limiter = DbRateLimiter(self.store, self.clock)
+        else:
+            self.auth = Authenticator(self.clock)
+            self.limiter = RateLimiter()
         self.uploads = Uploads(self.store, self.vault, self.clock)
         self._settle_earlier_proposals()
 
@@ -135,6 +143,8 @@ class Central:
         return self.identity.device_id
 
     def close(self) -> None:
+        if self.nonces is not None:
+            self.nonces.close()
         self.store.close()
 
     def now(self) -> str:
