@@ -18,6 +18,7 @@ COMMIT itself, as with `isolation_level=None`):
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ WRITE_LOCK = 0x1A5EC7  # pg_advisory_xact_lock key of the central store's single
 MIGRATE_LOCK = 0x1A5EC8  # held while a process migrates the schema
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE")
+_IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE)
 
 
 class _NumericLoader(Loader):
@@ -81,23 +83,41 @@ class PgConnection:
     """One PostgreSQL session, used from one thread at a time (like a sqlite3 connection)."""
 
     def __init__(self, conninfo: str, *, read_only: bool = False, application: str = "inspector-central") -> None:
-        try:
-            self.raw = psycopg.connect(conninfo, autocommit=True, application_name=application)
-        except psycopg.Error as exc:
-            raise _sqlite_error(exc) from exc
-        self.raw.adapters.register_loader("numeric", _NumericLoader)
-        self.raw.adapters.register_dumper(bool, _BoolDumper)
+        self.conninfo = conninfo
+        self.application = application
         self.read_only = read_only
         self.total_changes = 0  # rows changed by INSERT/UPDATE/DELETE through this connection
-        if read_only:
-            self.raw.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        self.raw = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            raw = psycopg.connect(self.conninfo, autocommit=True, application_name=self.application,
+                                  connect_timeout=10)
+            raw.adapters.register_loader("numeric", _NumericLoader)
+            raw.adapters.register_dumper(bool, _BoolDumper)
+            if self.read_only:
+                raw.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        except psycopg.Error as exc:
+            raise _sqlite_error(exc) from exc
+        return raw
+
+    def _alive(self) -> None:
+        """A connection the server dropped (restart, fail-over) is replaced before the next
+        statement outside a transaction; the statement that met the break has already failed,
+        so no transaction is ever continued on a new connection."""
+        if self.raw.broken or self.raw.closed:
+            with contextlib.suppress(Exception):
+                self.raw.close()
+            self.raw = self._connect()
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self.raw.info.transaction_status in _IN_TRANSACTION
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
         word = sql.lstrip()[:16].upper()
+        if word.startswith("BEGIN") or (not self.in_transaction and (self.raw.broken or self.raw.closed)):
+            self._alive()
         try:
             if word.startswith("BEGIN IMMEDIATE"):
                 cur = self.raw.execute("BEGIN")
