@@ -42,6 +42,7 @@ from inspector.keys import KEY_FILE, DataKeys, KeyFile, Unlocker
 from inspector.sealed import SealedVault
 from inspector.store.db import DatabaseErrors, Store, connect, open_store, translate_os_error
 from inspector.store.device import start_new_epoch
+from inspector.vault import hash_file
 
 if TYPE_CHECKING:
     from inspector.workspace import Workspace
@@ -92,13 +93,8 @@ def _copy(source: Path, target: Path) -> tuple[int, str]:
 
 
 def _hash(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+    sha, size = hash_file(path)
+    return size, sha
 
 
 def _is_empty_dir(path: Path) -> bool:
