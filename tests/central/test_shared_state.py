@@ -4,6 +4,7 @@ count across processes; a token is used once whichever process sees it first."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,15 @@ from inspector import canonical
 from inspector.central.auth import create_token
 from inspector.central.server import Central
 from inspector.central.storage import Database
+from inspector.central.storage.audit import verify_central_store
 from inspector.sync.httpsig import sign_request
+from inspector.sync.keys import Signer
 from inspector.sync.wire import PROTOCOL
+from inspector.workspace import Workspace
 from tests.central.pg import PgServer
-from tests.sync.harness import ServerProcess
+from tests.sync.data import record
+from tests.sync.forge import batch, chain
+from tests.sync.harness import ServerProcess, device_events
 from tests.sync.test_attacks import _fresh_signer, raw_enroll
 
 
@@ -59,3 +65,39 @@ def test_refused_enrollments_count_across_processes_and_a_token_is_used_once(
         assert raw_enroll((a, b)[n % 2].url, "SAI-MA").status_code == 401
     limited = raw_enroll(a.url, create_token(admin.store, "doan-1", admin.clock).token)
     assert limited.status_code == 429 and limited.json()["message"], limited.text
+
+
+def test_one_batch_pushed_through_two_processes_at_once_is_stored_once(
+        tmp_path: Path, two_processes: tuple[ServerProcess, ServerProcess, Central]) -> None:
+    """Writers are serialised across processes (the write lock): the second of two identical
+    pushes finds the first's events and answers them as duplicates, never a 500."""
+    a, b, admin = two_processes
+    with Workspace.open(tmp_path / "laptop") as ws:
+        ws.services.sync.enroll(a.url, create_token(admin.store, "doan-1", admin.clock).token)
+        inspection = record(ws, 1)
+        ws.services.sync.sync(server_url=a.url)
+        device_id = ws.services.ctx.device.device_id
+        for round_ in range(4):
+            done = len(device_events(admin.database, device_id))
+            record(ws, 150, seed=round_, inspection=inspection)
+            events = [e for e in chain(ws) if e.seq > done]
+            body = batch(ws, events)
+            who = Signer.of(ws.services.ctx.device)
+            requests = [(p.url, sign_request(who, "POST", "/sync/v1/events", body, created=int(time.time())))
+                        for p in (a, b)]
+            answers: list[httpx.Response] = []
+            start = threading.Barrier(2)
+
+            def push(url: str, headers: dict[str, str], start: threading.Barrier = start,
+                     answers: list[httpx.Response] = answers, body: bytes = body) -> None:
+                start.wait()
+                answers.append(httpx.post(url + "/sync/v1/events", content=body, headers=headers, timeout=60))
+
+            threads = [threading.Thread(target=push, args=r) for r in requests]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(r.status_code for r in answers) == [200, 200], [r.text[:300] for r in answers]
+            assert device_events(admin.database, device_id) == device_events(ws.store.path, device_id)
+    assert verify_central_store(admin.store).ok
