@@ -4,6 +4,8 @@ count across processes; a token is used once whichever process sees it first."""
 
 from __future__ import annotations
 
+import hashlib
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +15,12 @@ import httpx
 import pytest
 
 from inspector import canonical
+from inspector.central import admin as central_admin
 from inspector.central.auth import create_token
 from inspector.central.server import Central
 from inspector.central.storage import Database
 from inspector.central.storage.audit import verify_central_store
+from inspector.ids import uuid7
 from inspector.sync.httpsig import sign_request
 from inspector.sync.keys import Signer
 from inspector.sync.wire import PROTOCOL
@@ -101,3 +105,44 @@ def test_one_batch_pushed_through_two_processes_at_once_is_stored_once(
             assert sorted(r.status_code for r in answers) == [200, 200], [r.text[:300] for r in answers]
             assert device_events(admin.database, device_id) == device_events(ws.store.path, device_id)
     assert verify_central_store(admin.store).ok
+
+
+def test_the_same_blob_uploaded_through_two_processes_at_once_ends_as_one_intact_blob(
+        tmp_path: Path, two_processes: tuple[ServerProcess, ServerProcess, Central]) -> None:
+    a, b, admin = two_processes
+    data = random.Random(7).randbytes(20 * 1024 * 1024)  # three 8 MiB chunks each way
+    sha = hashlib.sha256(data).hexdigest()
+    tokens = [create_token(admin.store, "doan-1", admin.clock).token for _ in range(2)]
+    ready = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def laptop(n: int, server: ServerProcess) -> None:
+        try:
+            with Workspace.open(tmp_path / f"laptop-{n}") as ws:
+                ws.services.sync.enroll(server.url, tokens[n])
+                inspection = record(ws, 1, seed=n)
+                blob = ws.services.ctx.vault.put_bytes(data)
+                with ws.store.transaction() as conn:
+                    ws.services.ctx.record(conn, "evidence.added", uuid7(), {
+                        "inspection_id": inspection.id, "finding_id": None, "sha256": blob.sha256,
+                        "size": blob.size, "file_name": "bien-ban.pdf", "media_type": "application/pdf",
+                        "kind": "document", "caption": "", "captured_at": None})
+                ready.wait(timeout=120)
+                ws.services.sync.sync(server_url=server.url)
+                assert ws.services.sync.sync(server_url=server.url).partial_inspections == 0
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    threads = [threading.Thread(target=laptop, args=(0, a)), threading.Thread(target=laptop, args=(1, b))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    stored = admin.vault.path_for(sha)
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == sha
+    assert admin.store.scalar("SELECT count(*) FROM blobs WHERE sha256 = ? AND state = 'ok'", (sha,)) == 1
+    assert admin.store.scalar("SELECT count(*) FROM uploads") == 0
+    assert not list(admin.vault.tmp.glob("upload-*.part"))
+    assert admin.store.scalar("SELECT count(*) FROM blobs") == 1 and central_admin.verify(admin).ok
