@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from inspector import canonical
 from inspector.central import admin
+from inspector.central.storage import Database
 from inspector.errors import UserError
 from inspector.ids import uuid7
 from inspector.store.device import device_id_for
@@ -313,8 +314,8 @@ def test_an_office_enrolling_forty_laptops_from_one_address_is_not_limited(serve
     assert len(server.call(admin.devices)) == 40
 
 
-def test_forwarded_for_is_used_only_from_a_configured_proxy(tmp_path: Path) -> None:
-    with LiveServer(tmp_path / "server", trusted_proxies=("127.0.0.1",)) as server:
+def test_forwarded_for_is_used_only_from_a_configured_proxy(tmp_path: Path, central_database: Database) -> None:
+    with LiveServer(tmp_path / "server", trusted_proxies=("127.0.0.1",), database=central_database) as server:
         for n in range(12):  # each from another office behind the proxy: no one is limited
             answer = raw_enroll(server.url, "SAI-MA", headers={"X-Forwarded-For": f"10.1.2.{n}"})
             assert answer.status_code == 401, answer.text
