@@ -64,3 +64,15 @@ def test_connections_come_back_after_postgresql_drops_them(tmp_path: Path, pg_se
         device_id = ws.services.ctx.device.device_id
         held = server.call(lambda c: c.store.scalar("SELECT max(seq) FROM events WHERE device_id = ?", (device_id,)))
         assert held == ws.store.scalar("SELECT max(seq) FROM events WHERE device_id = ?", (device_id,))
+
+
+def test_an_unreachable_database_is_said_in_vietnamese_without_the_password(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from inspector.cli import main
+
+    for url, reason in (("postgresql://kiemtra:matkhau-bi-mat@127.0.0.1:1/none", "không nhận kết nối"),
+                        ("mysql://x/y", "không được hỗ trợ")):
+        code = main(["central", "devices", "--data-dir", str(tmp_path / "c"), "--database", url])
+        err = capsys.readouterr().err
+        assert code == 1 and reason in err and "matkhau-bi-mat" not in err, err
+        assert "Traceback" not in err and "failed" not in err and "Error" not in err, err

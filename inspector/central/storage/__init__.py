@@ -80,7 +80,7 @@ class Database:
         except sqlite3.Error as exc:
             raise StorageError("Không kết nối được cơ sở dữ liệu {url}: {reason}.",
                                hint="Kiểm tra địa chỉ, người dùng, mật khẩu và máy chủ PostgreSQL.",
-                               url=self.display(), reason=str(exc).splitlines()[0]) from exc
+                               url=self.display(), reason=_why(str(exc))) from exc
         store = PgStore(self, conn)
         if not read_only and migrate:
             try:
@@ -89,6 +89,25 @@ class Database:
                 conn.close()
                 raise
         return store
+
+
+_REASONS = (
+    ("password authentication failed", "sai người dùng hoặc mật khẩu"),
+    ("does not exist", "người dùng hoặc cơ sở dữ liệu không tồn tại"),
+    ("connection refused", "máy chủ PostgreSQL không nhận kết nối (chưa chạy, hoặc sai máy/cổng)"),
+    ("timeout", "máy chủ PostgreSQL không trả lời"),
+    ("could not translate host name", "không tìm thấy tên máy chủ"),
+    ("no pg_hba.conf entry", "máy chủ PostgreSQL không cho phép kết nối từ máy này (pg_hba.conf)"),
+)
+
+
+def _why(driver_message: str) -> str:
+    """The driver's English reason, said in Vietnamese for the operator."""
+    text = driver_message.lower()
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return "lỗi kết nối (xem nhật ký của máy chủ PostgreSQL)"
 
 
 class PgStore(Store):
