@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 import threading
 import time
@@ -17,19 +16,13 @@ from inspector.central.errors import refuse
 from inspector.central.schema import DeviceRecord, device_record
 from inspector.clock import Clock, to_rfc3339
 from inspector.store.db import Store
+from inspector.sync.enrollment import normalise_token as normalise_token  # re-exported
+from inspector.sync.enrollment import token_digest as token_digest
 from inspector.sync.httpsig import MAX_SKEW_S, NonceCache, ParsedSignature, parse_signature
 
 TOKEN_BYTES = 20  # 160 bits
 TOKEN_LIFETIME = timedelta(hours=24)
 ENROLL_FAILURES_PER_MINUTE = 10
-
-
-def normalise_token(text: str) -> str:
-    return "".join(c for c in text.upper() if c.isalnum())
-
-
-def token_digest(text: str) -> str:
-    return hashlib.sha256(normalise_token(text).encode("ascii", "replace")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -39,11 +32,11 @@ class EnrollToken:
     expires_at: datetime
 
 
-def create_token(store: Store, team: str, clock: Clock) -> EnrollToken:
+def create_token(store: Store, team: str, clock: Clock, lifetime: timedelta = TOKEN_LIFETIME) -> EnrollToken:
     raw = base64.b32encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
     token = "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
     now = clock.now()
-    expires = now + TOKEN_LIFETIME
+    expires = now + lifetime
     with store.transaction() as conn:
         conn.execute("INSERT INTO enroll_tokens (token_sha256, team, created_at, expires_at)"
                      " VALUES (?,?,?,?)", (token_digest(token), team, to_rfc3339(now), to_rfc3339(expires)))

@@ -13,19 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.central.enrollment import open_bundle
 from inspector.central.policy import Forbidden
-from inspector.central.schema import active_keys, device_record
+from inspector.central.schema import device_record
 from inspector.central.server import Central
 from inspector.sync.bundle import (
     PiecesReader,
     drain,
     new_manifest,
-    read_envelope,
     read_payload,
     record_import,
     write_file,
 )
-from inspector.sync.bundle_keys import unwrap_key
+from inspector.sync.bundle_keys import require_recipient
 from inspector.sync.merge import ForkError
 from inspector.sync.receipts import Receipt
 from inspector.sync.wire import EventBatch, WireError, blob_refs, decode_batch
@@ -49,12 +49,12 @@ def check_ranges(manifest_ranges: list[dict[str, object]], batch: EventBatch, ev
     described = [{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                   "to": r.head.seq, "head_hash": r.head.hash} for r in batch.ranges]
     if described != manifest_ranges or batch.event_count != event_count:
-        raise _refuse("Nội dung sự kiện trong gói không khớp phần mô tả.")
+        raise _refuse("Nội dung thay đổi trong gói không khớp phần mô tả.")
 
 
 def import_bundle(central: Central, path: Path) -> BundleImport:
     """Import a device's bundle: staged, verified before any write, idempotent (see module doc)."""
-    env = read_envelope(path, signers=[key for _, key in active_keys(central.store.conn)])
+    env = open_bundle(central, path)  # a laptop enrolled from a file is registered here
     m = env.manifest
     if env.kind != "device-to-server":
         raise _refuse("Gói loại “{kind}” không nhập được vào máy chủ.", kind=env.kind)
@@ -74,8 +74,8 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
         chains = {(r["device"], r["epoch"]): r["to"] for r in m["event_ranges"]}
         receipt = central.build_receipt(source.device_id, chains, m["bundle_id"])
         return BundleImport(m["bundle_id"], source.device_id, False, 0, 0, receipt)
-    key = unwrap_key(m, central.signer)
-    events = read_payload(env, key, drain)  # pass 1: authenticate everything, write nothing
+    require_recipient(m, central.signer)
+    events = read_payload(env, central.signer, drain)  # pass 1: authenticate everything, write nothing
     batch = decode_batch(events, max_events=max(1, m["event_count"])) if events else EventBatch([])
     check_ranges(m["event_ranges"], batch, m["event_count"])
     where = f"bundle:{m['bundle_id']}"
@@ -101,7 +101,7 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
         central.vault.put_stream(PiecesReader(pieces), expected_sha256=sha)  # type: ignore[arg-type]
         stored.append((sha, size))
 
-    read_payload(env, key, place)  # pass 2: blobs into the store (content-addressed, verified)
+    read_payload(env, central.signer, place)  # pass 2: blobs into the store (content-addressed, verified)
     now = central.now()
     try:
         inserted = central.store_batch(batch, source, where, lambda conn: record_import(conn, env, stored, now))
@@ -119,4 +119,4 @@ def write_receipt_file(central: Central, receipt: Receipt, path: Path) -> int:
         source=central.signer, epoch=central.identity.epoch, audience=[receipt.device_id],
         encryption=None, ranges=[], event_count=0, events=b"", blobs=[], receipt={
             "body": receipt.body(), "sig": receipt.sign(central.signer).hex()})
-    return write_file(path, manifest, central.signer, None, b"", [])
+    return write_file(path, manifest, central.signer, b"", [])

@@ -59,12 +59,19 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--trusted-proxy", action="append", default=[], metavar="ĐỊA_CHỈ_IP",
                        help="proxy (TLS) được tin để đọc X-Forwarded-For; lặp lại cho nhiều proxy")
+    serve.add_argument("--tls-cert", type=Path, default=None, metavar="TỆP",
+                       help="chứng chỉ TLS (PEM) để phục vụ HTTPS trực tiếp; cần cả --tls-key")
+    serve.add_argument("--tls-key", type=Path, default=None, metavar="TỆP", help="khóa riêng của chứng chỉ (PEM)")
     serve.set_defaults(handler=_serve)
     tok = csub.add_parser("enroll-token", parents=[common, database],
                           help="cấp mã đăng ký thiết bị (dùng một lần, 24 giờ)")
     tok.add_argument("--team", required=True, metavar="ĐOÀN")
     tok.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="đưa địa chỉ máy chủ vào mã QR")
     tok.add_argument("--no-qr", action="store_true", help="không in mã QR")
+    tok.add_argument("--out", type=Path, default=None, metavar="TỆP",
+                     help="ghi tệp đăng ký (khóa máy chủ, mã một lần, hạn dùng) để đăng ký không cần mạng")
+    tok.add_argument("--days", type=int, default=7, metavar="NGÀY",
+                     help="hạn dùng của tệp đăng ký, 1–30 ngày (mặc định 7)")
     tok.set_defaults(handler=_token)
     dev = csub.add_parser("devices", parents=[common, database], help="các thiết bị đã đăng ký")
     dev.add_argument("--json", action="store_true", help="in dạng JSON")
@@ -108,29 +115,64 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from inspector.central.serve import serve
+    from inspector.central.serve import TlsFiles, serve
+    from inspector.errors import UserError
+    from inspector.sync.tls import show_fingerprint
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UserError("Cần cả “--tls-cert” và “--tls-key” để phục vụ HTTPS.",
+                        hint="Chỉ định cả hai tệp, hoặc bỏ cả hai để chạy HTTP trong mạng nội bộ.")
+    tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert is not None else None
     directory = central_dir(args)
     database = central_database(args)
+    scheme = "https" if tls else "http"
     print(f"Máy chủ trung tâm: dữ liệu tại {directory}, cơ sở dữ liệu {database.display()}; lắng nghe"
-          f" http://{args.host}:{args.port} (Ctrl+C để dừng).", flush=True)
-    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), database=database)
+          f" {scheme}://{args.host}:{args.port} (Ctrl+C để dừng).", flush=True)
+    if tls is not None:
+        print(f"Vân tay chứng chỉ TLS: {show_fingerprint(tls.check())} (mã và tệp đăng ký mang vân tay này).",
+              flush=True)
+    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), tls=tls, database=database)
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        return _token_file(args)
+    from inspector.central.enrollment import served_fingerprint
+    from inspector.sync.tls import show_fingerprint
+
     with open_central(args) as central:
         token = create_token(central.store, args.team.strip(), central.clock)
+        pin = served_fingerprint(central.data_dir)
     print(f"Mã đăng ký cho đoàn “{token.team}” (dùng một lần, hết hạn"
           f" {ui_datetime(token.expires_at.isoformat().replace('+00:00', 'Z'))}):")
     print(f"    {token.token}")
+    if pin is not None:
+        print(f"Vân tay chứng chỉ TLS của máy chủ: {show_fingerprint(pin)}")
+        print(f"    (nhập cùng mã: “--token {token.token}#{pin}”)")
     if not args.no_qr:
         import segno
 
-        content = token.token if not args.server else f"inspector-enroll:{args.server}#{token.token}"
+        text = token.token if pin is None else f"{token.token}#{pin}"
+        content = text if not args.server else f"inspector-enroll:{args.server}#{text}"
         buffer = io.StringIO()
         segno.make(content, error="m").terminal(out=buffer, compact=True)
         print(buffer.getvalue())
+    return 0
+
+
+def _token_file(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from inspector.central.enrollment import write_enrollment_file
+
+    with open_central(args) as central:
+        offer = write_enrollment_file(central, args.team, args.out, url=args.server or "",
+                                      lifetime=timedelta(days=args.days))
+    print(f"Đã ghi tệp đăng ký cho đoàn “{offer.team}” vào {args.out} (dùng cho một máy, hết hạn"
+          f" {ui_datetime(offer.expires_at)}). Tệp chứa mã đăng ký: giữ như mật khẩu.")
+    print(f"Trên máy của cán bộ: “inspector enroll --file {args.out.name}”; gói đầu tiên của máy đó phải"
+          " về tới văn phòng trước khi tệp hết hạn.")
     return 0
 
 

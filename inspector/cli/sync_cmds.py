@@ -8,16 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from inspector.cli.common import open_workspace, print_json, print_table
+from inspector.errors import UserError
 from inspector.ops import inline_committer
 from inspector.sync.progress import SyncProgress
 from inspector.sync.state import STATE_LABELS
+from inspector.sync.tls import show_fingerprint
 from inspector.text import human_size, ui_datetime
 
 
 def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
     en = sub.add_parser("enroll", parents=[common], help="đăng ký thiết bị với máy chủ trung tâm")
-    en.add_argument("--server", required=True, metavar="ĐỊA_CHỈ", help="ví dụ http://10.0.0.5:8765")
-    en.add_argument("--token", required=True, metavar="MÃ", help="mã đăng ký một lần do trung tâm cấp")
+    en.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="ví dụ http://10.0.0.5:8765")
+    en.add_argument("--token", default=None, metavar="MÃ", help="mã đăng ký một lần do trung tâm cấp")
+    en.add_argument("--tls-fingerprint", default=None, metavar="VÂN_TAY",
+                    help="vân tay chứng chỉ TLS của máy chủ (https://), nếu mã không kèm sẵn")
+    en.add_argument("--file", type=Path, default=None, metavar="TỆP",
+                    help="tệp đăng ký do trung tâm cấp (không cần mạng; dùng thay cho --server và --token)")
     en.add_argument("--label", default=None, metavar="TÊN", help="tên thiết bị (mặc định: tên máy)")
     en.set_defaults(handler=_enroll)
     sy = sub.add_parser("sync", parents=[common], help="đồng bộ với máy chủ trung tâm")
@@ -52,11 +58,30 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
 
 
 def _enroll(args: argparse.Namespace) -> int:
+    by_network = args.server is not None or args.token is not None
+    if (args.file is not None) == by_network or (by_network and not (args.server and args.token)):
+        raise UserError("Cần đúng một cách đăng ký: “--file TỆP” (tệp đăng ký, không cần mạng), hoặc cả"
+                        " “--server ĐỊA_CHỈ” và “--token MÃ”.", hint="Xem “inspector enroll --help”.")
     with open_workspace(args) as ws:
-        result = ws.services.sync.enroll(args.server, args.token, args.label,
-                                         commit=inline_committer(ws.services))
+        if args.file is not None:
+            result = ws.services.sync.enroll_from_file(args.file, args.label,
+                                                       commit=inline_committer(ws.services))
+        else:
+            result = ws.services.sync.enroll(args.server, args.token, args.label,
+                                             commit=inline_committer(ws.services),
+                                             tls_fingerprint=args.tls_fingerprint)
+    if result.pending:
+        print(f"Đã đọc tệp đăng ký: thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn"
+              f" “{result.team}”.")
+        print("Có thể xuất gói dữ liệu ra USB ngay (“inspector bundle export”). Văn phòng trung tâm hoàn tất"
+              f" đăng ký khi nhập gói đầu tiên, trước {ui_datetime(result.expires_at)}; nhập biên nhận mang"
+              " về bằng “inspector bundle import”.")
+        print(f"Vân tay khóa máy chủ: {result.server_fingerprint} — đối chiếu với văn phòng trung tâm.")
+        return 0
     print(f"Đã đăng ký thiết bị {result.device_id} (kỷ nguyên {result.epoch}) vào đoàn “{result.team}”.")
     print(f"Vân tay khóa máy chủ: {result.server_fingerprint} — đối chiếu với văn phòng trung tâm.")
+    if result.tls_fingerprint:
+        print(f"Kết nối HTTPS chỉ tin chứng chỉ có vân tay {show_fingerprint(result.tls_fingerprint)}.")
     return 0
 
 
@@ -108,6 +133,8 @@ def _status(args: argparse.Namespace) -> int:
     else:
         print(f"Máy chủ: {overview.server_url} — đoàn “{overview.team}” — biên nhận gần nhất:"
               f" {ui_datetime(overview.last_receipt_at) if overview.last_receipt_at else 'chưa có'}")
+    if overview.enrollment_pending:
+        print("Đăng ký bằng tệp đang chờ văn phòng trung tâm: nhập biên nhận của gói đầu tiên để hoàn tất.")
     print(f"Chưa gửi: {overview.unsent_events} sự kiện, {overview.unsent_blobs} tệp minh chứng.")
     if overview.fork:
         print("CẢNH BÁO: dữ liệu trên máy đã rẽ nhánh so với máy chủ. Ngừng ghi nhận và đăng ký lại"

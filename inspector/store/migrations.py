@@ -406,8 +406,24 @@ CREATE TABLE sync_refused (
 );
 """
 
+# An enrollment from a file (no network): the request the laptop's bundles carry until the
+# central registers it (its receipt comes back). Never the token itself: a proof bound to the keys.
+# The server's TLS certificate fingerprint (SHA-256 of DER) from the token or file, and the
+# certificate itself once seen with that fingerprint: the one trust anchor of its HTTPS.
+_V6 = """
+CREATE TABLE sync_enrollment (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    server_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE sync_server ADD COLUMN tls_fingerprint TEXT;
+ALTER TABLE sync_server ADD COLUMN tls_certificate TEXT;
+"""
+
 # Each entry: (version it produces, SQL script). Append only; never edit a shipped step.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5)]
+MIGRATIONS: list[tuple[int, str]] = [(1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5), (6, _V6)]
 LATEST = MIGRATIONS[-1][0]
 
 

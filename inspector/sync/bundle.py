@@ -3,22 +3,21 @@
     HEADER    "INSPBNDL\\0" | u16 format version | u16 flags (0)
     MANIFEST  u32 length (≤ 16 MiB) | canonical JSON (readable: ids, counts, hashes; no content)
     SIG       64 bytes: Ed25519 by the source over "inspector.bundle.v1\\0" + SHA-256(MANIFEST)
-    PAYLOAD   chunks: u32 length | AES-256-GCM ciphertext of ≤ chunk_size plaintext bytes;
-              nonce = 0x00000000 | u64 chunk index; AAD = bundle_id | u64 index | final flag
+    [KEY]     FLAG_ENROLLING only: the source's Ed25519 key (a laptop enrolled from a file)
+    PAYLOAD   one age file (X25519 recipients: the audience and the source), `sync.bundle_keys`
     TRAILER   "END\\0" | SHA-256(MANIFEST) | u64 total file length
 
 The plaintext payload is the event batch (`wire.encode_batch`) followed by one record per blob:
-"B" | raw SHA-256 (32) | u64 size | bytes. The per-bundle data key is wrapped for every recipient
-with X25519 + HKDF-SHA256 + AES-256-GCM; wrapped keys sit in the (signed) manifest.
-Readers check sizes and the trailer first, then the manifest hash and signature, and only then
-decrypt; every chunk is authenticated, and the final-chunk flag makes truncation detectable.
+"B" | raw SHA-256 (32) | u64 size | bytes. The recipients (ids and X25519 keys) sit in the
+(signed) manifest. Readers check sizes and the trailer first, then the manifest hash and
+signature, and only then decrypt; age authenticates every chunk, its final-chunk flag makes
+truncation detectable, and the manifest's hashes bind the plaintext to the signature.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import sqlite3
 import struct
@@ -27,11 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from inspector import canonical
-from inspector.sync.bundle_keys import CHUNK_SIZE, ENCRYPTION_ALG, bad
+from inspector.sync.bundle_keys import (
+    CHUNK_SIZE,
+    ENCRYPTION_ALG,
+    AgeReader,
+    age_chunks,
+    bad,
+    ciphertext_bounds,
+    encrypt_to,
+)
+from inspector.sync.enrollment import check_request
 from inspector.sync.keys import Signer, is_hex, verify_ed25519
 from inspector.sync.wire import WireError, is_timestamp, parse_json
 from inspector.vault import fsync_dir
@@ -44,8 +49,9 @@ _BLOB_HEAD = struct.Struct(">c32sQ")
 TRAILER_MAGIC = b"END\x00"
 _TRAILER = struct.Struct(">4s32sQ")
 SIG_LEN = 64
+FLAG_ENROLLING = 0x0001  # the signer's Ed25519 key follows SIG: a laptop enrolled from a file
+KEY_LEN = 32
 SIG_DOMAIN = b"inspector.bundle.v1\x00"
-TAG = 16
 
 MAX_FILE = 50 * 1024**3
 MAX_MANIFEST = 16 * 1024 * 1024
@@ -53,10 +59,14 @@ MAX_BLOBS = 1_000_000
 MAX_RECIPIENTS = 16
 MAX_EVENTS_BYTES = 256 * 1024 * 1024
 KINDS = ("device-to-server", "device-to-peer", "receipt")
+OLD_ENCRYPTION_ALG = "x25519-hkdf-sha256+aes-256-gcm"  # before age; never released (no installed base)
+MANIFEST_KEYS = frozenset({"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
+                           "encryption", "event_ranges", "event_count", "events_bytes", "events_sha256",
+                           "blobs", "payload_bytes", "chunks", "receipt"})
 
 
-def fixed_overhead(manifest_len: int, chunks: int) -> int:
-    return _HEADER.size + _U32.size + manifest_len + SIG_LEN + chunks * (_U32.size + TAG) + _TRAILER.size
+def fixed_overhead(manifest_len: int) -> int:
+    return _HEADER.size + _U32.size + manifest_len + SIG_LEN + _TRAILER.size
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class Envelope:
     signature: bytes
     payload_offset: int
     file_size: int
+    enrolling_key: bytes | None = None  # FLAG_ENROLLING: the key the signer names in the header
+    payload_length: int = 0  # the age file's length (0: no payload)
 
     @property
     def kind(self) -> str:
@@ -88,14 +100,6 @@ class Envelope:
 
     def signature_valid(self, public_key: bytes) -> bool:
         return verify_ed25519(public_key, self.signature, SIG_DOMAIN + bytes.fromhex(self.manifest_sha256))
-
-
-def _nonce(index: int) -> bytes:
-    return b"\x00\x00\x00\x00" + index.to_bytes(8, "big")
-
-
-def _aad(bundle_id: str, index: int, final: bool) -> bytes:
-    return bundle_id.encode() + index.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -115,23 +119,13 @@ def _plaintext(events: bytes, blobs: Sequence[BlobSource]) -> Iterator[bytes]:
                 seen += len(piece)
                 yield piece
         if seen != blob.size or digest.hexdigest() != blob.sha256:
-            raise WireError("Tệp minh chứng {sha}… trong máy không khớp mã băm; gói không được tạo.",
-                            hint="Chạy “inspector evidence verify” để kiểm tra kho minh chứng.",
+            raise WireError("Một ảnh hoặc tệp minh chứng ({sha}…) trong máy bị hỏng (nội dung không còn như"
+                            " lúc lưu); gói dữ liệu không được tạo.",
+                            hint="Kiểm tra kho minh chứng (Công cụ › Kiểm tra toàn vẹn dữ liệu) rồi xuất lại.",
                             code="corrupt", sha=blob.sha256[:12])
 
 
-def _chunks(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
-    buffer = bytearray()
-    for piece in pieces:
-        buffer += piece
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
-
-
-def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_key: bytes | None,
+def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer,
                  events: bytes, blobs: Sequence[BlobSource],
                  progress: Callable[[int], None] | None = None) -> int:
     """Write a complete bundle to `out`; returns the total length. The manifest must be final."""
@@ -146,22 +140,19 @@ def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_k
         out.write(data)
         total += len(data)
 
-    put(_HEADER.pack(MAGIC, FORMAT_VERSION, 0))
+    enrolling = "enrollment" in manifest
+    put(_HEADER.pack(MAGIC, FORMAT_VERSION, FLAG_ENROLLING if enrolling else 0))
     put(_U32.pack(len(manifest_bytes)) + manifest_bytes)
     put(signer.sign(SIG_DOMAIN + digest))
-    chunks = manifest["chunks"]
-    if chunks:
-        assert data_key is not None
-        aead = AESGCM(data_key)
-        bundle_id = manifest["bundle_id"]
-        written = 0
-        for index, chunk in enumerate(_chunks(_plaintext(events, blobs), manifest["encryption"]["chunk_size"])):
-            sealed = aead.encrypt(_nonce(index), chunk, _aad(bundle_id, index, index == chunks - 1))
-            put(_U32.pack(len(sealed)) + sealed)
-            written += 1
-            if progress is not None:
-                progress(len(chunk))
-        if written != chunks:
+    if enrolling:
+        put(signer.public_key)
+    enc = manifest["encryption"]
+    if enc is not None:
+        keys = [bytes.fromhex(r["x25519"]) for r in enc["recipients"]]
+        written = encrypt_to(out, _plaintext(events, blobs), keys, progress)
+        total += written
+        low, high = ciphertext_bounds(manifest["payload_bytes"], len(keys))
+        if not low <= written <= high:
             raise WireError("Dữ liệu thay đổi trong lúc xuất gói; hãy xuất lại.")
     out.write(_TRAILER.pack(TRAILER_MAGIC, digest, total + _TRAILER.size))
     return total + _TRAILER.size
@@ -171,11 +162,11 @@ def write_bundle(out: BinaryIO, manifest: dict[str, Any], signer: Signer, data_k
 def _check_manifest(m: Any) -> None:
     """Shape and bounds of a manifest. Names in it are data: none ever becomes a file path."""
     ok = isinstance(m, dict) and m.get("format") == "inspector.bundle" and m.get("version") == 1
-    ok = ok and set(m) == {"format", "version", "bundle_id", "kind", "created_at", "source", "audience",
-                           "encryption", "event_ranges", "event_count", "events_bytes",
-                           "events_sha256", "blobs", "payload_bytes", "chunks", "receipt"}
+    ok = ok and set(m) in (MANIFEST_KEYS, MANIFEST_KEYS | {"enrollment"})
     if not ok:
         raise bad("Phần mô tả của gói không đúng định dạng.")
+    if "enrollment" in m and not (m["kind"] == "device-to-server" and check_request(m["enrollment"])):
+        raise bad("Yêu cầu đăng ký thiết bị trong gói không hợp lệ.")
     src, enc = m["source"], m["encryption"]
     ok = (is_hex(m["bundle_id"], 32) and m["kind"] in KINDS and is_timestamp(m["created_at"])
           and isinstance(src, dict)
@@ -194,26 +185,26 @@ def _check_manifest(m: Any) -> None:
         if not (isinstance(r, dict) and set(r) == {"device", "epoch", "from", "to", "head_hash"}
                 and is_hex(r["device"], 32) and _int(r["epoch"], 1) and _int(r["from"], 1)
                 and _int(r["to"], r["from"]) and is_hex(r["head_hash"], 64)):
-            raise bad("Phần mô tả của gói có đoạn sự kiện không hợp lệ.")
+            raise bad("Phần mô tả của gói có đoạn thay đổi không hợp lệ.")
     seen: set[str] = set()
     for b in m["blobs"]:
         if not (isinstance(b, dict) and set(b) == {"sha256", "size"} and is_hex(b["sha256"], 64)
                 and _int(b["size"]) and b["sha256"] not in seen):
             raise bad("Phần mô tả của gói có tệp minh chứng không hợp lệ.")
         seen.add(b["sha256"])
+    if isinstance(enc, dict) and enc.get("alg") == OLD_ENCRYPTION_ALG:
+        raise WireError("Gói được tạo bởi phiên bản thử nghiệm cũ của phần mềm (kiểu mã hóa cũ) nên không đọc"
+                        " được.", code="upgrade", hint="Cập nhật phần mềm trên máy gửi rồi xuất lại gói.")
     if enc is None:
         if m["chunks"] or m["payload_bytes"]:
             raise bad("Gói khai báo dữ liệu nhưng không có khóa mã hóa.")
-    elif not (isinstance(enc, dict) and set(enc) == {"alg", "ephemeral", "chunk_size", "recipients"}
-              and enc["alg"] == ENCRYPTION_ALG and is_hex(enc["ephemeral"], 64)
-              and _int(enc["chunk_size"], 1024, 8 * CHUNK_SIZE) and isinstance(enc["recipients"], list)
-              and 0 < len(enc["recipients"]) <= MAX_RECIPIENTS
-              and all(isinstance(r, dict) and set(r) == {"id", "wrap"} and is_hex(r["id"], 32)
-                      and is_hex(r["wrap"], 120) for r in enc["recipients"])):
+    elif not (isinstance(enc, dict) and set(enc) == {"alg", "recipients"} and enc["alg"] == ENCRYPTION_ALG
+              and isinstance(enc["recipients"], list) and 0 < len(enc["recipients"]) <= MAX_RECIPIENTS + 1
+              and all(isinstance(r, dict) and set(r) == {"id", "x25519"} and is_hex(r["id"], 32)
+                      and is_hex(r["x25519"], 64) for r in enc["recipients"])):
         raise bad("Phần mã hóa của gói không hợp lệ.")
     expected_payload = m["events_bytes"] + sum(_BLOB_HEAD.size + b["size"] for b in m["blobs"])
-    chunk = enc["chunk_size"] if enc else CHUNK_SIZE
-    if m["payload_bytes"] != expected_payload or m["chunks"] != math.ceil(expected_payload / chunk):
+    if m["payload_bytes"] != expected_payload or m["chunks"] != (age_chunks(expected_payload) if enc else 0):
         raise bad("Kích thước dữ liệu khai báo trong gói không nhất quán.")
 
 
@@ -221,12 +212,16 @@ def _int(value: Any, minimum: int = 0, maximum: int = 2**62) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum
 
 
-def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None) -> Envelope:
+def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[bytes] | None = None,
+                  enrolling: bool = False) -> Envelope:
     """Open a bundle without any key: limits, trailer, header, manifest. Writes nothing.
 
     With `signers` (the keys the reader trusts), the signature over the manifest's hash is
     verified against them before the manifest is parsed at all: an unsigned or foreign bundle
-    costs one hash and a few signature checks, however its manifest was crafted."""
+    costs one hash and a few signature checks, however its manifest was crafted. With
+    `enrolling` (the central), a bundle flagged FLAG_ENROLLING may instead be signed by the key
+    its header names; its manifest must then carry an enrollment request for that key, which the
+    caller checks before trusting anything else."""
     try:
         with path.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -242,15 +237,18 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
             magic, version, flags = _HEADER.unpack(fh.read(_HEADER.size))
             if magic != MAGIC:
                 raise bad("Tệp này không phải gói dữ liệu Inspector.")
-            if version != FORMAT_VERSION or flags != 0:
+            if version != FORMAT_VERSION or flags & ~FLAG_ENROLLING:
                 raise WireError("Gói được tạo bởi phiên bản phần mềm khác (định dạng {v}).",
                                 hint="Cập nhật phần mềm lên phiên bản mới nhất.", code="upgrade",
                                 v=version)
             (length,) = _U32.unpack(fh.read(_U32.size))
-            if length > MAX_MANIFEST or length > size - fixed_overhead(0, 0):
+            if length > MAX_MANIFEST or length > size - fixed_overhead(0):
                 raise bad("Phần mô tả của gói vượt giới hạn kích thước.")
             manifest_bytes = fh.read(length)
             signature = fh.read(SIG_LEN)
+            claimed = fh.read(KEY_LEN) if flags & FLAG_ENROLLING else None
+            if claimed is not None and len(claimed) != KEY_LEN:
+                raise bad("Gói không đầy đủ (tệp bị cắt ngắn).")
     except OSError as exc:
         raise WireError("Không đọc được tệp gói {path}: {reason}.", hint="Kiểm tra USB rồi thử lại.",
                         path=str(path), reason=exc.strerror or str(exc)) from exc
@@ -259,6 +257,9 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
     signer: bytes | None = None
     if signers is not None:
         signer = next((k for k in signers if verify_ed25519(k, signature, SIG_DOMAIN + manifest_hash)), None)
+        if (signer is None and enrolling and claimed is not None
+                and verify_ed25519(claimed, signature, SIG_DOMAIN + manifest_hash)):
+            signer = claimed  # possession of the key is proven; the request is checked by the caller
         if signer is None:
             raise WireError("Gói không có chữ ký hợp lệ của một thiết bị mà máy này tin cậy (thiết bị gửi chưa"
                             " đăng ký, không thuộc đoàn, đã bị thu hồi, hoặc gói đã bị sửa); không nhập.",
@@ -274,88 +275,34 @@ def read_envelope(path: Path, *, max_file: int = MAX_FILE, signers: Sequence[byt
     _check_manifest(manifest)
     if signer is not None and manifest["source"]["public_key"] != signer.hex():
         raise WireError("Gói ghi nguồn là một thiết bị khác với thiết bị đã ký; không nhập.", code="signature")
-    if size != fixed_overhead(length, manifest["chunks"]) + manifest["payload_bytes"]:
+    if ("enrollment" in manifest) != (claimed is not None) or (
+            claimed is not None and manifest["source"]["public_key"] != claimed.hex()):
+        raise bad("Yêu cầu đăng ký thiết bị trong gói không hợp lệ.")
+    extra = KEY_LEN if claimed is not None else 0
+    ciphertext = size - fixed_overhead(length) - extra
+    enc = manifest["encryption"]
+    low, high = ciphertext_bounds(manifest["payload_bytes"], len(enc["recipients"])) if enc else (0, 0)
+    if not low <= ciphertext <= high:
         raise bad("Kích thước gói không khớp phần mô tả (gói không đầy đủ hoặc bị sửa).")
     return Envelope(path, manifest, manifest_bytes, manifest_hash.hex(), signature,
-                    _HEADER.size + _U32.size + length + SIG_LEN, size)
-
-
-class PayloadStream:
-    """Decrypted payload as a byte stream, authenticated chunk by chunk."""
-
-    def __init__(self, env: Envelope, data_key: bytes) -> None:
-        self.env = env
-        self._fh = env.path.open("rb")
-        self._fh.seek(env.payload_offset)
-        self._aead = AESGCM(data_key)
-        self._index = 0
-        self._buffer = b""
-        self._pos = 0
-        self.consumed = 0
-        enc = env.manifest["encryption"]
-        self._chunk = int(enc["chunk_size"]) if enc else CHUNK_SIZE
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self) -> PayloadStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _next_chunk(self) -> None:
-        chunks = self.env.manifest["chunks"]
-        if self._index >= chunks:
-            raise bad("Dữ liệu của gói ngắn hơn khai báo.")
-        head = self._fh.read(_U32.size)
-        if len(head) != _U32.size:
-            raise bad("Gói không đầy đủ (dữ liệu bị cắt).")
-        (length,) = _U32.unpack(head)
-        if length > self._chunk + TAG or length <= TAG:
-            raise bad("Khối dữ liệu {n} của gói có độ dài không hợp lệ.", n=self._index)
-        sealed = self._fh.read(length)
-        final = self._index == chunks - 1
-        try:
-            plain = self._aead.decrypt(_nonce(self._index), sealed,
-                                       _aad(self.env.manifest["bundle_id"], self._index, final))
-        except InvalidTag as exc:
-            raise bad("Khối dữ liệu {n} của gói đã bị thay đổi hoặc hỏng.", n=self._index) from exc
-        if not final and len(plain) != self._chunk:
-            raise bad("Khối dữ liệu {n} của gói có độ dài không hợp lệ.", n=self._index)
-        self._index += 1
-        self._buffer = self._buffer[self._pos:] + plain
-        self._pos = 0
-
-    def read(self, n: int) -> bytes:
-        """Exactly n bytes (or a WireError)."""
-        out = bytearray()
-        while len(out) < n:
-            if self._pos >= len(self._buffer):
-                self._next_chunk()
-            take = min(n - len(out), len(self._buffer) - self._pos)
-            out += self._buffer[self._pos:self._pos + take]
-            self._pos += take
-        self.consumed += n
-        return bytes(out)
-
-    def finish(self) -> None:
-        if (self._pos != len(self._buffer) or self._index != self.env.manifest["chunks"]
-                or self.consumed != self.env.manifest["payload_bytes"]):
-            raise bad("Dữ liệu của gói dài hơn khai báo.")
+                    _HEADER.size + _U32.size + length + SIG_LEN + extra, size, claimed, ciphertext)
 
 
 BlobSink = Callable[[str, int, Iterator[bytes]], None]
 
 
-def read_payload(env: Envelope, data_key: bytes, on_blob: BlobSink) -> bytes:
-    """Decrypt the payload: returns the event batch bytes (hash-checked); each blob's bytes are
-    streamed to `on_blob(sha256, size, pieces)`, and its hash is checked after the sink consumed it."""
+def read_payload(env: Envelope, recipient: Signer, on_blob: BlobSink) -> bytes:
+    """Decrypt the payload as `recipient`: returns the event batch bytes (hash-checked); each
+    blob's bytes are streamed to `on_blob(sha256, size, pieces)`, and its hash is checked after the
+    sink consumed it."""
     m = env.manifest
-    with PayloadStream(env, data_key) as stream:
+    if m["encryption"] is None:
+        return b""
+    with env.path.open("rb") as fh, contextlib.closing(
+            AgeReader(fh, env.payload_offset, env.payload_length, recipient)) as stream:
         events = stream.read(m["events_bytes"]) if m["events_bytes"] else b""
         if hashlib.sha256(events).hexdigest() != m["events_sha256"]:
-            raise bad("Phần sự kiện của gói không khớp mã băm khai báo.")
+            raise bad("Phần thay đổi của gói không khớp mã băm khai báo.")
         for declared in m["blobs"]:
             tag, raw_sha, size = _BLOB_HEAD.unpack(stream.read(_BLOB_HEAD.size))
             if tag != b"B" or raw_sha.hex() != declared["sha256"] or size != declared["size"]:
@@ -409,10 +356,12 @@ class PiecesReader:
 def new_manifest(*, bundle_id: str, kind: str, created_at: str, source: Signer, epoch: int,
                  audience: Sequence[str], encryption: dict[str, Any] | None,
                  ranges: Sequence[dict[str, Any]], event_count: int, events: bytes,
-                 blobs: Sequence[BlobSource], receipt: dict[str, Any] | None = None) -> dict[str, Any]:
+                 blobs: Sequence[BlobSource], receipt: dict[str, Any] | None = None,
+                 enrollment: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`enrollment`: the request of a laptop enrolled from a file, until the central registered it."""
     payload = payload_size(len(events), blobs) if encryption else 0
-    chunk = encryption["chunk_size"] if encryption else CHUNK_SIZE
-    return {
+    extra = {} if enrollment is None else {"enrollment": enrollment}
+    return {**extra,
         "format": "inspector.bundle", "version": FORMAT_VERSION, "bundle_id": bundle_id,
         "kind": kind, "created_at": created_at,
         "source": {"device": source.device_id, "epoch": epoch, "public_key": source.public_key.hex()},
@@ -420,7 +369,7 @@ def new_manifest(*, bundle_id: str, kind: str, created_at: str, source: Signer, 
         "event_count": event_count, "events_bytes": len(events) if encryption else 0,
         "events_sha256": hashlib.sha256(events if encryption else b"").hexdigest(),
         "blobs": [{"sha256": b.sha256, "size": b.size} for b in blobs] if encryption else [],
-        "payload_bytes": payload, "chunks": math.ceil(payload / chunk), "receipt": receipt,
+        "payload_bytes": payload, "chunks": age_chunks(payload) if encryption else 0, "receipt": receipt,
     }
 
 
@@ -435,7 +384,7 @@ def record_import(conn: sqlite3.Connection, env: Envelope, stored: Sequence[tupl
                  (env.manifest["bundle_id"], env.kind, env.source_device, env.manifest_sha256, now))
 
 
-def write_file(final: Path, manifest: dict[str, Any], signer: Signer, data_key: bytes | None,
+def write_file(final: Path, manifest: dict[str, Any], signer: Signer,
                events: bytes, blobs: Sequence[BlobSource],
                progress: Callable[[int], None] | None = None) -> int:
     """Write `<final>.part`, flush it to the device, then rename: never a half bundle under the
@@ -443,7 +392,7 @@ def write_file(final: Path, manifest: dict[str, Any], signer: Signer, data_key: 
     part = final.with_name(final.name + ".part")
     try:
         with part.open("wb") as fh:
-            total = write_bundle(fh, manifest, signer, data_key, events, blobs, progress)
+            total = write_bundle(fh, manifest, signer, events, blobs, progress)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, final)

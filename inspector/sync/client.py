@@ -10,7 +10,6 @@ and chunks; progress figures never go backwards.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +19,23 @@ from inspector import canonical
 from inspector.errors import UserError
 from inspector.store.device import load_device
 from inspector.sync import state, steps
+from inspector.sync.enrollment import Enrollment
 from inspector.sync.keys import fingerprint
 from inspector.sync.lock import sync_lock
 from inspector.sync.merge import KeyResolver, chain_head
 from inspector.sync.progress import Progress, SyncCancelled, SyncProgress, check_cancel
 from inspector.sync.push import EventPusher
 from inspector.sync.receipts import Receipt
+from inspector.sync.retry import RetryPolicy
 from inspector.sync.steps import SyncContext, fork_error, not_enrolled
+from inspector.sync.tls import (
+    CertificateError,
+    UnreachableError,
+    fetch_certificate,
+    fingerprint_of_pem,
+    is_https,
+    parse_fingerprint,
+)
 from inspector.sync.transport import Transport, TransportError
 from inspector.sync.uploads import BlobUploader
 from inspector.sync.wire import PROTOCOL, REFDATA_TYPES, EventBatch, WireError, decode_batch
@@ -51,15 +60,6 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Enrollment:
-    server_id: str
-    device_id: str
-    epoch: int
-    team: str
-    server_fingerprint: str
-
-
 class SyncClient:
     def __init__(self, ctx: SyncContext, *, url: str | None = None, timeout: float = 60.0, retries: int = 3,
                  chunk_size: int | None = None, batch_events: int | None = None,
@@ -68,6 +68,7 @@ class SyncClient:
         self.ctx = ctx
         self.url = url
         self.retries = retries
+        self.policy = RetryPolicy(attempts=retries + 1, initial_s=backoff_s, jitter_s=backoff_s / 2)
         self.chunk_size = chunk_size
         self.batch_events = batch_events
         self.backoff_s = backoff_s
@@ -76,24 +77,48 @@ class SyncClient:
         self._transport = transport
         self._lock = threading.Lock()
 
-    def _transport_for(self, url: str, link: state.ServerLink | None) -> Transport:
+    def _transport_for(self, url: str, link: state.ServerLink | None, pinned: str | None = None) -> Transport:
         def persist(offset_ms: int) -> None:
             if link is not None:
                 self.ctx.write(lambda c: steps.learn_clock(c, offset_ms))
 
         return Transport(url, self.ctx.signer, self.ctx.clock, timeout=self._timeout, transport=self._transport,
-                         offset_ms=link.clock_offset_ms if link else 0, on_clock=persist)
+                         offset_ms=link.clock_offset_ms if link else 0, on_clock=persist, pinned=pinned)
+
+    def _certificate(self, url: str, fingerprint_hex: str | None, known: str | None) -> str | None:
+        """The pinned certificate for an HTTPS server whose fingerprint this device was given: the
+        one it holds, or the one the server shows now if it has that fingerprint (else refused)."""
+        if fingerprint_hex is None or not is_https(url):
+            return None
+        if known is not None and fingerprint_of_pem(known) == fingerprint_hex:
+            return known
+        try:
+            return fetch_certificate(url, fingerprint_hex, timeout=min(self._timeout, 10.0))
+        except UnreachableError as exc:
+            raise TransportError(exc, retryable=True) from exc
 
     # -- enrollment ---------------------------------------------------------------------------
-    def enroll(self, url: str, token: str, label: str | None = None) -> Enrollment:
+    def enroll(self, url: str, token: str, label: str | None = None,
+               tls_fingerprint: str | None = None) -> Enrollment:
+        """`token` may carry the certificate fingerprint after a "#" (as the QR code does)."""
         device, identity = self.ctx.device, self.ctx.identity
+        token, _, embedded = token.strip().partition("#")
+        pin = parse_fingerprint(tls_fingerprint or embedded) if (tls_fingerprint or embedded) else None
+        if pin is not None and not is_https(url):
+            raise CertificateError("Mã đăng ký có vân tay chứng chỉ TLS nhưng địa chỉ máy chủ {url} không dùng"
+                                   " https://.", hint="Nhập địa chỉ bắt đầu bằng https:// do văn phòng trung"
+                                                      " tâm cung cấp.", url=url)
+        try:
+            pem = self._certificate(url, pin, None)  # before anything is sent
+        except TransportError as exc:
+            raise exc.user_error() from exc
         body = canonical.encode({
             "token": token.strip(), "public_key": device.public_key.hex(),
             "x25519_public": self.ctx.signer.x25519_public().hex(), "label": canonical.nfc(label or device.label),
             "epoch": device.epoch, "protocol": PROTOCOL,
             "person": {"id": identity.id, "name": canonical.nfc(identity.name)}})
         try:
-            with self._transport_for(url, None) as http:
+            with self._transport_for(url, None, pem) as http:
                 data = http.json("POST", "/sync/v1/enroll", body)
         except TransportError as exc:
             raise exc.user_error() from exc
@@ -105,9 +130,10 @@ class SyncClient:
             raise WireError("Máy chủ trả lời đăng ký không đúng định dạng.") from exc
         if data.get("device_id") != device.device_id:
             raise WireError("Máy chủ trả lời đăng ký cho một thiết bị khác.")
-        link = state.ServerLink(url.rstrip("/"), server_id, server_key, x25519, team, self.ctx.now(), 0, None)
+        link = state.ServerLink(url.rstrip("/"), server_id, server_key, x25519, team, self.ctx.now(), 0, None,
+                                pin, pem)
         self.ctx.write(lambda c: steps.save_enrollment(c, link, epoch))
-        return Enrollment(server_id, device.device_id, epoch, team, fingerprint(server_key))
+        return Enrollment(server_id, device.device_id, epoch, team, fingerprint(server_key), tls_fingerprint=pin)
 
     # -- sync ---------------------------------------------------------------------------------
     def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> SyncResult:
@@ -121,18 +147,19 @@ class SyncClient:
             self._lock.release()
 
     def _sync_with_retries(self, progress: Progress, cancel: threading.Event) -> SyncResult:
+        """Every step is idempotent: a transient failure runs the sync again from the server's state."""
         result = SyncResult()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self._sync_once(result, progress, cancel)
-                result.attempts = attempt
-                return result
-            except TransportError as exc:
-                if not exc.retryable or attempt > self.retries:
-                    raise exc.user_error() from exc
-                time.sleep(self.backoff_s * attempt)
+
+        def once(attempt: int) -> SyncResult:
+            result.attempts = attempt
+            self._sync_once(result, progress, cancel)
+            return result
+
+        try:
+            return self.policy.call(once, cancel=cancel,
+                                    retry_if=lambda exc: isinstance(exc, TransportError) and exc.retryable)
+        except TransportError as exc:
+            raise exc.user_error() from exc
 
     def _link(self) -> state.ServerLink:
         link = state.load_link(self.ctx.store.conn)
@@ -149,8 +176,20 @@ class SyncClient:
             self.ctx = SyncContext(self.ctx.store, self.ctx.vault, device, self.ctx.identity, self.ctx.clock,
                                    self.ctx.write)
         url = (self.url or link.url).rstrip("/")
+        if state.load_pending(self.ctx.store.conn) is not None:
+            raise UserError("Thiết bị được đăng ký bằng tệp và máy chủ chưa xác nhận đăng ký này, nên chưa"
+                            " đồng bộ qua mạng được.",
+                            hint="Dùng “Xuất gói dữ liệu ra USB”, mang gói đến văn phòng trung tâm, rồi nhập"
+                                 " biên nhận mang về.")
+        if not url:
+            raise UserError("Chưa có địa chỉ máy chủ trung tâm để đồng bộ qua mạng.",
+                            hint="Nhập địa chỉ máy chủ do văn phòng trung tâm cung cấp, hoặc dùng"
+                                 " “Xuất gói dữ liệu ra USB”.")
         progress(SyncProgress("session", f"Đang kết nối máy chủ {url}…"))
-        with self._transport_for(url, link) as http:
+        pem = self._certificate(url, link.tls_fingerprint, link.tls_certificate)
+        if pem is not None and pem != link.tls_certificate:
+            self.ctx.write(lambda c: steps.pin_certificate(c, pem))
+        with self._transport_for(url, link, pem) as http:
             pusher = EventPusher(self.ctx, http, link, batch_events=self.batch_events)
             session = pusher.open_session()
             result.clock_skew_s = int(session["server_time"]) - int(self.ctx.clock.now().timestamp())

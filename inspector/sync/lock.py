@@ -1,4 +1,6 @@
-"""One sync at a time per data directory, across threads and processes: an OS file lock.
+"""One sync at a time per data directory, across threads and processes: an OS file lock
+(`filelock`: flock on Unix, LockFileEx on Windows, the same primitives this module used to call
+itself, with their portability corners handled by a library every Python packaging tool uses).
 
 The lock dies with the process that holds it (no stale lock after a crash or a power cut).
 """
@@ -6,37 +8,24 @@ The lock dies with the process that holds it (no stale lock after a crash or a p
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from inspector.errors import UserError
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 @contextlib.contextmanager
 def sync_lock(path: Path) -> Iterator[None]:
     """Hold `path` exclusively for the duration, or refuse at once if another sync holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = filelock.FileLock(path, timeout=0, thread_local=False, mode=0o600, fallback_to_soft=False)
     try:
-        if not _try_lock(fd):
-            raise UserError("Đang có một lần đồng bộ khác chạy trên máy này.",
-                            hint="Chờ lần đồng bộ đó kết thúc rồi thử lại.")
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise UserError("Đang có một lần đồng bộ khác chạy trên máy này.",
+                        hint="Chờ lần đồng bộ đó kết thúc rồi thử lại.") from exc
+    try:
         yield
     finally:
-        os.close(fd)  # closing the descriptor releases the lock
+        lock.release()

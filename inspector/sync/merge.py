@@ -52,7 +52,7 @@ class ForkError(WireError):
         self.device_id, self.epoch, self.seq = device_id, epoch, seq
         self.stored_hash, self.received_hash = stored, received
         super().__init__(
-            "Phát hiện rẽ nhánh dữ liệu: thiết bị {device}… đã gửi sự kiện số {seq} khác với bản"
+            "Phát hiện rẽ nhánh dữ liệu: thiết bị {device}… đã gửi thay đổi số {seq} khác với bản"
             " đã lưu. Không ghi đè; dữ liệu mới được cách ly.",
             hint="Thiết bị này có thể đã được khôi phục từ bản sao lưu cũ. Ngừng ghi nhận và đăng ký"
                  " lại thiết bị với máy chủ.",
@@ -138,7 +138,7 @@ def _walk(conn: sqlite3.Connection, batch: EventBatch, server_id: str | None,
         seq, last = chain_head(conn, r.chain)
         for event in r.events:
             if event.type in SERVER_ONLY_TYPES and event.device_id != server_id:
-                raise WireError("Chỉ máy chủ trung tâm được tạo sự kiện “{type}”.", type=event.type)
+                raise WireError("Chỉ máy chủ trung tâm được tạo thay đổi “{type}”.", type=event.type)
             if event.seq <= seq:
                 existing = stored_hash(conn, event.device_id, event.epoch, event.seq)
                 if existing != event.hash:
@@ -147,7 +147,7 @@ def _walk(conn: sqlite3.Connection, batch: EventBatch, server_id: str | None,
                     result.duplicates += 1
                 continue
             if event.seq != seq + 1 or event.prev_hash != last:
-                raise WireError("Thiếu sự kiện của thiết bị {device}…: máy nhận có đến số {have},"
+                raise WireError("Thiếu thay đổi của thiết bị {device}…: máy nhận có đến số {have},"
                                 " nhận được số {seq}.", code="gap", device=event.device_id[:12],
                                 have=seq, seq=event.seq)
             if now is not None and event.device_id != server_id:

@@ -164,7 +164,7 @@ class EventPusher:
         size = max(1, min(self.batch_events or 10**9, int(session["limits"]["batch_events"])))
         total = self.sent + len(unsent)
         if unsent:
-            progress(SyncProgress("events", f"Cần gửi {total} sự kiện.", self.sent, total))
+            progress(SyncProgress("events", f"Cần gửi {total} thay đổi.", self.sent, total))
         while unsent:
             check_cancel(cancel)
             take = self._plan(unsent, size)
@@ -183,4 +183,4 @@ class EventPusher:
             self._record(_acks(data.get("acked", [])))
             self.missing += [s for s in data.get("missing_blobs", []) if isinstance(s, str)]
             self.sent += len(batch)
-            progress(SyncProgress("events", f"Đã gửi {self.sent}/{total} sự kiện.", self.sent, total))
+            progress(SyncProgress("events", f"Đã gửi {self.sent}/{total} thay đổi.", self.sent, total))

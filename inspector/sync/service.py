@@ -27,7 +27,8 @@ from inspector.sync.steps import SyncContext, writer_for
 
 if TYPE_CHECKING:  # the HTTP client and the bundle crypto load on first use, not at start-up
     from inspector.ops import Committer
-    from inspector.sync.client import Enrollment, SyncClient, SyncResult
+    from inspector.sync.client import SyncClient, SyncResult
+    from inspector.sync.enrollment import Enrollment
     from inspector.sync.progress import Progress
     from inspector.sync.transfer import BundleSummary, BundleTransfer, ExportResult, ImportOutcome
 
@@ -47,6 +48,8 @@ class SyncOverview:
     unsent_blobs: int
     fork: bool  # the server and this database diverged (or refused this device's chain): re-enroll
     stranded_events: int = 0  # changes on a refused branch: kept here, in the server's quarantine
+    enrollment_pending: bool = False  # enrolled from a file; the central's receipt has not come back
+    tls_pinned: bool = False  # HTTPS with the server certificate pinned at enrollment
 
 
 class SyncService:
@@ -71,11 +74,30 @@ class SyncService:
         return SyncClient(self._context(commit), url=server_url, **options)
 
     def enroll(self, server_url: str, token: str, label: str | None = None, *,
-               commit: Committer | None = None) -> Enrollment:
+               commit: Committer | None = None, tls_fingerprint: str | None = None) -> Enrollment:
+        """Over the network. An https:// server is pinned to the certificate fingerprint given here
+        or after a "#" in the token (the QR code); a different certificate raises `CertificateError`."""
         self.ctx.touch(Changes(sync=True))
-        result = self.client(commit=commit).enroll(server_url, token, label)
+        result = self.client(commit=commit).enroll(server_url, token, label, tls_fingerprint)
         self.reload_device()
         return result
+
+    def enroll_from_file(self, path: Path, label: str | None = None, *,
+                         commit: Committer | None = None) -> Enrollment:
+        """Enroll from the central office's enrollment file, with no network (issue 13): bundles can
+        be exported at once; the central registers this device when it imports the first one, and
+        its receipt (imported with `import_bundle`) completes the enrollment here. Raises
+        `EnrollmentFileError` (unreadable, not an enrollment file, damaged, expired)."""
+        from inspector.sync.offline import enroll_from_file
+
+        self.ctx.touch(Changes(sync=True))
+        result = enroll_from_file(self._context(commit), path, label)
+        self.reload_device()
+        return result
+
+    def pending_enrollment(self) -> state.PendingEnrollment | None:
+        """Enrolled from a file and not yet confirmed by a receipt of the central."""
+        return state.load_pending(self.ctx.store.conn)
 
     def sync(self, progress: Progress | None = None, cancel: threading.Event | None = None, *,
              commit: Committer | None = None, server_url: str | None = None, **options: Any) -> SyncResult:
@@ -99,7 +121,8 @@ class SyncService:
                             self.ctx.device.device_id, self.ctx.device.epoch,
                             receipt.issued_at if receipt else None,
                             len(state.unsent_events(conn, link)), len(state.unsent_blobs(conn)),
-                            bool(link and link.fork_open), len(state.stranded_events(conn, link)))
+                            bool(link and link.fork_open), len(state.stranded_events(conn, link)),
+                            state.load_pending(conn) is not None, bool(link and link.tls_fingerprint))
 
     def inspection_statuses(self) -> dict[str, InspectionSyncStatus]:
         return state.inspection_statuses(self.ctx.store.conn, self.ctx.device, self.link())

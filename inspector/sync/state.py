@@ -34,6 +34,8 @@ class ServerLink:
     enrolled_at: str
     clock_offset_ms: int
     fork: dict[str, Any] | None
+    tls_fingerprint: str | None = None  # the pinned server certificate (SHA-256 of DER), hex
+    tls_certificate: str | None = None  # that certificate (PEM), once the server showed it
 
     @property
     def forked_chain(self) -> ChainKey | None:
@@ -62,23 +64,51 @@ class InspectionSyncStatus:
 
 def load_link(conn: sqlite3.Connection) -> ServerLink | None:
     row = conn.execute("SELECT url, server_id, server_public_key, server_x25519, team, enrolled_at,"
-                       " clock_offset_ms, fork FROM sync_server WHERE singleton = 1").fetchone()
+                       " clock_offset_ms, fork, tls_fingerprint, tls_certificate FROM sync_server"
+                       " WHERE singleton = 1").fetchone()
     if row is None:
         return None
     return ServerLink(row[0], row[1], bytes(row[2]), bytes(row[3]), row[4], row[5], int(row[6]),
-                      json.loads(row[7]) if row[7] else None)
+                      json.loads(row[7]) if row[7] else None, row[8], row[9])
 
 
 def save_link(conn: sqlite3.Connection, link: ServerLink) -> None:
     conn.execute(
         "INSERT INTO sync_server (singleton, url, server_id, server_public_key, server_x25519, team,"
-        " enrolled_at, clock_offset_ms, fork) VALUES (1,?,?,?,?,?,?,?,?) ON CONFLICT (singleton) DO"
-        " UPDATE SET url = excluded.url, server_id = excluded.server_id,"
+        " enrolled_at, clock_offset_ms, fork, tls_fingerprint, tls_certificate) VALUES (1,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT"
+        " (singleton) DO UPDATE SET url = excluded.url, server_id = excluded.server_id,"
         " server_public_key = excluded.server_public_key, server_x25519 = excluded.server_x25519,"
         " team = excluded.team, enrolled_at = excluded.enrolled_at,"
-        " clock_offset_ms = excluded.clock_offset_ms, fork = excluded.fork",
+        " clock_offset_ms = excluded.clock_offset_ms, fork = excluded.fork,"
+        " tls_fingerprint = excluded.tls_fingerprint, tls_certificate = excluded.tls_certificate",
         (link.url, link.server_id, link.server_public_key, link.server_x25519, link.team,
-         link.enrolled_at, link.clock_offset_ms, json.dumps(link.fork) if link.fork else None))
+         link.enrolled_at, link.clock_offset_ms, json.dumps(link.fork) if link.fork else None,
+         link.tls_fingerprint, link.tls_certificate))
+
+
+@dataclass(frozen=True)
+class PendingEnrollment:
+    """Enrolled from a file: the central registers this device when it imports its first bundle."""
+
+    server_id: str
+    request: dict[str, Any]  # goes into every bundle's manifest until a receipt comes back
+    expires_at: str
+    created_at: str
+
+
+def load_pending(conn: sqlite3.Connection) -> PendingEnrollment | None:
+    row = conn.execute("SELECT server_id, request, expires_at, created_at FROM sync_enrollment"
+                       " WHERE singleton = 1").fetchone()
+    return None if row is None else PendingEnrollment(row[0], json.loads(row[1]), row[2], row[3])
+
+
+def save_pending(conn: sqlite3.Connection, pending: PendingEnrollment | None) -> None:
+    conn.execute("DELETE FROM sync_enrollment")
+    if pending is not None:
+        conn.execute("INSERT INTO sync_enrollment (singleton, server_id, request, expires_at, created_at)"
+                     " VALUES (1,?,?,?,?)", (pending.server_id, canonical.dumps(pending.request),
+                                             pending.expires_at, pending.created_at))
 
 
 def set_fork(conn: sqlite3.Connection, fork: dict[str, Any]) -> None:

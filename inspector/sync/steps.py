@@ -73,15 +73,15 @@ class SyncContext:
 
 def not_enrolled() -> UserError:
     return UserError("Thiết bị chưa đăng ký với máy chủ trung tâm.",
-                     hint="Chạy “inspector enroll --server ĐỊA_CHỈ --token MÃ” với mã do văn phòng"
-                          " trung tâm cấp.")
+                     hint="Đăng ký thiết bị bằng mã đăng ký hoặc tệp đăng ký (trên USB, không cần mạng) do văn"
+                          " phòng trung tâm cấp, rồi thử lại.")
 
 
 def fork_error(chain: ChainKey, seq: int) -> UserError:
     return UserError(
-        "Phát hiện rẽ nhánh dữ liệu: máy chủ giữ sự kiện số {seq} của thiết bị này khác với dữ liệu"
+        "Phát hiện rẽ nhánh dữ liệu: máy chủ giữ thay đổi số {seq} của thiết bị này khác với dữ liệu"
         " trong máy (có thể máy đã được khôi phục từ bản sao lưu cũ). Không có gì bị ghi đè.",
-        hint="Ngừng ghi nhận trên máy này và đăng ký lại thiết bị (“inspector enroll”) với mã mới;"
+        hint="Ngừng ghi nhận trên máy này và đăng ký lại thiết bị với mã hoặc tệp đăng ký mới;"
              " phần dữ liệu khác biệt được máy chủ cách ly để xem xét.", seq=seq)
 
 
@@ -90,9 +90,12 @@ def _sync_changed(ctx: ServiceContext) -> None:
 
 
 # -- the steps ----------------------------------------------------------------------------------
-def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int) -> DeviceIdentity:
-    """Pin the server and, on re-enrollment, start this device's new chain (epoch)."""
+def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int,
+                    pending: state.PendingEnrollment | None = None) -> DeviceIdentity:
+    """Pin the server and, on re-enrollment, start this device's new chain (epoch). `pending`: an
+    enrollment from a file, completed by the central when it imports this device's first bundle."""
     with ctx.store.transaction() as conn:
+        state.save_pending(conn, pending)
         old = state.load_link(conn)
         fork = old.fork if old is not None and old.server_id == link.server_id else None
         if old is not None and old.server_id != link.server_id:  # another server: it holds nothing yet
@@ -107,6 +110,13 @@ def save_enrollment(ctx: ServiceContext, link: state.ServerLink, epoch: int) -> 
     ctx.device = device  # the shared session: new events of every thread go to the new chain
     _sync_changed(ctx)
     return device
+
+
+def pin_certificate(ctx: ServiceContext, pem: str) -> None:
+    """The server's certificate, seen with the fingerprint the enrollment carried (`sync.tls`)."""
+    with ctx.store.transaction() as conn:
+        conn.execute("UPDATE sync_server SET tls_certificate = ? WHERE singleton = 1", (pem,))
+    _sync_changed(ctx)
 
 
 def learn_clock(ctx: ServiceContext, offset_ms: int) -> None:
@@ -178,6 +188,9 @@ def apply_receipt(ctx: ServiceContext, receipt: Receipt, signature: bytes, via: 
                                      if (c.device_id, c.epoch) != link.forked_chain], now)
             state.mark_blobs(conn, receipt.blobs, now)
             state.store_receipt(conn, receipt, signature, via, now)
+            pending = state.load_pending(conn)
+            if pending is not None and pending.server_id == receipt.server_id:
+                state.save_pending(conn, None)  # the central registered this device
     except state.DivergedError as exc:
         diverged(ctx, exc.chain, exc.seq, {"server_hash": exc.server_hash})
         raise fork_error(exc.chain, exc.seq) from exc

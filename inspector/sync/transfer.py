@@ -8,7 +8,6 @@ decrypted and hashed (the device still holds the bundle key in memory) before "s
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from inspector.sync.bundle import (
     read_payload,
     write_file,
 )
-from inspector.sync.bundle_keys import unwrap_key, wrap_key
+from inspector.sync.bundle_keys import encryption, require_recipient
 from inspector.sync.keys import Signer, fingerprint
 from inspector.sync.merge import KeyResolver, chain_events, precheck
 from inspector.sync.progress import check_cancel
@@ -182,31 +181,34 @@ class BundleTransfer:
         ranges = self._ranges(link, for_peer=for_device is not None)
         events = [e for r in ranges for e in r.events]
         blobs = self._blobs(events, for_peer=for_device is not None)
-        if not events and not blobs:
+        pending = state.load_pending(self.store.conn) if for_device is None else None
+        request = pending.request if pending is not None and pending.server_id == link.server_id else None
+        if not events and not blobs and request is None:  # a first bundle may carry only the request
             raise UserError("Không có dữ liệu mới cần gửi: máy chủ đã xác nhận nhận đủ.",
                             hint="Không cần xuất gói lúc này.")
         bundle_id = uuid.uuid4().hex
-        data_key = os.urandom(32)
+        # the source is a recipient too: it reads the bundle back from the stick before "safe to remove"
+        recipients = [*audience, (self.device.device_id, self.signer.x25519_public())]
         events_bytes = encode_batch(ranges) if ranges else b""
         manifest = new_manifest(
             bundle_id=bundle_id, kind=kind, created_at=to_rfc3339(self.clock.now()), source=self.signer,
             epoch=self.device.epoch, audience=[a for a, _ in audience],
-            encryption=wrap_key(data_key, bundle_id, audience),
+            encryption=encryption(recipients),
             ranges=[{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                      "to": r.head.seq, "head_hash": r.head.hash} for r in ranges],
-            event_count=len(events), events=events_bytes, blobs=blobs)
+            event_count=len(events), events=events_bytes, blobs=blobs, enrollment=request)
         check_cancel(cancel)
-        total = write_file(path, manifest, self.signer, data_key, events_bytes, blobs, progress)
-        self.verify_written(path, manifest, data_key)
+        total = write_file(path, manifest, self.signer, events_bytes, blobs, progress)
+        self.verify_written(path, manifest)
         return ExportResult(path, bundle_id, kind, len(events), len(blobs), total, True)
 
-    def verify_written(self, path: Path, manifest: dict[str, Any], data_key: bytes) -> None:
+    def verify_written(self, path: Path, manifest: dict[str, Any]) -> None:
         """Read the file back from the stick and check everything, as the receiver will."""
         env = read_envelope(path)
         if env.manifest != manifest or not env.signature_valid(self.device.public_key):
             raise WireError("Gói vừa ghi đọc lại không khớp; USB có thể bị lỗi. Không rút USB, hãy"
                             " xuất lại hoặc dùng USB khác.", code="readback")
-        read_payload(env, data_key, drain)
+        read_payload(env, self.signer, drain)
 
     # -- inspect ------------------------------------------------------------------------------
     def inspect(self, path: Path) -> BundleSummary:
@@ -241,8 +243,9 @@ class BundleTransfer:
             return self._import_receipt(env)
         if env.kind == "device-to-peer":
             return self._import_peer(env)
-        raise UserError("Gói này dành cho máy chủ trung tâm; hãy nhập ở máy chủ bằng"
-                        " “inspector central import-bundle”.")
+        raise UserError("Gói này là dữ liệu gửi máy chủ trung tâm, không nhập vào máy cán bộ được.",
+                        hint="Mang gói đến văn phòng trung tâm để nhập; ở đây chỉ nhập biên nhận của máy chủ"
+                             " hoặc gói của thành viên trong đoàn.")
 
     def _import_receipt(self, env: Envelope) -> ImportOutcome:
         link = self._link()
@@ -277,8 +280,8 @@ class BundleTransfer:
             raise WireError("Chữ ký của gói không hợp lệ; gói có thể đã bị sửa.", code="signature")
         if self.store.scalar("SELECT 1 FROM imported_bundles WHERE bundle_id = ?", (m["bundle_id"],)):
             return ImportOutcome(env.kind, m["bundle_id"], env.source_device, False, 0, 0, None)
-        data_key = unwrap_key(m, self.signer)
-        raw = read_payload(env, data_key, drain)
+        require_recipient(m, self.signer)
+        raw = read_payload(env, self.signer, drain)
         batch = decode_batch(raw, max_events=max(1, m["event_count"])) if raw else EventBatch([])
         server_id = link.server_id if link else None
         now = steps.peer_now(self.store, self.clock)
@@ -290,6 +293,6 @@ class BundleTransfer:
                 self.vault.put_stream(PiecesReader(pieces), expected_sha256=sha)  # type: ignore[arg-type]
             stored.append((sha, size))
 
-        read_payload(env, data_key, place)
+        read_payload(env, self.signer, place)
         count = self.ctx.write(lambda c: steps.merge_peer(c, env, batch, keys, server_id, stored, now))
         return ImportOutcome(env.kind, m["bundle_id"], env.source_device, True, count, len(stored), None)

@@ -9,6 +9,7 @@ idempotent, so the caller simply runs the step again.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Collection
 from types import TracebackType
@@ -20,6 +21,7 @@ from inspector.clock import Clock
 from inspector.errors import UserError
 from inspector.sync.httpsig import sign_request
 from inspector.sync.keys import Signer
+from inspector.sync.tls import CertificateError, is_https, mismatch, pinned_context
 
 _OK = frozenset({200, 201, 204})
 
@@ -44,7 +46,7 @@ def unreachable(url: str, reason: str) -> TransportError:
     return TransportError(UserError(
         "Không kết nối được máy chủ {url} ({reason}).",
         hint="Kiểm tra mạng hoặc địa chỉ máy chủ, rồi đồng bộ lại; nếu không có mạng, dùng gói dữ"
-             " liệu qua USB (“inspector bundle export”).", url=url, reason=reason), retryable=True)
+             " liệu qua USB (“Xuất gói dữ liệu ra USB”).", url=url, reason=reason), retryable=True)
 
 
 def _from_server(status: int, body: dict[str, Any]) -> TransportError:
@@ -58,9 +60,31 @@ def _from_server(status: int, body: dict[str, Any]) -> TransportError:
                                         hint="Thử đồng bộ lại sau ít phút.", status=status),
                               retryable=True, status=status, code=code, body=body)
     if code == "unknown_device":
-        hint = "Đăng ký lại thiết bị bằng lệnh “inspector enroll” với mã do văn phòng trung tâm cấp."
+        hint = "Đăng ký lại thiết bị bằng mã hoặc tệp đăng ký mới do văn phòng trung tâm cấp."
     error = UserError(message, hint=hint)  # already rendered by the server: no parameters
     return TransportError(error, retryable=False, status=status, code=code, body=body)
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    """What went wrong, in the user's words (never an exception class name)."""
+    if isinstance(exc, httpx.ConnectError):
+        return "không mở được kết nối"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "kết nối bị ngắt giữa chừng"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return "địa chỉ máy chủ không hợp lệ"
+    return "lỗi mạng"
 
 
 class Transport:
@@ -69,7 +93,7 @@ class Transport:
 
     def __init__(self, base_url: str, signer: Signer, clock: Clock, *, timeout: float = 60.0,
                  transport: httpx.BaseTransport | None = None, offset_ms: int = 0,
-                 on_clock: Callable[[int], None] | None = None) -> None:
+                 on_clock: Callable[[int], None] | None = None, pinned: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.clock = clock
@@ -77,10 +101,14 @@ class Transport:
         self.on_clock = on_clock
         self.requests = 0
         self._owner = threading.get_ident()
-        # plain http (a site LAN) needs no certificate store; loading one costs ~25 ms per sync
+        # plain http (a site LAN) needs no certificate store; loading one costs ~25 ms per sync.
+        # HTTPS with a pinned certificate trusts that certificate only (`sync.tls`), else public CAs.
+        self.pinned = pinned is not None and is_https(self.base_url)
+        verify: ssl.SSLContext | bool = (pinned_context(pinned) if pinned is not None and self.pinned
+                                         else is_https(self.base_url))
         self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                                  transport=transport, headers={"User-Agent": "inspector-sync/2"},
-                                 verify=not self.base_url.startswith("http://"))
+                                 verify=verify)
 
     def __enter__(self) -> Transport:
         return self
@@ -112,7 +140,13 @@ class Transport:
             except httpx.TimeoutException as exc:
                 raise unreachable(self.base_url, "hết thời gian chờ") from exc
             except httpx.HTTPError as exc:
-                raise unreachable(self.base_url, type(exc).__name__) from exc
+                if _certificate_refused(exc):
+                    error = (mismatch(self.base_url) if self.pinned else CertificateError(
+                        "Chứng chỉ bảo mật (TLS) của máy chủ {url} không được xác nhận; không gửi dữ liệu.",
+                        hint="Đăng ký lại thiết bị bằng mã hoặc tệp đăng ký mới (có vân tay chứng chỉ của"
+                             " máy chủ) do văn phòng trung tâm cấp.", url=self.base_url))
+                    raise TransportError(error, retryable=False, code="tls") from exc
+                raise unreachable(self.base_url, _reason(exc)) from exc
             if response.status_code in accept:
                 return response
             data = self._error_body(response)

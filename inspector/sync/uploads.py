@@ -12,7 +12,6 @@ client gave up on): it waits a moment and asks for the offset again.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -22,6 +21,7 @@ from inspector.errors import UserError
 from inspector.sync import state, steps
 from inspector.sync.keys import b64
 from inspector.sync.progress import Progress, SyncCancelled, SyncProgress
+from inspector.sync.retry import wait_or_cancel
 from inspector.sync.steps import SyncContext
 from inspector.sync.transport import Transport, TransportError
 from inspector.sync.wire import chunked
@@ -94,8 +94,9 @@ class BlobUploader:
                         done += 1
                         report()
                     else:
-                        warnings.append(f"Tệp minh chứng {sha[:12]}… trong máy bị hỏng (không khớp mã"
-                                        " băm); không gửi. Chạy “inspector evidence verify”.")
+                        warnings.append(f"Một ảnh hoặc tệp minh chứng ({sha[:12]}…) trong máy bị hỏng"
+                                        " (nội dung không còn như lúc lưu); không gửi. Hãy kiểm tra kho"
+                                        " minh chứng (Công cụ › Kiểm tra toàn vẹn dữ liệu).")
             except BaseException:
                 stop.set()  # the other upload stops at its next chunk; the server keeps its offset
                 raise
@@ -161,7 +162,7 @@ class BlobUploader:
                             raise TransportError(UserError(
                                 "Máy chủ đang bận ghi tệp minh chứng này.", hint="Đồng bộ lại sau ít phút."),
                                 retryable=True)
-                        time.sleep(min(2.0, 0.1 * busy))
+                        wait_or_cancel(cancel, min(2.0, 0.1 * busy))
                         offset = self._offset(upload_id)
                     elif status == 460:
                         if whole and not self.ctx.vault.verify(sha, size):

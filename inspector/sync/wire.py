@@ -112,9 +112,15 @@ def parse_json(data: bytes | str, *, what: str, unique_keys: bool = True) -> Any
                            object_pairs_hook=_pairs if unique_keys else None)
     except RecursionError as exc:
         raise _too_deep(what) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WireError("Dữ liệu {what} không phải JSON hợp lệ: {reason}.", what=what,
-                        reason=str(exc)[:200]) from exc
+    except UnicodeDecodeError as exc:
+        raise WireError("Dữ liệu {what} không phải văn bản UTF-8 (byte thứ {pos}).", what=what,
+                        pos=exc.start) from exc
+    except json.JSONDecodeError as exc:  # the parser's own wording is English: only the place is shown
+        raise WireError("Dữ liệu {what} bị hỏng hoặc không đúng định dạng (ở ký tự thứ {pos}).", what=what,
+                        pos=exc.pos) from exc
+    except ValueError as exc:
+        raise WireError("Dữ liệu {what} có giá trị không được phép (số thực, khóa trùng lặp hoặc hằng"
+                        " số đặc biệt).", what=what) from exc
     if isinstance(value, dict | list) and depth_of(value) > MAX_DEPTH:
         raise _too_deep(what)
     return value
@@ -185,7 +191,7 @@ def event_from_wire(data: Any) -> Event:
     if not ok:
         raise WireError("Sự kiện nhận được có cấu trúc không hợp lệ.")
     if data["type"] not in REDUCERS:
-        raise WireError("Loại sự kiện “{type}” chưa được phiên bản này hỗ trợ.", code="upgrade",
+        raise WireError("Loại thay đổi “{type}” chưa được phiên bản này hỗ trợ.", code="upgrade",
                         hint="Cập nhật phần mềm lên phiên bản mới nhất.", type=data["type"][:64])
     if data["seq"] == 1 and data["prev"] != GENESIS:
         raise WireError("Sự kiện đầu chuỗi phải bắt đầu từ băm gốc.")
@@ -195,7 +201,7 @@ def event_from_wire(data: Any) -> Event:
     except Exception as exc:  # floats, non-NFC text: not canonical, so not ours
         raise WireError("Sự kiện không ở dạng chuẩn: {reason}.", reason=str(exc)[:120]) from exc
     if actual != event.hash:
-        raise WireError("Băm của sự kiện (thiết bị {device}…, số {seq}) không khớp nội dung.",
+        raise WireError("Băm của thay đổi (thiết bị {device}…, số {seq}) không khớp nội dung.",
                         code="hash", device=event.device_id[:12], seq=event.seq)
     return event
 
@@ -241,45 +247,45 @@ def decode_batch(data: bytes, *, max_events: int = MAX_BATCH_EVENTS) -> EventBat
     Signatures are checked by the receiver, which knows whose keys it trusts (`verify_heads`).
     """
     if len(data) > MAX_BATCH_BYTES:
-        raise WireError("Lô sự kiện quá lớn ({size} byte).", size=len(data))
+        raise WireError("Lô thay đổi quá lớn ({size} byte).", size=len(data))
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if not lines:
-        raise WireError("Lô sự kiện rỗng.")
-    header = parse_json(lines[0], what="đầu lô sự kiện")
+        raise WireError("Lô thay đổi rỗng.")
+    header = parse_json(lines[0], what="đầu lô thay đổi")
     if (not isinstance(header, dict) or set(header) != {"format", "v", "ranges"}
             or header["format"] != BATCH_FORMAT or header["v"] != 1
             or not isinstance(header["ranges"], list) or len(header["ranges"]) > MAX_RANGES):
-        raise WireError("Đầu lô sự kiện không hợp lệ.")
+        raise WireError("Đầu lô thay đổi không hợp lệ.")
     total = 0
     ranges: list[Range] = []
     for spec in header["ranges"]:
         if not isinstance(spec, dict) or set(spec) != {"from", "count", "head"} or not (
                 _int(spec["from"], 1) and _int(spec["count"], 1, max_events)):
-            raise WireError("Khai báo đoạn sự kiện không hợp lệ.")
+            raise WireError("Khai báo đoạn thay đổi không hợp lệ.")
         head = HeadStatement.from_json(spec["head"])
         if spec["from"] + spec["count"] - 1 != head.seq:
-            raise WireError("Đoạn sự kiện không kết thúc ở đầu chuỗi đã ký.")
+            raise WireError("Đoạn thay đổi không kết thúc ở đầu chuỗi đã ký.")
         ranges.append(Range(head, spec["from"]))
         total += spec["count"]
     if total > max_events or total != len(lines) - 1:
-        raise WireError("Số sự kiện trong lô không khớp phần khai báo.")
+        raise WireError("Số thay đổi trong lô không khớp phần khai báo.")
     pos = 1
     for r, spec in zip(ranges, header["ranges"], strict=True):
         for offset in range(spec["count"]):
             line = lines[pos]
             pos += 1
             if len(line) > MAX_EVENT_BYTES:
-                raise WireError("Một sự kiện vượt quá {n} byte.", n=MAX_EVENT_BYTES)
-            event = event_from_wire(parse_json(line, what="sự kiện", unique_keys=False))
+                raise WireError("Một thay đổi vượt quá {n} byte.", n=MAX_EVENT_BYTES)
+            event = event_from_wire(parse_json(line, what="thay đổi", unique_keys=False))
             if (event.device_id, event.epoch) != r.chain or event.seq != r.first_seq + offset:
                 raise WireError("Sự kiện không nằm đúng vị trí trong đoạn khai báo.")
             if r.events and event.prev_hash != r.events[-1].hash:
                 raise WireError("Chuỗi băm trong lô bị đứt ở số {seq}.", seq=event.seq)
             r.events.append(event)
         if r.events[-1].hash != r.head.hash:
-            raise WireError("Đầu chuỗi đã ký không khớp sự kiện cuối của đoạn.")
+            raise WireError("Đầu chuỗi đã ký không khớp thay đổi cuối của đoạn.")
     return EventBatch(ranges)
 
 
@@ -295,13 +301,13 @@ def check_times(events: Iterable[Event], now: datetime) -> None:
             at = EARLIEST - timedelta(days=1)
         hlc_ms = e.hlc >> HLC_SHIFT
         if at < EARLIEST or hlc_ms < _EARLIEST_MS:
-            raise WireError("Thời điểm ghi của sự kiện số {seq} (thiết bị {device}…) không hợp lệ: trước năm"
+            raise WireError("Thời điểm ghi của thay đổi số {seq} (thiết bị {device}…) không hợp lệ: trước năm"
                             " 2020. Máy nhận chưa nhận các thay đổi này; chúng vẫn an toàn trên máy gửi.",
                             hint="Kiểm tra và chỉnh lại ngày giờ của máy gửi, rồi liên hệ văn phòng trung tâm.",
                             code="clock", seq=e.seq, device=e.device_id[:12])
         if at > limit or hlc_ms > limit_ms:
             shown = at if at > limit else datetime.fromtimestamp(min(hlc_ms, 2**46) / 1000, UTC)
-            raise WireError("Đồng hồ của thiết bị {device}… chạy nhanh hơn máy nhận: sự kiện số {seq} ghi lúc"
+            raise WireError("Đồng hồ của thiết bị {device}… chạy nhanh hơn máy nhận: thay đổi số {seq} ghi lúc"
                             " {at}, trong khi máy nhận đang là {now}. Các thay đổi này chưa được nhận; chúng"
                             " vẫn an toàn trên máy gửi.",
                             hint="Chỉnh lại ngày giờ và múi giờ (UTC+7) của máy tính. Các thay đổi đã ghi với"

@@ -24,7 +24,7 @@ import uvicorn
 from inspector.central.app import create_app
 from inspector.central.auth import create_token
 from inspector.central.runtime import Runtime, ServerLimits
-from inspector.central.serve import uvicorn_config
+from inspector.central.serve import TlsFiles, uvicorn_config
 from inspector.central.server import Central, Sizes
 from inspector.central.storage import Database
 from inspector.clock import Clock
@@ -32,13 +32,35 @@ from inspector.workspace import Workspace
 from tests.storage import raw_connect
 
 
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.01) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds have passed; returns whether it held.
+    Tests wait on a condition with a deadline, never for a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def healthy(url: str) -> bool:
+    try:
+        httpx.get(url + "/health", timeout=1).raise_for_status()
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 class LiveServer:
     """A real central server (Starlette + uvicorn) on a free loopback port, in this process."""
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
                  raw_upload: bool = False, limits: ServerLimits | None = None,
-                 trusted_proxies: tuple[str, ...] = (), database: Database | None = None) -> None:
+                 trusted_proxies: tuple[str, ...] = (), tls: TlsFiles | None = None,
+                 database: Database | None = None) -> None:
         self.data_dir = data_dir
+        self.tls = tls
         self.database = database or Database.of(None, data_dir)
         self.clock = clock
         self.sizes = sizes
@@ -54,14 +76,11 @@ class LiveServer:
                          trusted_proxies=self.trusted_proxies)
         # uvicorn binds the port itself (port 0: a free one): sockets made by asyncio get
         # TCP_NODELAY, a socket handed in does not (and every response then waits ~40 ms)
-        self.server = uvicorn.Server(uvicorn_config(app, self.runtime, host="127.0.0.1", port=0))
+        self.server = uvicorn.Server(uvicorn_config(app, self.runtime, host="127.0.0.1", port=0, tls=self.tls))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.01)
+        if not wait_until(lambda: self.server.started or not self.thread.is_alive(), 10) or not self.server.started:
+            raise RuntimeError("server did not start")
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self
 
@@ -72,7 +91,7 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def central(self) -> Central:
@@ -112,16 +131,11 @@ class ServerProcess:
                 f" database=Database.of({self.database.url or str(self.database.path)!r}, Path('.')))")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(self.url + "/health", timeout=1).raise_for_status()
-                return self
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.proc.kill()
-                    raise RuntimeError("server process did not start") from None
-                time.sleep(0.05)
+        if not wait_until(lambda: self.proc.poll() is not None or healthy(self.url), 30, 0.05) or (
+                self.proc.poll() is not None):
+            self.proc.kill()
+            raise RuntimeError("server process did not start")
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.proc.send_signal(signal.SIGINT)

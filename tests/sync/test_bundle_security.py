@@ -20,7 +20,7 @@ from inspector.errors import UserError
 from inspector.ids import uuid7
 from inspector.sync import state
 from inspector.sync.bundle import new_manifest, read_envelope, write_file
-from inspector.sync.bundle_keys import wrap_key
+from inspector.sync.bundle_keys import encryption
 from inspector.sync.wire import encode_batch
 from inspector.workspace import Workspace
 from tests.sync.conftest import DeviceFactory
@@ -48,7 +48,9 @@ def _files(root: Path, skip: Path) -> set[str]:
 def enrolled(server: LiveServer, make_device: DeviceFactory) -> Workspace:
     ws = make_device()
     server.enroll(ws)
-    record(ws, 2, photos=1, photo_size=3000)
+    # Photos larger than an age chunk (64 KiB): a flip late in the payload must still leave no
+    # blob written from the chunks before it (verify everything, then write).
+    record(ws, 2, photos=2, photo_size=80_000)
     return ws
 
 
@@ -91,17 +93,17 @@ def _handmade(ws: Workspace, path: Path, mutate: Callable[[dict[str, Any]], None
     ranges = transfer._ranges(link, for_peer=False)
     events = [e for r in ranges for e in r.events]
     blobs = transfer._blobs(events, for_peer=False)
-    bundle_id, key = uuid.uuid4().hex, os.urandom(32)
+    bundle_id = uuid.uuid4().hex
     events_bytes = encode_batch(ranges)
     manifest = new_manifest(
         bundle_id=bundle_id, kind="device-to-server", created_at="2026-11-22T08:00:00.000Z",
         source=transfer.signer, epoch=1, audience=[link.server_id],
-        encryption=wrap_key(key, bundle_id, [(link.server_id, link.server_x25519)]),
+        encryption=encryption([(link.server_id, link.server_x25519)]),
         ranges=[{"device": r.head.device_id, "epoch": r.head.epoch, "from": r.first_seq,
                  "to": r.head.seq, "head_hash": r.head.hash} for r in ranges],
         event_count=len(events), events=events_bytes, blobs=blobs)
     mutate(manifest)
-    write_file(path, manifest, transfer.signer, key, events_bytes, blobs)
+    write_file(path, manifest, transfer.signer, events_bytes, blobs)
 
 
 FIELDS: dict[str, Callable[[dict[str, Any], str], None]] = {
@@ -172,3 +174,56 @@ def test_names_in_a_bundle_never_become_paths(server: LiveServer, enrolled: Work
         with pytest.raises(UserError):
             _try_import(server, work / "nul.inspb")
         assert server_state(server.database, work / "no-blobs") == state
+
+
+def _resigned(ws: Workspace, good: Path, out: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """The same bundle with its manifest changed and signed again by its device (a valid signature)."""
+    import hashlib
+    import struct
+
+    from inspector import canonical
+    from inspector.sync.bundle import SIG_DOMAIN
+    from inspector.sync.keys import Signer
+
+    env = read_envelope(good)
+    manifest = dict(env.manifest)
+    change(manifest)
+    body = canonical.encode(manifest)
+    digest = hashlib.sha256(body).digest()
+    data = good.read_bytes()
+    payload = data[env.payload_offset:len(data) - 44]
+    head = data[:13] + struct.pack(">I", len(body)) + body + Signer.of(ws.services.ctx.device).sign(
+        SIG_DOMAIN + digest)
+    total = len(head) + len(payload) + 44
+    out.write_bytes(head + payload + b"END\x00" + digest + struct.pack(">Q", total))
+
+
+def test_the_payload_is_a_standard_age_file(server: LiveServer, enrolled: Workspace, tmp_path: Path) -> None:
+    import pyrage
+
+    from inspector.sync.bundle_keys import identity
+
+    good = tmp_path / "good.inspb"
+    enrolled.services.sync.export_bundle(good)
+    env = read_envelope(good)
+    age_file = good.read_bytes()[env.payload_offset:env.payload_offset + env.payload_length]
+    assert age_file.startswith(b"age-encryption.org/v1\n")
+    plain = pyrage.decrypt(age_file, [server.call(lambda c: identity(c.signer))])  # any age reader opens it
+    assert len(plain) == env.manifest["payload_bytes"]
+    assert plain[:env.manifest["events_bytes"]].startswith(b"{")
+    recipients = {r["id"] for r in env.manifest["encryption"]["recipients"]}
+    assert recipients == {server.call(lambda c: c.server_id), enrolled.services.ctx.device.device_id}
+    changes = _changes(server)
+    # Signed again by the device itself, but the server is no longer a recipient: refused, unread.
+    _resigned(enrolled, good, tmp_path / "not-for-us.inspb", lambda m: m.__setitem__("encryption", {
+        **m["encryption"], "recipients": [r for r in m["encryption"]["recipients"]
+                                          if r["id"] == enrolled.services.ctx.device.device_id]}))
+    with pytest.raises(UserError, match="không được gửi cho máy này"):
+        _try_import(server, tmp_path / "not-for-us.inspb")
+    # The encryption of the first test builds (never released): a clear message.
+    _resigned(enrolled, good, tmp_path / "old.inspb", lambda m: m.__setitem__("encryption", {
+        "alg": "x25519-hkdf-sha256+aes-256-gcm", "ephemeral": "0" * 64, "chunk_size": 1 << 20,
+        "recipients": [{"id": server.call(lambda c: c.server_id), "wrap": "0" * 120}]}))
+    with pytest.raises(UserError, match="phiên bản thử nghiệm cũ"):
+        _try_import(server, tmp_path / "old.inspb")
+    assert _changes(server) == changes

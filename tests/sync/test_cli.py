@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from inspector.cli import main
 from inspector.workspace import Workspace
 from tests.central.fixtures import DatabaseFactory
 from tests.sync.data import record
-from tests.sync.harness import LiveServer
+from tests.sync.harness import LiveServer, healthy, wait_until
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
@@ -104,14 +103,10 @@ def test_central_serve_runs_as_a_process(tmp_path: Path, make_database: Database
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
-                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until(lambda: proc.poll() is not None or healthy(url), 30)
+        assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+        health = httpx.get(url + "/health", timeout=2).json()
         assert health["status"] == "ok" and len(health["server_id"]) == 32
     finally:
         proc.send_signal(signal.SIGINT)

@@ -91,3 +91,24 @@ def test_sync_export_and_import_write_only_through_the_committer(server: LiveSer
         assert leader.services.verify_events().ok
     finally:
         ro_store.close()
+
+
+def test_enrolling_from_a_file_writes_only_through_the_committer(server: LiveServer, tmp_path: Path,
+                                                                  make_device: DeviceFactory) -> None:
+    from inspector.central.enrollment import enrollment_file
+
+    laptop = make_device("laptop")
+    reader, ro_store = read_only(laptop)
+    try:
+        path = tmp_path / "enroll.json"
+        path.write_bytes(server.call(lambda c: enrollment_file(c, "doan-1")))
+        with pytest.raises(BugError, match="read-only"):
+            reader.sync.enroll_from_file(path)
+        commit = CountingCommitter(laptop.services)
+        before = ro_store.conn.total_changes
+        result = reader.sync.enroll_from_file(path, commit=commit)
+        assert result.pending and reader.sync.overview().enrollment_pending
+        assert ro_store.conn.total_changes == before and len(commit.changes) == 1 and commit.changes[0].sync
+        assert reader.sync.export_bundle(tmp_path / "first.inspb").verified  # a read, at once
+    finally:
+        ro_store.close()

@@ -92,9 +92,16 @@ class SyncPage(QWidget):
         self.token.setAccessibleName(tr("Mã đăng ký"))
         self.token.setPlaceholderText(tr("mã đăng ký một lần do văn phòng cấp (chữ hoặc mã QR)"))
         self.enroll_button = QPushButton(icon("server"), tr("Đăng ký thiết bị"))
+        self.enroll_file_button = QPushButton(icon("usb"), tr("Đăng ký bằng tệp của văn phòng…"))
+        self.enroll_file_button.setToolTip(tr("Khi không có mạng: chọn tệp đăng ký văn phòng trung tâm chép vào USB;"
+                                              " sau đó có thể xuất gói dữ liệu ngay"))
         enroll.addRow(tr("Máy chủ"), self.server_url)
         enroll.addRow(tr("Mã đăng ký"), self.token)
-        enroll.addRow("", self.enroll_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.enroll_button)
+        buttons.addWidget(self.enroll_file_button)
+        buttons.addStretch(1)
+        enroll.addRow("", buttons)
         card_layout.addWidget(self.enroll_box)
         row = QHBoxLayout()
         self.sync_button = QPushButton(icon("sync", "white"), tr("Đồng bộ ngay"))
@@ -154,6 +161,7 @@ class SyncPage(QWidget):
         self.countdown.setInterval(1000)
         self.countdown.timeout.connect(self._on_countdown)
         self.enroll_button.clicked.connect(self._on_enroll)
+        self.enroll_file_button.clicked.connect(self._on_enroll_file)
         self.sync_button.clicked.connect(self.start_sync)
         self.cancel_button.clicked.connect(self._on_cancel)
         self.export_button.clicked.connect(self._on_export)
@@ -177,6 +185,12 @@ class SyncPage(QWidget):
             text = tr("<b style='color:#b91c1c'>Dữ liệu trên máy này khác với dữ liệu máy chủ đã nhận (có thể máy"
                       " đã được khôi phục từ bản sao cũ). Hãy đăng ký lại thiết bị với mã đăng ký mới trước khi"
                       " ghi nhận tiếp.</b>")
+        elif o.enrollment_pending:
+            text = tr("Đã đăng ký bằng tệp của văn phòng (đoàn {team}, thiết bị {device}); văn phòng chưa xác nhận."
+                      "<br>Xuất gói dữ liệu ra USB và mang về văn phòng: thiết bị được ghi nhận khi văn phòng nhập gói"
+                      " đầu tiên; nhập biên nhận văn phòng gửi lại để hoàn tất. Chưa gửi: {events} thay đổi, {blobs}"
+                      " ảnh và tệp").format(team=o.team, device=o.device_id[:12], events=o.unsent_events,
+                                            blobs=o.unsent_blobs)
         elif o.enrolled:
             text = tr("Máy chủ: <b>{url}</b> · Đoàn: {team} · Thiết bị: {device}<br>Biên nhận gần nhất: {receipt}"
                       " · Chưa gửi: {events} thay đổi, {blobs} ảnh và tệp").format(
@@ -184,16 +198,20 @@ class SyncPage(QWidget):
                 events=o.unsent_events, blobs=o.unsent_blobs)
         else:
             text = tr("Thiết bị chưa đăng ký với máy chủ. Nhập địa chỉ máy chủ và mã đăng ký do văn phòng cấp; khi"
-                      " không có mạng, dùng “Xuất gói dữ liệu ra USB”.")
+                      " không có mạng, chọn “Đăng ký bằng tệp của văn phòng…” (tệp trên USB) rồi dùng “Xuất gói dữ"
+                      " liệu ra USB”.")
         if o.stranded_events and not o.fork:
             text += "<br>" + tr(
                 "<b style='color:#b45309'>{n} thay đổi ghi trên bản dữ liệu đã bị máy chủ từ chối (lúc máy lệch với"
                 " máy chủ) không gửi lại được: máy chủ giữ chúng ở khu cách ly, máy này vẫn giữ nguyên. Các đợt"
                 " kiểm tra liên quan không được coi là đủ trên máy chủ; báo văn phòng trung tâm để đối chiếu.</b>"
             ).format(n=o.stranded_events)
+        if o.enrolled and o.tls_pinned and not o.fork:
+            text += "<br>" + tr("Kết nối bảo mật (HTTPS) với đúng chứng thư của máy chủ đã ghi khi đăng ký.")
         self.status.setText(text)
         self.enroll_box.setVisible(not o.enrolled or o.fork)
-        self.sync_button.setEnabled(o.enrolled and not o.fork and self.handle is None)
+        self.sync_button.setEnabled(o.enrolled and bool(o.server_url) and not o.enrollment_pending and not o.fork
+                                     and self.handle is None)  # a file enrollment waits for the USB receipt
         if o.server_url:
             self.server_url.setText(o.server_url)
         summaries = state.summaries
@@ -253,6 +271,32 @@ class SyncPage(QWidget):
             return s.sync.enroll(url, token, commit=commit)  # the network on the pool, its record on the writer
 
         self.ctx.ops.long(job, done, on_error=failed, owner=self)
+
+    def _on_enroll_file(self) -> None:
+        tr = self.ctx.tr
+        path, _ = QFileDialog.getOpenFileName(self, tr("Chọn tệp đăng ký của văn phòng trung tâm"), "",
+                                              tr("Tệp đăng ký (*.json *.inspenroll);;Mọi tệp (*)"))
+        if path:
+            self.enroll_from(Path(path))
+
+    def enroll_from(self, path: Path) -> OpHandle[Any]:
+        tr = self.ctx.tr
+
+        def done(result: Any) -> None:
+            self.phase.setText(tr("Đã đăng ký bằng tệp {name}: thiết bị {device} thuộc đoàn {team}. Có thể xuất gói"
+                                  " dữ liệu ra USB ngay; gói đầu tiên phải về tới văn phòng trước {expires}.").format(
+                name=path.name, device=result.device_id[:12], team=result.team,
+                expires=ui_datetime(result.expires_at) or "—"))
+
+        def failed(exc: BaseException) -> None:
+            self.phase.setText(exc.render(tr) if isinstance(exc, UserError)
+                               else tr("Lỗi không mong đợi khi đăng ký bằng tệp; dữ liệu trên máy không bị ảnh hưởng."))
+
+        def job(s: Services, _task: TaskContext, commit: Committer) -> Any:
+            return s.sync.enroll_from_file(path, commit=commit)  # reads the file on the pool, records on the writer
+
+        self.phase.setText(tr("Đang đọc tệp đăng ký {name}…").format(name=path.name))
+        return self.ctx.ops.long(job, done, on_error=failed, owner=self)
 
     def start_sync(self) -> None:
         if self.handle is not None:
