@@ -13,6 +13,8 @@ import pytest
 from inspector.workspace import Services, Workspace
 from tests.keyring_file import use_file_keyring
 
+pytest_plugins = ("tests.central.fixtures",)  # the central store's backends (SQLite, PostgreSQL)
+
 # Offscreen Qt with a realistic 1920×1080 screen (the default 800×600 clamps window geometry).
 _SCREEN = Path(__file__).with_name("offscreen-screen.json")
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":

@@ -12,14 +12,17 @@ from pathlib import Path
 from inspector.central.bundles import write_receipt_file
 from inspector.central.schema import DeviceRecord, all_devices, device_record
 from inspector.central.server import Central
+from inspector.central.storage.audit import verify_central_store
 from inspector.errors import NotFoundError, RefusedError
 from inspector.services.catalogs import CatalogService, ImportResult
-from inspector.store.audit import AuditReport, verify_store
+from inspector.store.audit import AuditReport
 from inspector.sync.receipts import Receipt
 from inspector.text import clean
 
 OPEN_REQUIREMENT = ("open", "in_progress")
 
+
+PG_INTEGRITY = "do PostgreSQL tự kiểm tra"
 
 @dataclass(frozen=True)
 class InspectionReport:
@@ -94,13 +97,15 @@ class CentralReport:
 
     @property
     def ok(self) -> bool:
-        return self.audit.ok and self.integrity == "ok" and not self.blob_problems
+        return self.audit.ok and self.integrity in ("ok", PG_INTEGRITY) and not self.blob_problems
 
 
 def verify(central: Central, *, quick: bool = False,
            progress: Callable[[int, int], None] | None = None) -> CentralReport:
-    audit = verify_store(central.store, scratch_dir=central.vault.tmp)
-    integrity = str(central.store.scalar("PRAGMA integrity_check"))
+    audit = verify_central_store(central.store, scratch_dir=central.vault.tmp)
+    # SQLite's page-level check of the database file; PostgreSQL's pages are the server's own
+    # business (checksums, pg_amcheck), not something a client connection can run
+    integrity = PG_INTEGRITY if central.database.postgres else str(central.store.scalar("PRAGMA integrity_check"))
     problems: list[BlobProblem] = []
     rows = [] if quick else central.store.conn.execute(
         "SELECT sha256, size FROM blobs WHERE state = 'ok' ORDER BY sha256").fetchall()
@@ -176,7 +181,8 @@ def inspections(central: Central, today: date | None = None) -> list[InspectionR
         "SELECT r.inspection_id, count(DISTINCT r.sha256) FROM blob_refs r LEFT JOIN blobs b"
         " ON b.sha256 = r.sha256 AND b.state = 'ok' WHERE b.sha256 IS NULL GROUP BY r.inspection_id"))
     remediation = {r[0]: (int(r[1]), int(r[2]), r[3]) for r in conn.execute(
-        "SELECT inspection_id, count(*), sum(deadline < ?), min(deadline) FROM requirements"
+        "SELECT inspection_id, count(*), sum(CASE WHEN deadline < ? THEN 1 ELSE 0 END), min(deadline)"
+        " FROM requirements"
         " WHERE removed = 0 AND status IN (?, ?) GROUP BY inspection_id", (day, *OPEN_REQUIREMENT))}
     out = []
     for row in conn.execute(

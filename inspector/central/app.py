@@ -48,6 +48,7 @@ from inspector.central.middleware import (
     stderr_log,
 )
 from inspector.central.openapi import spec
+from inspector.central.readiness import readiness
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.schema import DeviceRecord
 from inspector.central.uploads import MAX_CHUNK, Ticket, locked_part, storage_error
@@ -172,6 +173,15 @@ def client_address(request: Request) -> str:
 async def health(request: Request) -> Response:
     """Liveness: the database answers on the loop's own read-only connection (see `lifespan`)."""
     return JSONResponse(runtime_of(request).central.health(request.app.state.health_store.conn))
+
+
+async def ready(request: Request) -> Response:
+    """Readiness, for a load balancer: 200 when this process can take sync traffic, else 503 with
+    what is wrong (the database does not answer a read within a few seconds, the blob volume is
+    not writable or nearly full, the process is at its request limit)."""
+    runtime = runtime_of(request)
+    report = await readiness(runtime)
+    return JSONResponse(report, 200 if report["status"] == "ready" else 503)
 
 
 async def openapi(request: Request) -> Response:
@@ -337,6 +347,7 @@ async def raw(request: Request) -> Response:
 
 ROUTES = [
     Route("/health", health, methods=["GET"]),
+    Route("/ready", ready, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/sync/v1/enroll", enroll, methods=["POST"]),
     Route("/sync/v1/session", session, methods=["POST"]),

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from inspector.central.errors import refuse
 from inspector.central.schema import DeviceRecord, device_record
@@ -74,13 +75,27 @@ class RateLimiter:
                 self._hits.pop(next(iter(self._hits)))
 
 
-class Authenticator:
-    """Checks a signed request: known device, not revoked, fresh, never seen, valid signature."""
+class NonceLog(Protocol):
+    def add(self, nonce: str, now_s: int) -> bool: ...
 
-    def __init__(self, clock: Clock, nonces: NonceCache | None = None) -> None:
+
+class Limiter(Protocol):
+    def blocked(self, address: str) -> bool: ...
+
+    def failed(self, address: str) -> None: ...
+
+
+class Authenticator:
+    """Checks a signed request: known device, not revoked, fresh, never seen, valid signature.
+
+    With nonces kept in this process (`NonceCache`), a signature created before the server
+    started is refused (a restart empties the cache). With nonces in the database (`durable`,
+    shared by every server process) there is no such window and no such refusal."""
+
+    def __init__(self, clock: Clock, nonces: NonceLog | None = None, *, durable: bool = False) -> None:
         self.clock = clock
-        self.nonces = nonces or NonceCache()
-        self.started_s = int(clock.now().timestamp())
+        self.nonces: NonceLog = nonces or NonceCache()
+        self.started_s = 0 if durable else int(clock.now().timestamp())
 
     def now_s(self) -> int:
         return int(self.clock.now().timestamp())
@@ -91,7 +106,7 @@ class Authenticator:
             raise refuse(401, "clock_skew", "Đồng hồ của máy lệch quá 5 phút so với máy chủ.",
                          hint="Chỉnh lại giờ của máy tính rồi đồng bộ lại.",
                          extra={"server_time": now})
-        if sig.created < self.started_s - 1:
+        if self.started_s and sig.created < self.started_s - 1:
             raise refuse(401, "stale", "Yêu cầu được ký trước khi máy chủ khởi động lại.",
                          hint="Thử đồng bộ lại.", extra={"server_time": now})
 

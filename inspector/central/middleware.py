@@ -9,8 +9,12 @@ proxies); the exception handlers turn every refusal into a JSON answer with a Vi
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
+import os
+import re
+import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,7 +31,6 @@ from inspector.central.errors import ApiError, refuse
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.server import wire_refusal
 from inspector.errors import UserError
-from inspector.store.db import Store, connect
 from inspector.sync.wire import WireError
 
 LogSink = Callable[[dict[str, Any]], None]
@@ -40,6 +43,20 @@ def stderr_log(record: dict[str, Any]) -> None:
 
 def error_response(exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(text):
+                return str(text)
+            break
+    return secrets.token_hex(8)
 
 
 # -- refusals as answers ------------------------------------------------------------------------
@@ -84,7 +101,7 @@ async def _disconnected(request: Request, exc: Exception) -> Response:
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
-    _log.error("unexpected error", exc_info=exc)
+    _log.error("unexpected error (request %s)", REQUEST_ID.get(), exc_info=exc)
     return JSONResponse({"error": "internal", "message": "Lỗi không mong đợi ở máy chủ.",
                          "hint": "Dữ liệu đã lưu vẫn an toàn; báo cho quản trị viên."}, 500)
 
@@ -97,11 +114,17 @@ EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Any]] = {
 
 # -- middleware ---------------------------------------------------------------------------------
 class JsonLog:
-    """One JSON line per request: method, path, status, device, duration."""
+    """One JSON line per request: time, request id, process, method, path, status, device, duration.
+
+    The request id is the client's or proxy's `X-Request-ID` when it is a short token (letters,
+    digits, `.-_`, at most 64), else a new random one; it is sent back in `X-Request-ID` and
+    logged with any unexpected error, so one request can be followed through the proxy's log,
+    every server process's log and the database's."""
 
     def __init__(self, app: ASGIApp, sink: LogSink) -> None:
         self.app = app
         self.sink = sink
+        self.pid = os.getpid()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,19 +132,25 @@ class JsonLog:
             return
         start = time.perf_counter()
         status = 0
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
 
         async def tracking(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-request-id", request_id.encode("ascii"))]}
             await send(message)
 
         try:
             await self.app(scope, receive, tracking)
         finally:
+            REQUEST_ID.reset(token)
             state = scope.get("state") or {}
-            self.sink({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       "method": scope["method"], "path": scope["path"], "status": status,
+            self.sink({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "request_id": request_id,
+                       "pid": self.pid, "method": scope["method"], "path": scope["path"], "status": status,
                        "device": state.get("device"),
                        "duration_ms": round((time.perf_counter() - start) * 1000, 2)})
 
@@ -186,9 +215,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     `SELECT 1` takes microseconds; answering it on the loop needs no thread hand-over, so it
     stays quick while other threads are busy), and stale partial uploads collected on a schedule."""
     runtime: Runtime = app.state.runtime
-    path = runtime.central.store.path
-    app.state.health_store = Store(path, connect(path))
-    app.state.health_store.conn.execute("PRAGMA query_only = ON")
+    app.state.health_store = runtime.database.open(read_only=True)
 
     async def collect() -> None:
         while True:

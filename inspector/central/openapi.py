@@ -45,6 +45,9 @@ def spec(*, raw_upload: bool = False) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/health": {"get": _op("Liveness and the server id", signed=False,
                                responses={"200": {"description": "ok"}})},
+        "/ready": {"get": _op("Readiness for a load balancer: the database answers, the blob volume is"
+                              " writable with room", signed=False,
+                              responses={"200": {"description": "ready"}, "503": {"description": "not ready"}})},
         "/openapi.json": {"get": _op("This description", signed=False,
                                      responses={"200": {"description": "OpenAPI document"}})},
         "/sync/v1/enroll": {"post": _op(

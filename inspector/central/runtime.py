@@ -9,7 +9,7 @@
   connection (`PRAGMA wal_checkpoint(PASSIVE)`: it blocks neither the writer nor readers). The
   writer's automatic checkpoint is off: run inside a COMMIT it copied every page the push had
   touched into a large file before the push could answer (3 of the 4 s of a 2,000-event push
-  into a 1,000,000-event store).
+  into a 1,000,000-event store). On PostgreSQL there is no checkpointer (the server does that).
 The event loop only moves bytes.
 """
 
@@ -28,8 +28,9 @@ import anyio
 
 from inspector.central.errors import refuse
 from inspector.central.server import Central, Sizes
+from inspector.central.storage import Database
 from inspector.clock import Clock
-from inspector.store.db import Store, connect
+from inspector.store.db import Store
 
 T = TypeVar("T")
 READERS = 2
@@ -84,21 +85,24 @@ class Runtime:
     """The writer thread with its `Central`, the reader pool, the I/O pool."""
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None, database: Database | None = None) -> None:
         self.limits = limits or ServerLimits()
+        self.database = database or Database.of(None, data_dir)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
         self.io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="central-io")
         self.readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="central-read")
-        self.central: Central = self.writer.submit(lambda: self._open(data_dir, clock, sizes)).result()
+        self.central: Central = self.writer.submit(
+            lambda: self._open(data_dir, clock, sizes, self.database)).result()
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-wal")
         self._checkpoint_due = False
         self._local = threading.local()
         self.budget: BodyBudget | None = None  # made on the event loop (it owns an asyncio condition)
 
     @staticmethod
-    def _open(data_dir: Path, clock: Clock | None, sizes: Sizes | None) -> Central:
-        central = Central(data_dir, clock=clock, sizes=sizes)
-        central.store.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it
+    def _open(data_dir: Path, clock: Clock | None, sizes: Sizes | None, database: Database) -> Central:
+        central = Central(data_dir, clock=clock, sizes=sizes, database=database)
+        if not database.postgres:
+            central.store.conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer does it
         return central
 
     def _checkpoint(self) -> None:
@@ -108,7 +112,7 @@ class Runtime:
 
     def after_write(self) -> None:
         """Schedule one checkpoint after writes (writes in the meantime share it)."""
-        if not self._checkpoint_due:
+        if not self._checkpoint_due and not self.database.postgres:
             self._checkpoint_due = True
             self.checkpointer.submit(self._checkpoint)
 
@@ -121,10 +125,7 @@ class Runtime:
         """This thread's own connection (readers: query_only; the checkpointer: a plain one)."""
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            path = self.central.store.path
-            store = Store(path, connect(path))
-            if threading.current_thread().name.startswith("central-read"):
-                store.conn.execute("PRAGMA query_only = ON")
+            store = self.database.open(read_only=threading.current_thread().name.startswith("central-read"))
             self._local.store = store
         return store
 

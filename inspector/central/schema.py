@@ -1,9 +1,10 @@
 """Server-only tables, on top of the ordinary store schema, and the small queries over them.
 
 Migrations are keyed on `central_meta.schema`; each version is a list of single statements run
-in one transaction (no SQL is split by hand). Every query the server needs on these tables lives
-here or next to its use case as a small function, so that a second database engine only has to
-provide these functions.
+in one transaction (no SQL is split by hand), written in SQLite's dialect and translated for
+PostgreSQL by `inspector.central.storage` (`run_ddl`). Every query the server needs on these
+tables lives here or next to its use case as a small function, written once for both backends
+(docs/central-storage.md). `offset` is a reserved word in PostgreSQL: it is always quoted.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from inspector.central.console.tables import CONSOLE_TABLES
+from inspector.central.storage import Database, run_ddl, table_exists
 from inspector.errors import StorageError
-from inspector.store.db import Store, open_store
+from inspector.store.db import Store
 from inspector.store.events import Event
 from inspector.sync.merge import inspection_of
 from inspector.sync.wire import blob_refs
@@ -55,7 +56,7 @@ _V1 = [
         upload_id TEXT PRIMARY KEY,
         sha256 TEXT NOT NULL UNIQUE,
         size INTEGER NOT NULL,
-        offset INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
         device_id TEXT NOT NULL,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL)""",
@@ -84,12 +85,13 @@ _V2 = [
         upload_id TEXT PRIMARY KEY,
         sha256 TEXT NOT NULL,
         size INTEGER NOT NULL,
-        offset INTEGER NOT NULL,
+        "offset" INTEGER NOT NULL,
         device_id TEXT NOT NULL,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         UNIQUE (device_id, sha256))""",
-    "INSERT INTO uploads_v2 SELECT upload_id, sha256, size, offset, device_id, created_at, updated_at FROM uploads",
+    "INSERT INTO uploads_v2 SELECT upload_id, sha256, size, \"offset\", device_id, created_at, updated_at"
+    " FROM uploads",
     "DROP TABLE uploads",
     "ALTER TABLE uploads_v2 RENAME TO uploads",
     "CREATE INDEX uploads_sha ON uploads (sha256)",
@@ -124,13 +126,22 @@ _V2 = [
     "ALTER TABLE quarantine ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
 ]
 
-# v3 (issue 16): the office console's staff accounts, sessions, login failures, audit log.
-CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, CONSOLE_TABLES)]
+# v3 (issue 15): what several server processes must share lives in the database: the replay
+# nonces of signed requests and refused enrollment attempts per address (inspector.central.shared_state).
+_V3 = [
+    "CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)",
+    "CREATE INDEX seen_nonces_at ON seen_nonces (seen_at)",
+    "CREATE TABLE enroll_failures (address TEXT NOT NULL, at_ms INTEGER NOT NULL)",
+    "CREATE INDEX enroll_failures_address ON enroll_failures (address, at_ms)",
+]
+
+# v4 (issue 16): the office console's staff accounts, sessions, login failures, audit log.
+CENTRAL_MIGRATIONS: list[tuple[int, list[str]]] = [(1, _V1), (2, _V2), (3, _V3), (4, CONSOLE_TABLES)]
 CENTRAL_SCHEMA_VERSION = CENTRAL_MIGRATIONS[-1][0]
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'central_meta'").fetchone() is None:
+    if not table_exists(conn, "central_meta"):
         return 0
     row = conn.execute("SELECT value FROM central_meta WHERE key = 'schema'").fetchone()
     return 0 if row is None else int(row[0])
@@ -145,16 +156,18 @@ def migrate_central(store: Store) -> None:
     for version, statements in CENTRAL_MIGRATIONS:
         if version <= current:
             continue
-        with store.transaction() as conn:
+        with store.transaction() as conn:  # the write lock: another process may be migrating too
+            if _schema_version(conn) >= version:
+                continue
             for statement in statements:
-                conn.execute(statement)
+                run_ddl(conn, statement)
             conn.execute("INSERT INTO central_meta (key, value) VALUES ('schema', ?)"
                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(version),))
 
 
-def open_central_store(path: Path) -> Store:
+def open_central_store(database: Database) -> Store:
     """The server database: the ordinary store (same factory and pragmas) plus server tables."""
-    store = open_store(path)
+    store = database.open()
     try:
         migrate_central(store)
     except BaseException:

@@ -25,6 +25,7 @@ from inspector.central.app import LogSink, create_app, stderr_log
 from inspector.central.enrollment import record_served_certificate
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.server import Sizes
+from inspector.central.storage import Database
 from inspector.clock import Clock
 from inspector.sync.tls import CertificateError, certificate_fingerprint
 
@@ -105,7 +106,8 @@ def uvicorn_config(app: Any, runtime: Runtime, *, host: str, port: int, log_leve
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, *, clock: Clock | None = None,
           raw_upload: bool = False, limits: ServerLimits | None = None, sizes: Sizes | None = None,
-          trusted_proxies: tuple[str, ...] = (), log: LogSink = stderr_log, tls: TlsFiles | None = None) -> None:
+          trusted_proxies: tuple[str, ...] = (), log: LogSink = stderr_log, tls: TlsFiles | None = None,
+          database: Database | None = None) -> None:
     """`inspector central serve`: run until interrupted (`raw_upload`: benchmarks only). With
     `tls`, HTTPS; the certificate is recorded so that enrollment tokens and files carry its
     fingerprint (without TLS the record is removed: no stale pin goes out)."""
@@ -113,7 +115,7 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, *, clock: C
     # The event loop shares the interpreter with the writer thread projecting a big push: let it
     # take the lock back every millisecond (default 5 ms), so /health and small requests stay quick.
     sys.setswitchinterval(0.001)
-    runtime = Runtime(data_dir, clock=clock, sizes=sizes, limits=limits)
+    runtime = Runtime(data_dir, clock=clock, sizes=sizes, limits=limits, database=database)
     try:
         app = create_app(runtime, log=log, raw_upload=raw_upload, trusted_proxies=trusted_proxies)
         uvicorn.Server(uvicorn_config(app, runtime, host=host, port=port, tls=tls)).run()

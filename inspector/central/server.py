@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector import canonical
-from inspector.central.auth import Authenticator, RateLimiter, normalise_token, token_digest
+from inspector.central.auth import Authenticator, Limiter, RateLimiter, normalise_token, token_digest
 from inspector.central.errors import ApiError, refuse
 from inspector.central.policy import Forbidden, WritePolicy, new_events
 from inspector.central.registry import settle_proposals, unsettled
@@ -27,6 +27,8 @@ from inspector.central.schema import (
     record_refs,
     remember_name,
 )
+from inspector.central.shared_state import DbNonces, DbRateLimiter
+from inspector.central.storage import Database
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from inspector.services.context import Identity, ServiceContext, Session
@@ -61,7 +63,6 @@ from inspector.sync.wire import (
 from inspector.text import clean
 from inspector.vault import Vault
 
-DB_NAME = "central.db"
 MAX_CHAINS = 1000
 MAX_EPOCH = 2**31
 MAX_SEQ = 2**62
@@ -98,12 +99,14 @@ def wire_refusal(exc: WireError) -> ApiError:
 class Central:
     """One server data directory: database, blob store, server key, and the request checks."""
 
-    def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None) -> None:
+    def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
+                 database: Database | None = None) -> None:
         self.clock = clock or SystemClock()
         self.data_dir = data_dir
         self.sizes = sizes or Sizes()
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = open_central_store(data_dir / DB_NAME)
+        self.database = database or Database.of(None, data_dir)
+        self.store = open_central_store(self.database)
         try:
             self.identity = ensure_device(self.store, self.clock)
             self.vault = Vault(data_dir / "blobs", max_size=MAX_BLOB)
@@ -113,8 +116,15 @@ class Central:
         self.signer = Signer.of(self.identity)
         self.ctx = ServiceContext(self.store, self.vault,
                                   Session(Identity("central", "Văn phòng trung tâm"), self.identity), self.clock)
-        self.auth = Authenticator(self.clock)
-        self.limiter = RateLimiter()
+        self.nonces: DbNonces | None = None
+        self.limiter: Limiter
+        if self.database.postgres:  # several processes may serve this store: share what matters
+            self.nonces = DbNonces(self.database)
+            self.auth = Authenticator(self.clock, self.nonces, durable=True)
+            self.limiter = DbRateLimiter(self.store, self.clock)
+        else:
+            self.auth = Authenticator(self.clock)
+            self.limiter = RateLimiter()
         self.uploads = Uploads(self.store, self.vault, self.clock)
         self._settle_earlier_proposals()
 
@@ -133,6 +143,8 @@ class Central:
         return self.identity.device_id
 
     def close(self) -> None:
+        if self.nonces is not None:
+            self.nonces.close()
         self.store.close()
 
     def now(self) -> str:

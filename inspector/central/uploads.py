@@ -187,7 +187,7 @@ class Uploads:
                 continue
             if not referenced_by_team(conn, sha256, device):
                 continue
-            row = conn.execute("SELECT upload_id, size, offset FROM uploads WHERE device_id = ? AND sha256 = ?",
+            row = conn.execute("SELECT upload_id, size, \"offset\" FROM uploads WHERE device_id = ? AND sha256 = ?",
                                (device.device_id, sha256)).fetchone()
             if row is not None and int(row[1]) == size:
                 out[sha256] = {"present": False, "upload_id": row[0], "offset": int(row[2]), "size": size}
@@ -206,7 +206,7 @@ class Uploads:
                 raise storage_error(exc) from exc
             with self.store.transaction() as tx:
                 tx.executemany("DELETE FROM uploads WHERE upload_id = ?", [(u,) for u in stale])
-                tx.executemany("INSERT INTO uploads (upload_id, sha256, size, offset, device_id,"
+                tx.executemany("INSERT INTO uploads (upload_id, sha256, size, \"offset\", device_id,"
                                " created_at, updated_at) VALUES (?,?,?,0,?,?,?)",
                                [(u, sha, size, device.device_id, now, now) for u, sha, size in created])
             for upload_id in stale:
@@ -217,7 +217,7 @@ class Uploads:
     # -- one chunk (reader connection, then I/O thread, then database thread) --------------------
     def _row(self, conn: sqlite3.Connection, device: DeviceRecord, upload_id: str) -> tuple[str, int, int]:
         self.path(upload_id)
-        row = conn.execute("SELECT sha256, size, offset FROM uploads WHERE upload_id = ? AND device_id = ?",
+        row = conn.execute("SELECT sha256, size, \"offset\" FROM uploads WHERE upload_id = ? AND device_id = ?",
                            (upload_id, device.device_id)).fetchone()
         if row is None:
             raise _no_upload()
@@ -282,7 +282,7 @@ class Uploads:
             raise refuse(422, "whole_mismatch", "Tệp nhận được không khớp mã băm; đã hủy, cần tải lại.")
         with self.store.transaction() as tx:
             if not settled.complete:
-                tx.execute("UPDATE uploads SET offset = ?, updated_at = ? WHERE upload_id = ?",
+                tx.execute("UPDATE uploads SET \"offset\" = ?, updated_at = ? WHERE upload_id = ?",
                            (new, now, ticket.upload_id))
             else:
                 tx.execute("DELETE FROM uploads WHERE sha256 = ?", (ticket.sha256,))  # every device's

@@ -17,6 +17,7 @@ from inspector.central import admin
 from inspector.central.auth import create_token
 from inspector.central.bundles import import_bundle, write_receipt_file
 from inspector.central.server import Central
+from inspector.central.storage import ENV_VAR, Database
 from inspector.cli.central_user_cmds import register_user
 from inspector.cli.common import print_json, print_table
 from inspector.domain import STATUSES
@@ -32,9 +33,15 @@ def central_dir(args: argparse.Namespace) -> Path:
     return Path(platformdirs.user_data_dir("InspectorCentral", "Inspector", roaming=False))
 
 
+def central_database(args: argparse.Namespace) -> Database:
+    """`--database` (or INSPECTOR_CENTRAL_DATABASE): a SQLite path, the default
+    DATA_DIR/central.db, or a postgresql:// URL."""
+    return Database.of(getattr(args, "database", None), central_dir(args))
+
+
 @contextlib.contextmanager
 def open_central(args: argparse.Namespace) -> Iterator[Central]:
-    central = Central(central_dir(args))
+    central = Central(central_dir(args), database=central_database(args))
     try:
         yield central
     finally:
@@ -43,8 +50,12 @@ def open_central(args: argparse.Namespace) -> Iterator[Central]:
 
 def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
     c = sub.add_parser("central", parents=[common], help="máy chủ trung tâm (chạy và quản trị)")
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--database", default=None, metavar="CSDL",
+                          help="cơ sở dữ liệu: đường dẫn tệp SQLite (mặc định THƯ_MỤC/central.db) hoặc"
+                               f" postgresql://…; hoặc biến môi trường {ENV_VAR}")
     csub = c.add_subparsers(dest="central_command", metavar="LỆNH", required=True)
-    serve = csub.add_parser("serve", parents=[common], help="chạy máy chủ đồng bộ")
+    serve = csub.add_parser("serve", parents=[common, database], help="chạy máy chủ đồng bộ")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--trusted-proxy", action="append", default=[], metavar="ĐỊA_CHỈ_IP",
@@ -53,7 +64,8 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
                        help="chứng chỉ TLS (PEM) để phục vụ HTTPS trực tiếp; cần cả --tls-key")
     serve.add_argument("--tls-key", type=Path, default=None, metavar="TỆP", help="khóa riêng của chứng chỉ (PEM)")
     serve.set_defaults(handler=_serve)
-    tok = csub.add_parser("enroll-token", parents=[common], help="cấp mã đăng ký thiết bị (dùng một lần, 24 giờ)")
+    tok = csub.add_parser("enroll-token", parents=[common, database],
+                          help="cấp mã đăng ký thiết bị (dùng một lần, 24 giờ)")
     tok.add_argument("--team", required=True, metavar="ĐOÀN")
     tok.add_argument("--server", default=None, metavar="ĐỊA_CHỈ", help="đưa địa chỉ máy chủ vào mã QR")
     tok.add_argument("--no-qr", action="store_true", help="không in mã QR")
@@ -62,39 +74,46 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     tok.add_argument("--days", type=int, default=7, metavar="NGÀY",
                      help="hạn dùng của tệp đăng ký, 1–30 ngày (mặc định 7)")
     tok.set_defaults(handler=_token)
-    dev = csub.add_parser("devices", parents=[common], help="các thiết bị đã đăng ký")
+    dev = csub.add_parser("devices", parents=[common, database], help="các thiết bị đã đăng ký")
     dev.add_argument("--json", action="store_true", help="in dạng JSON")
     dev.set_defaults(handler=_devices)
-    rev = csub.add_parser("revoke", parents=[common], help="thu hồi quyền đồng bộ của một thiết bị")
+    rev = csub.add_parser("revoke", parents=[common, database], help="thu hồi quyền đồng bộ của một thiết bị")
     rev.add_argument("device", metavar="THIẾT_BỊ")
     rev.add_argument("--reason", default="", metavar="LÝ_DO")
     rev.set_defaults(handler=_revoke)
-    qua = csub.add_parser("quarantine", parents=[common],
+    qua = csub.add_parser("quarantine", parents=[common, database],
                           help="các thay đổi bị từ chối vì thiết bị lệch với máy chủ (giữ để đối chiếu)")
     qua.add_argument("--json", action="store_true", help="in dạng JSON")
     qua.set_defaults(handler=_quarantine)
-    ins = csub.add_parser("inspections", parents=[common],
+    ins = csub.add_parser("inspections", parents=[common, database],
                           help="các đợt kiểm tra: đủ dữ liệu chưa, yêu cầu khắc phục, quá hạn")
     ins.add_argument("--json", action="store_true", help="in dạng JSON")
     ins.set_defaults(handler=_inspections)
-    imp = csub.add_parser("import-bundle", parents=[common], help="nhập gói dữ liệu từ USB, ghi biên nhận")
+    imp = csub.add_parser("import-bundle", parents=[common, database], help="nhập gói dữ liệu từ USB, ghi biên nhận")
     imp.add_argument("file", type=Path, metavar="TỆP")
     imp.add_argument("-o", "--receipt", type=Path, default=None, metavar="BIÊN_NHẬN",
                      help="tệp biên nhận (mặc định: cạnh tệp gói, đuôi .receipt.inspb)")
     imp.set_defaults(handler=_import_bundle)
-    pub = csub.add_parser("publish-catalog", parents=[common],
+    pub = csub.add_parser("publish-catalog", parents=[common, database],
                           help="công bố danh mục hoặc bộ câu hỏi cho các thiết bị")
     pub.add_argument("file", type=Path, metavar="TỆP")
     pub.set_defaults(handler=_publish)
-    exr = csub.add_parser("export-receipt", parents=[common], help="ghi biên nhận cho một thiết bị")
+    exr = csub.add_parser("export-receipt", parents=[common, database], help="ghi biên nhận cho một thiết bị")
     exr.add_argument("--device", required=True, metavar="THIẾT_BỊ")
     exr.add_argument("-o", "--output", required=True, type=Path, metavar="TỆP")
     exr.set_defaults(handler=_export_receipt)
-    ver = csub.add_parser("verify", parents=[common],
+    ver = csub.add_parser("verify", parents=[common, database],
                           help="kiểm tra chuỗi sự kiện, các bảng và băm lại mọi tệp minh chứng của máy chủ")
     ver.add_argument("--quick", action="store_true", help="bỏ qua việc băm lại các tệp minh chứng")
     ver.set_defaults(handler=_verify)
     register_user(csub, common, open_central)
+    mig = csub.add_parser("migrate", parents=[common],
+                          help="chuyển kho dữ liệu máy chủ sang cơ sở dữ liệu khác (ví dụ SQLite → PostgreSQL)")
+    mig.add_argument("--from", dest="source", required=True, metavar="NGUỒN",
+                     help="tệp SQLite hoặc postgresql://… đang dùng")
+    mig.add_argument("--to", dest="target", required=True, metavar="ĐÍCH",
+                     help="cơ sở dữ liệu mới, trống (postgresql://… hoặc tệp SQLite)")
+    mig.set_defaults(handler=_migrate)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -107,13 +126,14 @@ def _serve(args: argparse.Namespace) -> int:
                         hint="Chỉ định cả hai tệp, hoặc bỏ cả hai để chạy HTTP trong mạng nội bộ.")
     tls = TlsFiles(args.tls_cert, args.tls_key) if args.tls_cert is not None else None
     directory = central_dir(args)
+    database = central_database(args)
     scheme = "https" if tls else "http"
-    print(f"Máy chủ trung tâm: dữ liệu tại {directory}; lắng nghe {scheme}://{args.host}:{args.port}"
-          " (Ctrl+C để dừng).", flush=True)
+    print(f"Máy chủ trung tâm: dữ liệu tại {directory}, cơ sở dữ liệu {database.display()}; lắng nghe"
+          f" {scheme}://{args.host}:{args.port} (Ctrl+C để dừng).", flush=True)
     if tls is not None:
         print(f"Vân tay chứng chỉ TLS: {show_fingerprint(tls.check())} (mã và tệp đăng ký mang vân tay này).",
               flush=True)
-    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), tls=tls)
+    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), tls=tls, database=database)
     return 0
 
 
@@ -264,3 +284,21 @@ def _verify(args: argparse.Namespace) -> int:
     print(f"{'Hợp lệ' if report.ok else 'KHÔNG hợp lệ'}: {report.audit.event_count} sự kiện; {blobs};"
           f" kiểm tra tệp cơ sở dữ liệu: {report.integrity}.")
     return 0 if report.ok else 1
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from inspector.central.migrate import migrate_store
+
+    directory = central_dir(args)
+    source, target = Database.of(args.source, directory), Database.of(args.target, directory)
+    print(f"Chuyển kho dữ liệu máy chủ từ {source.display()} sang {target.display()}…", flush=True)
+    report = migrate_store(source, target, progress=lambda table, rows: print(f"  {table}: {rows} dòng", flush=True))
+    for problem in report.problems:
+        print(problem.render())
+    if not report.ok:
+        print(f"KHÔNG hợp lệ: đích khác nguồn ({len(report.problems)} lỗi); đừng dùng cơ sở dữ liệu đích.")
+        return 1
+    print(f"Đã chuyển {report.events} sự kiện, {sum(report.counts.values())} dòng trong {len(report.counts)} bảng;"
+          " mọi chuỗi sự kiện hợp lệ, số dòng từng bảng khớp. Chạy máy chủ với --database"
+          f" {target.display()} (hoặc biến môi trường {ENV_VAR}); thư mục tệp minh chứng giữ nguyên.")
+    return 0

@@ -173,8 +173,9 @@ def _merged(table: str) -> Reducer:
         else:
             for ref_table, column in _PERSON_REFERENCES:
                 conn.execute(f"UPDATE {ref_table} SET {column} = ? WHERE {column} = ?", (into, ev.entity_id))
-            conn.execute("UPDATE OR IGNORE team_members SET person_id = ? WHERE person_id = ?",
-                         (into, ev.entity_id))
+            conn.execute("UPDATE team_members SET person_id = ? WHERE person_id = ? AND NOT EXISTS"
+                         " (SELECT 1 FROM team_members t WHERE t.team_id = team_members.team_id"
+                         " AND t.person_id = ?)", (into, ev.entity_id, into))
             conn.execute("DELETE FROM team_members WHERE person_id = ?", (ev.entity_id,))
 
     return reduce
@@ -254,7 +255,7 @@ def refresh_counts(conn: sqlite3.Connection, inspection_id: str) -> None:
                  SELECT DISTINCT f.item_code, f.subject_id FROM findings f
                  JOIN subjects s ON s.id = f.subject_id
                  WHERE f.inspection_id = :i AND f.removed = 0 AND f.level IS NOT NULL
-                   AND s.removed = 0))
+                   AND s.removed = 0) AS cells)
            WHERE id = :i""",
         {"i": inspection_id},
     )

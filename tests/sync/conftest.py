@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.central.storage import Database
 from inspector.clock import Clock
 from inspector.workspace import Workspace
 from tests.sync.harness import LiveServer
@@ -33,8 +34,9 @@ def server_clock() -> ShiftClock:
 
 
 @pytest.fixture
-def server(tmp_path: Path, server_clock: ShiftClock) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path / "server", clock=server_clock) as live:
+def server(tmp_path: Path, server_clock: ShiftClock, central_database: Database) -> Iterator[LiveServer]:
+    """A live server on the test's backend (every test using it runs on SQLite and PostgreSQL)."""
+    with LiveServer(tmp_path / "server", clock=server_clock, database=central_database) as live:
         yield live
 
 

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from inspector.central.auth import create_token
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.serve import TlsFiles, uvicorn_config
 from inspector.central.server import Central, Sizes
+from inspector.central.storage import Database
 from inspector.clock import Clock
 from inspector.workspace import Workspace
 from tests.storage import raw_connect
@@ -55,9 +57,11 @@ class LiveServer:
 
     def __init__(self, data_dir: Path, *, clock: Clock | None = None, sizes: Sizes | None = None,
                  raw_upload: bool = False, limits: ServerLimits | None = None,
-                 trusted_proxies: tuple[str, ...] = (), tls: TlsFiles | None = None) -> None:
+                 trusted_proxies: tuple[str, ...] = (), tls: TlsFiles | None = None,
+                 database: Database | None = None) -> None:
         self.data_dir = data_dir
         self.tls = tls
+        self.database = database or Database.of(None, data_dir)
         self.clock = clock
         self.sizes = sizes
         self.raw_upload = raw_upload
@@ -66,7 +70,8 @@ class LiveServer:
         self.logs: list[dict[str, Any]] = []
 
     def __enter__(self) -> LiveServer:
-        self.runtime = Runtime(self.data_dir, clock=self.clock, sizes=self.sizes, limits=self.limits)
+        self.runtime = Runtime(self.data_dir, clock=self.clock, sizes=self.sizes, limits=self.limits,
+                               database=self.database)
         app = create_app(self.runtime, log=self.logs.append, raw_upload=self.raw_upload,
                          trusted_proxies=self.trusted_proxies)
         # uvicorn binds the port itself (port 0: a free one): sockets made by asyncio get
@@ -106,8 +111,10 @@ class ServerProcess:
     """The central server in its own process (as in production: no shared interpreter lock with
     the client), on a free loopback port. Used by the benchmarks."""
 
-    def __init__(self, data_dir: Path, *, raw_upload: bool = False, limits: ServerLimits | None = None) -> None:
+    def __init__(self, data_dir: Path, *, raw_upload: bool = False, limits: ServerLimits | None = None,
+                 database: Database | None = None) -> None:
         self.data_dir = data_dir
+        self.database = database or Database.of(None, data_dir)
         self.raw_upload = raw_upload
         self.limits = limits or ServerLimits()
 
@@ -118,8 +125,10 @@ class ServerProcess:
         limits = {f: getattr(self.limits, f) for f in self.limits.__dataclass_fields__}
         code = ("from pathlib import Path; from inspector.central.serve import serve; "
                 "from inspector.central.runtime import ServerLimits; "
+                "from inspector.central.storage import Database; "
                 f"serve(Path({str(self.data_dir)!r}), port={self.port}, raw_upload={self.raw_upload},"
-                f" limits=ServerLimits(**{limits!r}))")
+                f" limits=ServerLimits(**{limits!r}),"
+                f" database=Database.of({self.database.url or str(self.database.path)!r}, Path('.')))")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[2])
         if not wait_until(lambda: self.proc.poll() is not None or healthy(self.url), 30, 0.05) or (
@@ -140,7 +149,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def enroll(self, ws: Workspace, team: str = "doan-1") -> None:
-        central = Central(self.data_dir)
+        central = Central(self.data_dir, database=self.database)
         try:
             token = create_token(central.store, team, central.clock).token
         finally:
@@ -148,14 +157,35 @@ class ServerProcess:
         ws.services.sync.enroll(self.url, token)
 
 
-def server_state(db_path: Path, blob_root: Path) -> str:
+# What every signed request writes on PostgreSQL (its nonce; a refused enrollment's address):
+# not part of "what the server holds".
+REQUEST_BOOKKEEPING = frozenset({"seen_nonces", "enroll_failures"})
+
+
+def _connect(source: Path | Database) -> sqlite3.Connection:
+    """A read-only connection to a laptop's database file or a central database (either backend)."""
+    if isinstance(source, Path):
+        return raw_connect(source, read_only=True)
+    if source.path is not None:
+        return raw_connect(source.path, read_only=True)
+    return source.open(read_only=True).conn
+
+
+def server_state(database: Database, blob_root: Path) -> str:
     """A hash of everything durable on a server: every table's rows and every stored blob."""
     digest = hashlib.sha256()
-    conn = raw_connect(db_path, read_only=True)
+    conn = _connect(database)
     try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        if database.postgres:
+            tables = [r[0] for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                " ORDER BY table_name")]
+        else:
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         for table in tables:
+            if table in REQUEST_BOOKKEEPING:
+                continue
             digest.update(table.encode())
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
                 digest.update(repr(row).encode())
@@ -167,8 +197,8 @@ def server_state(db_path: Path, blob_root: Path) -> str:
     return digest.hexdigest()
 
 
-def device_events(db_path: Path, device_id: str) -> list[tuple[str, int, int, str]]:
-    conn = raw_connect(db_path, read_only=True)
+def device_events(source: Path | Database, device_id: str) -> list[tuple[str, int, int, str]]:
+    conn = _connect(source)
     try:
         return [tuple(r) for r in conn.execute(  # type: ignore[misc]
             "SELECT device_id, epoch, seq, hash FROM events WHERE device_id = ? ORDER BY epoch, seq",

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from inspector import canonical
 from inspector.central import admin
+from inspector.central.storage import Database
 from inspector.errors import UserError
 from inspector.ids import uuid7
 from inspector.store.device import device_id_for
@@ -34,7 +35,7 @@ CATALOG = Path("resources/catalogs/ct24-hn.v1.json")
 
 
 def _state(server: LiveServer) -> str:
-    return server_state(server.data_dir / "central.db", server.data_dir / "blobs")
+    return server_state(server.database, server.data_dir / "blobs")
 
 
 def _fresh_signer() -> Signer:
@@ -294,7 +295,7 @@ def test_every_endpoint_answers_bad_input_with_a_reason(server: LiveServer, make
                 httpx.delete(server.url + "/sync/v1/events")]
     for answer in unsigned:
         assert 400 <= answer.status_code < 500 and answer.json()["message"], answer.text
-    assert server.call(lambda c: c.store.scalar("PRAGMA integrity_check")) == "ok"
+    assert server.call(lambda c: admin.verify(c, quick=True)).ok  # chains, tables, SQLite file check
 
 
 # -- defect 10: the enrollment rate limit --------------------------------------------------------
@@ -313,8 +314,8 @@ def test_an_office_enrolling_forty_laptops_from_one_address_is_not_limited(serve
     assert len(server.call(admin.devices)) == 40
 
 
-def test_forwarded_for_is_used_only_from_a_configured_proxy(tmp_path: Path) -> None:
-    with LiveServer(tmp_path / "server", trusted_proxies=("127.0.0.1",)) as server:
+def test_forwarded_for_is_used_only_from_a_configured_proxy(tmp_path: Path, central_database: Database) -> None:
+    with LiveServer(tmp_path / "server", trusted_proxies=("127.0.0.1",), database=central_database) as server:
         for n in range(12):  # each from another office behind the proxy: no one is limited
             answer = raw_enroll(server.url, "SAI-MA", headers={"X-Forwarded-For": f"10.1.2.{n}"})
             assert answer.status_code == 401, answer.text

@@ -13,11 +13,12 @@ import pytest
 
 from inspector.central import admin
 from inspector.central.bundles import import_bundle, write_receipt_file
+from inspector.central.storage.audit import verify_central_store
 from inspector.errors import UserError
-from inspector.store.audit import verify_store
 from inspector.sync.bundle import read_envelope
 from inspector.sync.merge import projection_digest
 from inspector.workspace import Workspace
+from tests.central.fixtures import DatabaseFactory
 from tests.sync.conftest import DeviceFactory
 from tests.sync.data import record
 from tests.sync.harness import LiveServer, device_events, server_state
@@ -69,7 +70,7 @@ def test_receipt_marks_exactly_what_the_server_holds(server: LiveServer, tmp_pat
         ws.services.sync.import_bundle(tmp_path / "other.inspb")
     with pytest.raises(UserError, match="máy chủ trung tâm"):
         ws.services.sync.import_bundle(tmp_path / "b2.inspb")
-    assert server.call(lambda c: verify_store(c.store)).ok
+    assert server.call(lambda c: verify_central_store(c.store)).ok
 
 
 def test_reimport_and_overlapping_bundles_change_nothing(server: LiveServer, tmp_path: Path,
@@ -82,44 +83,45 @@ def test_reimport_and_overlapping_bundles_change_nothing(server: LiveServer, tmp
     ws.services.sync.export_bundle(tmp_path / "b2.inspb")  # no receipt yet: cumulative, b1 ⊂ b2
     _import(server, tmp_path / "b2.inspb")  # b1 was "lost"; b2 alone is complete
     device_id = ws.services.ctx.device.device_id
-    assert device_events(server.data_dir / "central.db", device_id) == device_events(ws.store.path, device_id)
-    state = server_state(server.data_dir / "central.db", server.data_dir / "blobs")
+    assert device_events(server.database, device_id) == device_events(ws.store.path, device_id)
+    state = server_state(server.database, server.data_dir / "blobs")
     for _ in range(10):
         assert not _import(server, tmp_path / "b2.inspb").imported  # type: ignore[attr-defined]
-    assert server_state(server.data_dir / "central.db", server.data_dir / "blobs") == state
+    assert server_state(server.database, server.data_dir / "blobs") == state
     late = _import(server, tmp_path / "b1.inspb")  # the old stick turns up: only duplicates
     assert late.events_inserted == 0 and late.blobs_stored == 0  # type: ignore[attr-defined]
-    assert device_events(server.data_dir / "central.db", device_id) == device_events(ws.store.path, device_id)
+    assert device_events(server.database, device_id) == device_events(ws.store.path, device_id)
     report = {r.inspection_id: r for r in server.call(admin.inspections)}[insp.id]
     assert report.complete
 
 
-def test_bundle_import_equals_http_sync(tmp_path: Path, make_device: DeviceFactory) -> None:
+def test_bundle_import_equals_http_sync(tmp_path: Path, make_device: DeviceFactory,
+                                        make_database: DatabaseFactory) -> None:
     ws = make_device("laptop")
     record(ws, 25, photos=3)
     ws.close()
     shutil.copytree(tmp_path / "laptop", tmp_path / "clone")
     ws, clone = make_device("laptop"), make_device("clone")
-    with LiveServer(tmp_path / "http-server") as via_http, LiveServer(tmp_path / "usb-server") as via_usb:
+    with LiveServer(tmp_path / "http-server", database=make_database(tmp_path / "http-server")) as via_http, \
+            LiveServer(tmp_path / "usb-server", database=make_database(tmp_path / "usb-server")) as via_usb:
         via_http.enroll(ws)
         via_usb.enroll(clone)
         ws.services.sync.sync()
         clone.services.sync.export_bundle(tmp_path / "b.inspb")
         _import(via_usb, tmp_path / "b.inspb")
         device_id = ws.services.ctx.device.device_id
-        assert device_events(via_http.data_dir / "central.db", device_id) == device_events(
-            via_usb.data_dir / "central.db", device_id)
+        assert device_events(via_http.database, device_id) == device_events(
+            via_usb.database, device_id)
         assert _blob_set(via_http.data_dir / "blobs") == _blob_set(via_usb.data_dir / "blobs")
 
         def digest(central: object) -> str:
             conn = central.store.conn  # type: ignore[attr-defined]
-            conn.execute("SAVEPOINT compare")
+            conn.execute("BEGIN")
             conn.execute("DELETE FROM team_devices")  # enrollment records differ between servers
             for table in ("units", "people"):  # each server registers the proposals at its own time
                 conn.execute(f"UPDATE {table} SET updated_at = ''")
             value = projection_digest(conn)
-            conn.execute("ROLLBACK TO compare")
-            conn.execute("RELEASE compare")
+            conn.execute("ROLLBACK")
             return value
 
         assert via_http.call(digest) == via_usb.call(digest)
@@ -155,12 +157,12 @@ def test_peer_merge_on_the_leader_then_relay_to_the_server(server: LiveServer, t
     assert [(d.item_code, d.identical) for d in disagreements] == [("LD-05", False)]
     assert leader.services.verify_events().ok
     leader.services.sync.sync()  # relays the member's chain, signed by the member
-    assert device_events(server.data_dir / "central.db", member_id) == device_events(
+    assert device_events(server.database, member_id) == device_events(
         member.store.path, member_id)
     member.services.sync.sync()  # everything is already there: duplicates, acknowledged
     report = {r.inspection_id: r for r in server.call(admin.inspections)}[insp.id]
     assert set(report.devices) == {leader_id, member_id} and report.complete
-    assert server.call(lambda c: verify_store(c.store)).ok
+    assert server.call(lambda c: verify_central_store(c.store)).ok
     stranger = make_device("stranger")
     with pytest.raises(UserError, match=r"chưa đăng ký|không được tin cậy|danh sách"):
         stranger.services.sync.import_bundle(tmp_path / "to-leader.inspb")

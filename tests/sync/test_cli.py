@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from inspector.central.storage import ENV_VAR
 from inspector.cli import main
 from inspector.workspace import Workspace
+from tests.central.fixtures import DatabaseFactory
 from tests.sync.data import record
 from tests.sync.harness import LiveServer, healthy, wait_until
 
@@ -27,9 +29,13 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, st
     return code, out, err
 
 
-def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str], make_database: DatabaseFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
     srv_dir, dev_dir = tmp_path / "central", tmp_path / "laptop"
-    with LiveServer(srv_dir) as server:
+    database = make_database(srv_dir)
+    if database.url:  # every `central` command finds it through the environment
+        monkeypatch.setenv(ENV_VAR, database.url)
+    with LiveServer(srv_dir, database=database) as server:
         code, out, _ = _run(capsys, "central", "enroll-token", "--team", "doan-1", "--data-dir", srv_dir,
                             "--server", server.url)
         assert code == 0 and ("█" in out or "▀" in out)  # the QR code is drawn in the terminal
@@ -85,13 +91,15 @@ def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert code == 0
 
 
-def test_central_serve_runs_as_a_process(tmp_path: Path) -> None:
+def test_central_serve_runs_as_a_process(tmp_path: Path, make_database: DatabaseFactory) -> None:
+    database = make_database(tmp_path / "central")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen([sys.executable, "-m", "inspector", "central", "serve", "--data-dir",
-                             str(tmp_path / "central"), "--port", str(port)], cwd=root,
+                             str(tmp_path / "central"), "--port", str(port),
+                             *(["--database", database.url] if database.url else [])], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

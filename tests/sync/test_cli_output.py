@@ -16,6 +16,7 @@ import pytest
 from inspector.cli import main
 from inspector.demo import load_demo
 from inspector.workspace import Workspace
+from tests.central.fixtures import DatabaseFactory
 from tests.sync.data import record
 from tests.sync.harness import LiveServer
 
@@ -40,23 +41,26 @@ def _walk(value: Any, where: str = "$") -> list[str]:
     return []
 
 
-def test_central_verify_rehashes_every_blob(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_central_verify_rehashes_every_blob(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           make_database: DatabaseFactory) -> None:
     srv = tmp_path / "central"
-    with LiveServer(srv) as server, Workspace.open(tmp_path / "laptop") as ws:
+    database = make_database(srv)
+    on = ["--database", database.url] if database.url else []
+    with LiveServer(srv, database=database) as server, Workspace.open(tmp_path / "laptop") as ws:
         server.enroll(ws)
         record(ws, 3, photos=3, photo_size=50_000)
         ws.services.sync.sync()
         shas = [r[0] for r in ws.store.conn.execute("SELECT sha256 FROM evidence ORDER BY sha256")]
-    code, out, _ = _run(capsys, "central", "verify", "--data-dir", srv)
+    code, out, _ = _run(capsys, "central", "verify", "--data-dir", srv, *on)
     assert code == 0 and "Hợp lệ" in out and "3 tệp" in out, out
     victim = srv / "blobs" / shas[1][:2] / shas[1][2:4] / shas[1]
     data = bytearray(victim.read_bytes())
     data[1000] ^= 0x40  # one bit rots on the server's disk
     os.chmod(victim, 0o644)
     victim.write_bytes(bytes(data))
-    code, out, _ = _run(capsys, "central", "verify", "--data-dir", srv)
+    code, out, _ = _run(capsys, "central", "verify", "--data-dir", srv, *on)
     assert code == 1 and shas[1][:12] in out and "KHÔNG hợp lệ" in out, out
-    code, out, _ = _run(capsys, "central", "verify", "--quick", "--data-dir", srv)
+    code, out, _ = _run(capsys, "central", "verify", "--quick", "--data-dir", srv, *on)
     assert code == 0 and "bỏ qua" in out, out
 
 
@@ -75,9 +79,12 @@ def test_closed_output_ends_quietly(tmp_path: Path) -> None:
         assert err == "", (args, err)
 
 
-def test_every_json_output_is_json_all_the_way_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_json_output_is_json_all_the_way_down(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   make_database: DatabaseFactory) -> None:
     srv, dev = tmp_path / "central", tmp_path / "laptop"
-    with LiveServer(srv) as server, Workspace.open(dev) as ws:
+    database = make_database(srv)
+    on = ["--database", database.url] if database.url else []
+    with LiveServer(srv, database=database) as server, Workspace.open(dev) as ws:
         server.enroll(ws)
         insp = record(ws, 4, photos=1)
         ws.services.sync.sync()
@@ -94,9 +101,9 @@ def test_every_json_output_is_json_all_the_way_down(tmp_path: Path, capsys: pyte
         ["conflicts", "--json", "--data-dir", dev],
         ["bundle", "inspect", bundle, "--json", "--data-dir", dev],
         ["events", "verify", "--json", "--data-dir", dev],
-        ["central", "devices", "--json", "--data-dir", srv],
-        ["central", "inspections", "--json", "--data-dir", srv],
-        ["central", "quarantine", "--json", "--data-dir", srv],
+        ["central", "devices", "--json", "--data-dir", srv, *on],
+        ["central", "inspections", "--json", "--data-dir", srv, *on],
+        ["central", "quarantine", "--json", "--data-dir", srv, *on],
     ]
     for args in commands:
         code, out, err = _run(capsys, *args)
@@ -106,5 +113,5 @@ def test_every_json_output_is_json_all_the_way_down(tmp_path: Path, capsys: pyte
     shown = json.loads(_run(capsys, "inspection", "show", insp.id, "--json", "--data-dir", dev)[1])
     members = shown["team"]["members"]
     assert members and all(isinstance(m, dict) and m["full_name"] and m["role"] for m in members)
-    devices = json.loads(_run(capsys, "central", "devices", "--json", "--data-dir", srv)[1])
+    devices = json.loads(_run(capsys, "central", "devices", "--json", "--data-dir", srv, *on)[1])
     assert [d["device_id"] for d in devices] == [device_id]

@@ -37,7 +37,7 @@ def _check_prefix(server: LiveServer, ws: Workspace, seed: int) -> int:
     """The server holds a gap-free, duplicate-free prefix of the device's chain, and the device
     never believes the server holds more than it does."""
     device_id = ws.services.ctx.device.device_id
-    held = device_events(server.data_dir / "central.db", device_id)
+    held = device_events(server.database, device_id)
     local = device_events(ws.store.path, device_id)
     assert held == local[:len(held)], f"seed {seed}: server chain is not a prefix of the device's"
     for (device, _epoch), (seq, hash_) in _acked(ws).items():
@@ -88,7 +88,7 @@ def test_push_survives_resets_at_random_offsets(server: LiveServer, make_device:
     finally:
         proxy.close()
     device_id = ws.services.ctx.device.device_id
-    held = device_events(server.data_dir / "central.db", device_id)
+    held = device_events(server.database, device_id)
     assert held == device_events(ws.store.path, device_id), f"seed {seed}"
     assert _acked(ws)[(device_id, 1)] == (held[-1][2], held[-1][3]), f"seed {seed}"
     assert proxy.plan.up_cuts and proxy.plan.down_cuts
@@ -179,7 +179,7 @@ def test_reference_data_pull_survives_cuts(server: LiveServer, make_device: Devi
     server.enroll(ws)
     proxy = CutProxy(server.port)
     server_id = server.central.server_id
-    expected = device_events(server.data_dir / "central.db", server_id)
+    expected = device_events(server.database, server_id)
     try:
         cuts = 0
         while True:

@@ -16,11 +16,13 @@ from inspector.central import admin
 from inspector.central.bundles import import_bundle, write_receipt_file
 from inspector.central.enrollment import enrollment_file, write_enrollment_file
 from inspector.central.server import Central
+from inspector.central.storage import ENV_VAR
+from inspector.central.storage.audit import verify_central_store
 from inspector.cli import main
 from inspector.errors import UserError
-from inspector.store.audit import verify_store
 from inspector.sync.enrollment import EnrollmentFileError
 from inspector.workspace import Workspace
+from tests.central.fixtures import DatabaseFactory
 from tests.sync.conftest import DeviceFactory, ShiftClock
 from tests.sync.data import record
 
@@ -31,8 +33,14 @@ def central_clock() -> ShiftClock:
 
 
 @pytest.fixture
-def central(tmp_path: Path, central_clock: ShiftClock) -> Iterator[Central]:
-    c = Central(tmp_path / "central", clock=central_clock)
+def central(tmp_path: Path, central_clock: ShiftClock, make_database: DatabaseFactory,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Central]:
+    """The office's server store on the test's backend (every `central` command of the test
+    finds a PostgreSQL store through the environment)."""
+    database = make_database(tmp_path / "central")
+    if database.url:
+        monkeypatch.setenv(ENV_VAR, database.url)
+    c = Central(tmp_path / "central", clock=central_clock, database=database)
     yield c
     c.close()
 
@@ -82,7 +90,7 @@ def test_round_trip_with_no_network(central: Central, tmp_path: Path, make_devic
     assert ws.services.sync.inspection_status(insp.id).state == "complete"
     with pytest.raises(UserError, match="Không có dữ liệu mới"):
         ws.services.sync.export_bundle(tmp_path / "b3.inspb")
-    assert verify_store(central.store).ok
+    assert verify_central_store(central.store).ok
 
 
 def test_a_fresh_laptop_enrolls_with_its_first_bundle(central: Central, tmp_path: Path,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from inspector.central import admin
+from inspector.central.storage.audit import verify_central_store
 from inspector.clock import to_rfc3339
 from inspector.errors import UserError
-from inspector.store.audit import verify_store
 from inspector.store.events import iter_events
 from inspector.sync.client import SyncCancelled, SyncProgress
 from inspector.sync.keys import Signer
@@ -26,11 +26,11 @@ from tests.sync.harness import LiveServer, device_events, server_state
 
 
 def _state(server: LiveServer) -> str:
-    return server_state(server.data_dir / "central.db", server.data_dir / "blobs")
+    return server_state(server.database, server.data_dir / "blobs")
 
 
 def _verify(server: LiveServer, *devices: Workspace) -> None:
-    report = server.call(lambda c: verify_store(c.store))
+    report = server.call(lambda c: verify_central_store(c.store))
     assert report.ok, report.chain_problems + report.projection_problems
     for ws in devices:
         local = ws.services.verify_events()
@@ -156,7 +156,7 @@ def test_push_is_idempotent(server: LiveServer, make_device: DeviceFactory) -> N
     assert first.status_code == again.status_code == 200
     assert first.json()["acked"] == again.json()["acked"] and again.json()["inserted"] == 0
     device_id = ws.services.ctx.device.device_id
-    assert device_events(server.data_dir / "central.db", device_id) == device_events(
+    assert device_events(server.database, device_id) == device_events(
         ws.store.path, device_id)
 
 
@@ -182,7 +182,7 @@ def test_fork_is_refused_quarantined_and_never_overwrites(server: LiveServer, tm
     ws.services.findings.record(insp.id, "LD-01", insp.subjects[0].id, level=3, note="sau sao lưu")
     ws.services.sync.sync()
     device_id = ws.services.ctx.device.device_id
-    held = device_events(server.data_dir / "central.db", device_id)
+    held = device_events(server.database, device_id)
     ws.close()
     shutil.rmtree(tmp_path / "laptop")
     shutil.copytree(tmp_path / "backup", tmp_path / "laptop")  # the laptop is restored from backup
@@ -191,7 +191,7 @@ def test_fork_is_refused_quarantined_and_never_overwrites(server: LiveServer, tm
         ws.services.findings.record(insp.id, "LD-02", insp.subjects[1].id, level=n % 4, note=f"mới {n}")
     with pytest.raises(UserError, match="rẽ nhánh"):
         ws.services.sync.sync()
-    assert device_events(server.data_dir / "central.db", device_id) == held
+    assert device_events(server.database, device_id) == held
     assert ws.services.sync.overview().fork
     direct = signed(ws, server.url, "POST", "/sync/v1/events", _batch(ws))
     assert direct.status_code == 409 and direct.json()["error"] == "fork", direct.text
@@ -200,7 +200,7 @@ def test_fork_is_refused_quarantined_and_never_overwrites(server: LiveServer, tm
     assert ws.services.ctx.device.epoch == 2
     ws.services.findings.record(insp.id, "LD-03", insp.subjects[2].id, level=1, note="kỷ nguyên 2")
     ws.services.sync.sync()
-    assert device_events(server.data_dir / "central.db", device_id)[:len(held)] == held
+    assert device_events(server.database, device_id)[:len(held)] == held
     _verify(server, ws)
     # The 10 changes made on the refused branch are not on the server: the inspection never
     # reads "complete", the device says how many, and the office sees them in quarantine.

@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
+from inspector.central.storage.audit import verify_central_store
 from inspector.demo import load_demo
 from inspector.errors import UserError
 from inspector.services.registry import RegistryService
-from inspector.store.audit import verify_store
 from inspector.workspace import Workspace
 from tests.sync.conftest import DeviceFactory
 from tests.sync.harness import LiveServer
@@ -51,7 +51,7 @@ def test_four_laptops_with_demo_data_give_one_registry(server: LiveServer, make_
         assert _inspection_units(ws) == used
         report = ws.services.verify_events()
         assert report.ok, report.projection_problems
-    report = server.call(lambda c: verify_store(c.store))
+    report = server.call(lambda c: verify_central_store(c.store))
     assert report.ok, report.chain_problems + report.projection_problems
 
 

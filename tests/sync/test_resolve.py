@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from inspector.central.storage.audit import verify_central_store
 from inspector.errors import UserError
-from inspector.store.audit import verify_store
 from tests.sync.conftest import DeviceFactory
 from tests.sync.data import record
 from tests.sync.harness import LiveServer
@@ -62,6 +62,6 @@ def test_leader_settles_conflicts_and_disagreements(server: LiveServer, tmp_path
     assert s.verify_events().ok
 
     leader.services.sync.sync()  # relays the member's chain and the resolution
-    assert server.call(lambda c: verify_store(c.store)).ok
+    assert server.call(lambda c: verify_central_store(c.store)).ok
     assert server.call(lambda c: _live(c.store.conn, *other)) == [(2, "thống nhất sau trao đổi")]
     assert server.call(lambda c: _live(c.store.conn, *cell)) == [(2, "đã thống nhất")]

@@ -1,4 +1,4 @@
-"""The console's own tables (central schema v3): staff accounts, their sessions, login failures
+"""The console's own tables (central schema v4): staff accounts, their sessions, login failures
 and the audit log. Plain portable DDL (TEXT/INTEGER, explicit keys), one statement each."""
 
 from __future__ import annotations
