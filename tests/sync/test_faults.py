@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from inspector.errors import UserError
 from inspector.services.registry import RegistryService
@@ -22,6 +23,9 @@ from tests.sync.data import record
 from tests.sync.harness import CutProxy, LiveServer, device_events
 
 MIN_CUTS = 200
+# Bounds, never reached by a working client: a loop that cannot finish fails with its seed.
+MAX_ROUNDS = 5_000
+MAX_ATTEMPTS = 2_000
 
 
 def _acked(ws: Workspace) -> dict[tuple[str, int], tuple[int, str]]:
@@ -65,7 +69,8 @@ def test_push_survives_resets_at_random_offsets(server: LiveServer, make_device:
         push_cuts = rounds = 0
         while push_cuts < MIN_CUTS:
             rounds += 1
-            while True:
+            assert rounds <= MAX_ROUNDS, f"seed {seed}: only {push_cuts} cuts in {MAX_ROUNDS} rounds"
+            for _attempt_no in range(MAX_ATTEMPTS):
                 pending = len(device_events(ws.store.path, ws.services.ctx.device.device_id))
                 before = _check_prefix(server, ws, seed)
                 if rng.random() < 0.6:
@@ -79,6 +84,8 @@ def test_push_survives_resets_at_random_offsets(server: LiveServer, make_device:
                 _check_prefix(server, ws, seed)
                 if ok and _check_prefix(server, ws, seed) == pending:
                     break
+            else:
+                pytest.fail(f"seed {seed}: the push never completed in {MAX_ATTEMPTS} attempts")
             subject = insp.subjects[rounds % len(insp.subjects)].id
             with ws.store.batch():
                 for n in range(40):
@@ -182,7 +189,7 @@ def test_reference_data_pull_survives_cuts(server: LiveServer, make_device: Devi
     expected = device_events(server.database, server_id)
     try:
         cuts = 0
-        while True:
+        for _attempt_no in range(MAX_ATTEMPTS):
             proxy.arm(up=rng.randrange(0, 2000)) if rng.random() < 0.5 else proxy.arm(
                 down=rng.randrange(0, 30_000))
             before = proxy.cuts
@@ -192,6 +199,8 @@ def test_reference_data_pull_survives_cuts(server: LiveServer, make_device: Devi
             assert held == expected[:len(held)]  # the cursor never passes applied data
             if done and len(held) == len(expected):
                 break
+        else:
+            pytest.fail(f"the pull never completed in {MAX_ATTEMPTS} attempts")
     finally:
         proxy.close()
     assert cuts > 5

@@ -23,7 +23,7 @@ from inspector.workspace import Workspace
 from tests.sync.conftest import DeviceFactory
 from tests.sync.data import record
 from tests.sync.forge import raw_request, status_of
-from tests.sync.harness import LiveServer
+from tests.sync.harness import LiveServer, wait_until
 
 HALF = 64 * 1024
 PIECE = 4096
@@ -73,8 +73,9 @@ def test_racing_chunks_never_store_a_corrupt_blob(server: LiveServer, make_devic
 
         a = threading.Thread(target=send, args=("a", 0, data[:HALF], 0.05))
         b = threading.Thread(target=send, args=("b", HALF, data[HALF:], 0.15))
-        a.start()
-        time.sleep(0.2)
+        part = server.central.vault.tmp / f"upload-{upload_id}.part"
+        a.start()  # A streams 16 pieces 50 ms apart: it holds the upload's lock for ~0.8 s
+        assert wait_until(lambda part=part: part.exists() and part.stat().st_size > 0, 10), "A never wrote"
         b.start()
         a.join()
         c = threading.Thread(target=send, args=("c", HALF, garbage, 0.15))
@@ -87,7 +88,8 @@ def test_racing_chunks_never_store_a_corrupt_blob(server: LiveServer, make_devic
         assert status_of(answers["b"]) == 423, answers["b"][:300]
         # C wrote garbage with a correct chunk checksum: the whole file, read back, is not the blob
         assert status_of(answers["c"]) == 422 and b"whole_mismatch" in answers["c"], answers["c"][:300]
-        time.sleep(0.5)  # nothing keeps writing into a stored file after the answers
+        # An absence check, so a fixed time: nothing may keep writing into a stored file after the answers.
+        time.sleep(0.5)
         _stored_blobs_are_intact(server)
         ws.services.sync.sync()  # the device finishes the upload properly
         assert server.call(lambda c, sha=sha: c.vault.verify(sha, 2 * HALF))
