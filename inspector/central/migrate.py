@@ -133,9 +133,11 @@ def _migrate(source: Store, target: Store, report: MigrationReport,
                     progress(table, report.counts[table])
         finally:
             source.conn.execute("COMMIT")
-        if is_postgres(conn):  # identity columns continue after the copied ids
+        if is_postgres(conn):  # every identity column (events, quarantine, console logs) continues after the copied ids
             pg = cast(PgConnection, conn)
-            for table, column in (("events", "local_order"), ("quarantine", "id")):
+            for table, column in pg.execute("SELECT table_name, column_name FROM information_schema.columns"
+                                            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+                                            " ORDER BY table_name, column_name").fetchall():
                 pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
                            f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
     for table in wanted:

@@ -36,8 +36,8 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def make_database(backend: str, request: pytest.FixtureRequest) -> Iterator[DatabaseFactory]:
+def database_factory(backend: str, request: pytest.FixtureRequest) -> Iterator[DatabaseFactory]:
+    """The body of `make_database` (also used by module-scoped overrides, e.g. tests/console)."""
     created: list[str] = []
     pg: PgServer | None = request.getfixturevalue("pg_server") if backend == "postgresql" else None
 
@@ -52,6 +52,11 @@ def make_database(backend: str, request: pytest.FixtureRequest) -> Iterator[Data
     if pg is not None:
         for url in created:
             pg.drop_database(url)
+
+
+@pytest.fixture
+def make_database(backend: str, request: pytest.FixtureRequest) -> Iterator[DatabaseFactory]:
+    yield from database_factory(backend, request)
 
 
 @pytest.fixture

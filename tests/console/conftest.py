@@ -1,12 +1,15 @@
 """The office console against a real central server on loopback: a laptop (real workspace) with
 the demo's inspections and one inspection whose minutes are signed with the fixture PKI, enrolled
 in team "doan-1" and synced over HTTP; staff accounts of every role; the PKI's root in the
-server's trust store. Built once per module (argon2, signing and sync are not free)."""
+server's trust store. Built once per module (argon2, signing and sync are not free), once on each
+backend: `backend` and `make_database` are module-scoped here (tests/central/fixtures.py's, widened),
+so every module runs against SQLite and against a real PostgreSQL."""
 
 from __future__ import annotations
 
 import io
 import re
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,7 +26,9 @@ from inspector.ops import inline_committer
 from inspector.services.document_content import MinutesDetails
 from inspector.services.documents import Pkcs12Credential, SignerPlan
 from inspector.services.requirements import RequirementSpec
+from inspector.store.db import Store
 from inspector.workspace import Services, Workspace
+from tests.central.fixtures import BACKENDS, DatabaseFactory, database_factory
 from tests.factories import make_inspection
 from tests.signing.pki import PASSPHRASE, make_pki
 from tests.sync.harness import LiveServer
@@ -45,6 +50,7 @@ class Office:
     root_pem: bytes
     root: Path  # laptops' data directories: root / "demo", "signed", "other"
     clients: list[httpx.Client] = field(default_factory=list)  # closed with the server
+    readers: list[Store] = field(default_factory=list)  # closed with the server
 
     @property
     def url(self) -> str:
@@ -54,6 +60,12 @@ class Office:
         client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
         self.clients.append(client)
         return client
+
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection to the server's database (either backend), closed with the server."""
+        store = self.server.database.open(read_only=True)
+        self.readers.append(store)
+        return store.conn
 
     def login(self, name: str, password: str = PASSWORD) -> httpx.Client:
         client = self.client()
@@ -101,13 +113,24 @@ def signed_minutes(s: Services, p12: Path) -> tuple[str, str]:
     return insp.id, doc.id
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+def make_database(backend: str, request: pytest.FixtureRequest) -> Iterator[DatabaseFactory]:
+    yield from database_factory(backend, request)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory, backend: str, make_database: DatabaseFactory) -> Iterator[Office]:
     root = tmp_path_factory.mktemp("console")
     pki = make_pki()
     p12 = root / "signer.p12"
     p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
-    with LiveServer(root / "server") as server:
+    with LiveServer(root / "server", database=make_database(root / "server")) as server:
+        assert server.central.database.postgres == (backend == "postgresql")
         trust = root / "server" / "trust"
         trust.mkdir()
         pem = pki.root.cert.public_bytes(serialization.Encoding.PEM)
@@ -130,3 +153,5 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         yield office
         for client in office.clients:
             client.close()
+        for store in office.readers:
+            store.close()

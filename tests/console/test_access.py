@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from inspector.central.console.accounts import Accounts
+from tests.central.fixtures import DatabaseFactory
 from tests.console.conftest import PASSWORD, Office, csrf_of
+from tests.sync.harness import LiveServer
 
 
 def _urls(office: Office, client: httpx.Client) -> dict[str, str]:
@@ -187,12 +190,9 @@ def test_login_only_returns_to_this_site(office: Office, target: str) -> None:
     assert answer.status_code == 303 and answer.headers["location"] == "/"
 
 
-def test_cookies_are_secure_behind_a_trusted_tls_proxy(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from tests.sync.harness import LiveServer
-
-    with LiveServer(Path(str(tmp_path)) / "srv", trusted_proxies=("127.0.0.1",)) as server:
+def test_cookies_are_secure_behind_a_trusted_tls_proxy(tmp_path: Path, make_database: DatabaseFactory) -> None:
+    database = make_database(tmp_path / "srv")
+    with LiveServer(tmp_path / "srv", trusted_proxies=("127.0.0.1",), database=database) as server:
         server.call(lambda c: Accounts(c.clock).add(c.store, "admin", PASSWORD, "admin", None))
         headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.7"}
         with httpx.Client(base_url=server.url, headers=headers) as client:
@@ -207,7 +207,7 @@ def test_cookies_are_secure_behind_a_trusted_tls_proxy(tmp_path: object) -> None
         audit = server.call(lambda c: c.store.conn.execute(
             "SELECT address FROM staff_audit WHERE action = 'login'").fetchone()[0])
         assert audit == "10.0.0.7"  # the browser's address, as the proxy reported it
-    with LiveServer(Path(str(tmp_path)) / "srv") as server, httpx.Client(base_url=server.url) as client:
+    with LiveServer(tmp_path / "srv", database=database) as server, httpx.Client(base_url=server.url) as client:
         # not a trusted proxy: the header is ignored
         answer = client.get("/login", headers={"X-Forwarded-Proto": "https"})
         assert "secure" not in answer.headers["set-cookie"].lower()

@@ -20,12 +20,14 @@ from openpyxl import load_workbook
 from inspector.central.console import stats, summary
 from inspector.central.console import store as q
 from inspector.central.console.store import Scope
+from inspector.central.storage import ENV_VAR
+from tests.central.fixtures import DatabaseFactory
 from tests.console.conftest import Office
 from tests.documents.builders import pdftotext
 
 
 def _conn(office: Office) -> sqlite3.Connection:
-    return sqlite3.connect(office.root / "server" / "central.db")
+    return office.reader()
 
 
 def test_statistics_match_the_store(office: Office) -> None:
@@ -134,8 +136,12 @@ def test_periodic_report_as_xlsx_and_pdf(office: Office) -> None:
     assert "Liberation" in fonts and "Helvetica" not in fonts
 
 
-def test_staff_cli(tmp_path: Path) -> None:
+def test_staff_cli(tmp_path: Path, make_database: DatabaseFactory) -> None:
+    database = make_database(tmp_path / "srv")
     env = {**os.environ, "NEW_PASSWORD": "mot-mat-khau-dai-2026"}
+    env.pop(ENV_VAR, None)
+    if database.url is not None:
+        env[ENV_VAR] = database.url
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "inspector", "central", "user", *args,
@@ -158,10 +164,13 @@ def test_staff_cli(tmp_path: Path) -> None:
     assert run("reset", "lan.nt", "--password-env", "NEW_PASSWORD").returncode == 0
     user = json.loads(run("list", "--json").stdout)[0]
     assert user["active"] is True and user["must_change"] is True
-    conn = sqlite3.connect(tmp_path / "srv" / "central.db")
-    digest = conn.execute("SELECT password_hash FROM staff_users").fetchone()[0]
+    store = database.open(read_only=True)
+    try:
+        digest = store.conn.execute("SELECT password_hash FROM staff_users").fetchone()[0]
+        actions = [r[0] for r in store.conn.execute("SELECT action FROM staff_audit ORDER BY id")]
+    finally:
+        store.close()
     assert digest.startswith("$argon2id$") and "mot-mat-khau" not in digest
-    actions = [r[0] for r in conn.execute("SELECT action FROM staff_audit ORDER BY id")]
     assert actions == ["user.add", "user.disable", "user.reset"]
 
 

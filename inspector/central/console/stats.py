@@ -184,7 +184,7 @@ def dashboard(conn: sqlite3.Connection, scope: Scope, period: Period, codes: Cod
     dev_cond, dev_params = ("1 = 1", []) if scope.team is None else ("team = ?", [scope.team])
     devices = [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(
         f"SELECT device_id, team, label, last_seen, status FROM central_devices WHERE {dev_cond}"
-        " ORDER BY last_seen DESC", dev_params)]
+        " ORDER BY last_seen DESC NULLS LAST, device_id", dev_params)]  # never seen: last on both engines
     quarantined = 0 if scope.team is not None else int(
         conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
     return Dashboard(period, by_status, int(row[0]), int(row[1]), int(row[2] or 0), groups, int(req[1] or 0),

@@ -189,7 +189,7 @@ def subjects(conn: sqlite3.Connection, inspection_id: str) -> list[dict[str, Any
 
 def findings(conn: sqlite3.Connection, inspection_id: str) -> list[dict[str, Any]]:
     return rows(conn, "SELECT id, item_code, subject_id, level, note FROM findings WHERE inspection_id = ?"
-                " AND removed = 0", (inspection_id,))
+                " AND removed = 0 ORDER BY id", (inspection_id,))
 
 
 def evidence(conn: sqlite3.Connection, inspection_id: str) -> list[dict[str, Any]]:
@@ -207,18 +207,18 @@ def evidence_item(conn: sqlite3.Connection, inspection_id: str, sha256: str) -> 
 def documents(conn: sqlite3.Connection, inspection_id: str) -> list[dict[str, Any]]:
     return rows(conn, "SELECT d.id, d.kind, d.revision, d.current_sha256, d.status, d.updated_at, b.state"
                 " FROM documents d LEFT JOIN blobs b ON b.sha256 = d.current_sha256"
-                " WHERE d.inspection_id = ? ORDER BY d.kind, d.revision", (inspection_id,))
+                " WHERE d.inspection_id = ? ORDER BY d.kind, d.revision, d.id", (inspection_id,))
 
 
 def signatures(conn: sqlite3.Connection, document_id: str) -> list[dict[str, Any]]:
     return rows(conn, "SELECT role, signer_name, method, claimed_time FROM signatures WHERE document_id = ?"
-                " ORDER BY created_at", (document_id,))
+                " ORDER BY created_at, id", (document_id,))
 
 
 def history(conn: sqlite3.Connection, inspection_id: str, limit: int = 500) -> list[dict[str, Any]]:
     return rows(conn, "SELECT e.at, e.author_name, e.type, e.device_id FROM event_inspections x JOIN events e"
-                " ON e.device_id = x.device_id AND e.epoch = x.epoch AND e.seq = x.seq"
-                " WHERE x.inspection_id = ? ORDER BY e.at DESC LIMIT ?", (inspection_id, limit))
+                " ON e.device_id = x.device_id AND e.epoch = x.epoch AND e.seq = x.seq WHERE x.inspection_id = ?"
+                " ORDER BY e.at DESC, e.device_id, e.epoch DESC, e.seq DESC LIMIT ?", (inspection_id, limit))
 
 
 def missing_files(conn: sqlite3.Connection, inspection_id: str) -> int:
@@ -230,7 +230,7 @@ def missing_files(conn: sqlite3.Connection, inspection_id: str) -> int:
 # -- registry -------------------------------------------------------------------------------
 def units(conn: sqlite3.Connection) -> list[tuple[str, str | None, str]]:
     return [(r[0], r[1], r[2]) for r in conn.execute(
-        "SELECT id, parent_id, name FROM units WHERE archived = 0 AND merged_into IS NULL ORDER BY name")]
+        "SELECT id, parent_id, name FROM units WHERE archived = 0 AND merged_into IS NULL ORDER BY name, id")]
 
 
 def subtree(all_units: list[tuple[str, str | None, str]], root: str) -> tuple[str, ...]:
@@ -246,4 +246,4 @@ def subtree(all_units: list[tuple[str, str | None, str]], root: str) -> tuple[st
 
 
 def teams(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM teams WHERE archived = 0 ORDER BY name")]
+    return [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM teams WHERE archived = 0 ORDER BY name, id")]
