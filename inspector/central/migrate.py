@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from inspector.central.schema import migrate_central
+from inspector.central.schema import open_central_store
 from inspector.central.storage import Database, is_postgres
 from inspector.central.storage.audit import verify_central_store
 from inspector.central.storage.pg import PgConnection
@@ -60,16 +60,6 @@ def _quoted(cols: list[str]) -> str:
     return ", ".join(f'"{c}"' for c in cols)
 
 
-def _open(database: Database) -> Store:
-    store = database.open()
-    try:
-        migrate_central(store)
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
 def _count(conn: sqlite3.Connection, table: str) -> int:
     return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -91,9 +81,9 @@ def migrate_store(source_db: Database, target_db: Database,
     if source_db == target_db:
         raise StorageError("Nguồn và đích là cùng một cơ sở dữ liệu.", hint="Chọn một cơ sở dữ liệu đích khác.")
     report = MigrationReport()
-    source = _open(source_db)
+    source = open_central_store(source_db)
     try:
-        target = _open(target_db)
+        target = open_central_store(target_db)
         try:
             _migrate(source, target, report, progress)
         finally:
