@@ -26,7 +26,6 @@ from inspector.sync.bundle import (
     write_file,
 )
 from inspector.sync.bundle_keys import require_recipient
-from inspector.sync.merge import ForkError
 from inspector.sync.receipts import Receipt
 from inspector.sync.wire import EventBatch, WireError, blob_refs, decode_batch
 
@@ -80,15 +79,9 @@ def import_bundle(central: Central, path: Path) -> BundleImport:
     check_ranges(m["event_ranges"], batch, m["event_count"])
     where = f"bundle:{m['bundle_id']}"
     try:
-        central.precheck(batch, source)  # everything the commit would refuse, before blobs go in
-    except ForkError as fork:
-        central.quarantine(central.refused_events(batch, fork.device_id, fork.epoch, fork.seq), "fork",
-                           fork.render(), where, fork.stored_hash)
-        raise
+        with central.quarantining(batch, where):
+            central.precheck(batch, source)  # everything the commit would refuse, before blobs go in
     except Forbidden as refused:
-        bad = refused.event
-        central.quarantine(central.refused_events(batch, bad.device_id, bad.epoch, bad.seq), refused.cause,
-                           refused.error.render(), where)
         raise refused.error from refused
     needed = {sha for e in batch.events() for sha in blob_refs(e)}
     needed |= {b["sha256"] for b in m["blobs"] if b["sha256"] not in needed and central.store.scalar(

@@ -352,15 +352,12 @@ class Central:
                                     event.hash, canonical.dumps(event.to_wire()), source, self.now(), cause,
                                     detail[:500]))
 
-    def store_batch(self, batch: EventBatch, pusher: DeviceRecord, source: str,
-                    extra: Callable[[sqlite3.Connection], None] | None = None) -> int:
-        """`accept` in its own transaction; a fork or a forbidden write is quarantined (in a
-        transaction of its own, after the rollback) and refused."""
+    @contextlib.contextmanager
+    def quarantining(self, batch: EventBatch, source: str) -> Iterator[None]:
+        """A fork or a forbidden write raised inside is quarantined (in a transaction of its own,
+        after the caller's rollback) and raised again."""
         try:
-            with foreign_transaction(self.store) as conn:
-                inserted = self.accept(conn, batch, pusher)
-                if extra is not None:
-                    extra(conn)
+            yield
         except ForkError as fork:
             self.quarantine(self.refused_events(batch, fork.device_id, fork.epoch, fork.seq), "fork",
                             fork.render(), source, fork.stored_hash)
@@ -370,6 +367,14 @@ class Central:
             self.quarantine(self.refused_events(batch, bad.device_id, bad.epoch, bad.seq), refused.cause,
                             refused.error.render(), source)
             raise
+
+    def store_batch(self, batch: EventBatch, pusher: DeviceRecord, source: str,
+                    extra: Callable[[sqlite3.Connection], None] | None = None) -> int:
+        """`accept` in its own transaction; a fork or a forbidden write is quarantined and refused."""
+        with self.quarantining(batch, source), foreign_transaction(self.store) as conn:
+            inserted = self.accept(conn, batch, pusher)
+            if extra is not None:
+                extra(conn)
         return inserted
 
     def push(self, device: DeviceRecord, body: bytes) -> dict[str, Any]:
