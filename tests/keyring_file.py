@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock
 from keyring.backend import KeyringBackend
 
 PATH_ENV = "INSPECTOR_TEST_KEYRING"
@@ -36,21 +40,25 @@ class FileKeyring(KeyringBackend):
         except FileNotFoundError:
             return {}
 
-    def _save(self, data: dict[str, str]) -> None:
+    @contextmanager
+    def _changing(self) -> Iterator[dict[str, str]]:
+        """Read, change and write back the file under a lock: several threads (two laptops in one
+        test) and processes (a test and its server) write it at once; none may lose another's key."""
         path = self._path()
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        with FileLock(str(path) + ".lock"):
+            data = self._load()
+            yield data
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            tmp.replace(path)
 
     def get_password(self, service: str, username: str) -> str | None:
         return self._load().get(f"{service}/{username}")
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self._save(data)
+        with self._changing() as data:
+            data[f"{service}/{username}"] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        data.pop(f"{service}/{username}", None)
-        self._save(data)
+        with self._changing() as data:
+            data.pop(f"{service}/{username}", None)
