@@ -51,7 +51,7 @@ from inspector.central.openapi import spec
 from inspector.central.readiness import readiness
 from inspector.central.runtime import Runtime, ServerLimits
 from inspector.central.schema import DeviceRecord
-from inspector.central.uploads import MAX_CHUNK, Ticket, locked_part, storage_error
+from inspector.central.uploads import MAX_CHUNK, Ticket, open_part, storage_error
 from inspector.sync.httpsig import digest_matches
 from inspector.sync.wire import MAX_BATCH_BYTES
 
@@ -282,7 +282,7 @@ async def _stream_chunk(request: Request, ticket: Ticket) -> tuple[int, bytes]:
 
 
 async def upload_chunk(request: Request) -> Response:
-    """One chunk, under the upload's lock (`uploads.locked_part`) from the offset check to the
+    """One chunk, under the upload's lock (`upload_locks`) from the offset check to the
     acknowledgement; the body streams into the partial file, the writer thread acknowledges it."""
     device, runtime = device_of(request), runtime_of(request)
     uploads = runtime.central.uploads
@@ -294,14 +294,19 @@ async def upload_chunk(request: Request) -> Response:
     offset, length = int(raw_offset), int(raw_length)
     streamed = False
     try:
-        with locked_part(uploads.path(upload_id)) as fd:
-            ticket = await runtime.read(lambda store: uploads.begin(store.conn, device, upload_id, offset,
-                                                                    length, fd))
-            streamed = True
-            written, digest = await _stream_chunk(request, ticket)
-            claimed = request.headers.get("content-digest", "")
-            settled = await runtime.io_call(lambda: uploads.settle(ticket, written, digest, claimed))
-            result = await runtime.write(lambda: uploads.record(ticket, written, settled))
+        lease = await runtime.io_call(lambda: uploads.lock(upload_id))
+        try:
+            with open_part(uploads.path(upload_id)) as fd:
+                ticket = await runtime.read(lambda store: uploads.begin(store.conn, device, upload_id, offset,
+                                                                        length, fd, lease))
+                streamed = True
+                written, digest = await _stream_chunk(request, ticket)
+                claimed = request.headers.get("content-digest", "")
+                settled = await runtime.io_call(lambda: uploads.settle(ticket, written, digest, claimed))
+                result = await runtime.write(lambda: uploads.record(ticket, written, settled))
+        finally:
+            with anyio.CancelScope(shield=True):  # a cut connection still frees the upload at once
+                await runtime.io_call(lambda: uploads.unlock(lease))
     except ApiError as exc:
         if exc.status == 423:
             uploads.stats.busy += 1

@@ -29,6 +29,7 @@ import anyio
 from inspector.central.errors import refuse
 from inspector.central.server import Central, Sizes
 from inspector.central.storage import Database
+from inspector.central.upload_locks import ServingLock
 from inspector.clock import Clock
 from inspector.store.db import Store
 
@@ -88,11 +89,22 @@ class Runtime:
                  limits: ServerLimits | None = None, database: Database | None = None) -> None:
         self.limits = limits or ServerLimits()
         self.database = database or Database.of(None, data_dir)
+        self.serving: ServingLock | None = None
+        if self.database.path is not None:  # one process per SQLite store: refuse a second one
+            self.serving = ServingLock(self.database.path)
+            self.serving.acquire()
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-db")
         self.io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="central-io")
         self.readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="central-read")
-        self.central: Central = self.writer.submit(
-            lambda: self._open(data_dir, clock, sizes, self.database)).result()
+        try:
+            self.central: Central = self.writer.submit(
+                lambda: self._open(data_dir, clock, sizes, self.database)).result()
+        except BaseException:
+            for pool in (self.writer, self.io, self.readers):
+                pool.shutdown(wait=False)
+            if self.serving is not None:
+                self.serving.release()
+            raise
         self.checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="central-wal")
         self._checkpoint_due = False
         self._local = threading.local()
@@ -168,3 +180,5 @@ class Runtime:
             self.checkpointer.submit(self._close_reader, threading.Barrier(1)).result()
         for pool in (self.writer, self.io, self.readers, self.checkpointer):
             pool.shutdown(wait=True)
+        if self.serving is not None:
+            self.serving.release()

@@ -29,6 +29,7 @@ from inspector.central.schema import (
 )
 from inspector.central.shared_state import DbNonces, DbRateLimiter
 from inspector.central.storage import Database
+from inspector.central.upload_locks import PgUploadLocks, ProcessUploadLocks, UploadLocks
 from inspector.central.uploads import MAX_BLOB, Uploads
 from inspector.clock import Clock, SystemClock, parse_rfc3339, to_rfc3339
 from inspector.services.context import Identity, ServiceContext, Session
@@ -125,7 +126,8 @@ class Central:
         else:
             self.auth = Authenticator(self.clock)
             self.limiter = RateLimiter()
-        self.uploads = Uploads(self.store, self.vault, self.clock)
+        locks: UploadLocks = PgUploadLocks(self.database.url) if self.database.url else ProcessUploadLocks()
+        self.uploads = Uploads(self.store, self.vault, self.clock, locks)
         self._settle_earlier_proposals()
 
     def _settle_earlier_proposals(self) -> None:
@@ -145,6 +147,7 @@ class Central:
     def close(self) -> None:
         if self.nonces is not None:
             self.nonces.close()
+        self.uploads.locks.close()
         self.store.close()
 
     def now(self) -> str:

@@ -8,10 +8,11 @@
   counted over the last minute.
 * Enrollment tokens and upload offsets were already rows (`enroll_tokens`, `uploads`), changed
   under the store's write lock (an advisory lock on PostgreSQL); a chunk request's exclusive
-  lock is a `flock` on the partial file in the shared blob volume (see `uploads.py`).
+  lock is a session-level advisory lock (`upload_locks.PgUploadLocks`).
 
-On SQLite (one server process per store file) the in-memory `NonceCache` and `RateLimiter` do
-the same job without a write per request.
+On SQLite (one server process per store file, enforced by `upload_locks.ServingLock`) the
+in-memory `NonceCache`, `RateLimiter` and `ProcessUploadLocks` do the same job without a write
+per request.
 """
 
 from __future__ import annotations

@@ -7,14 +7,14 @@ back to the offset the server last acknowledged.
 * An upload belongs to the device that started it, and only a device whose own events (or the
   events of a chain it may relay: its team's) refer to the blob may start one. Another device
   asking about the same upload id gets 404, as if it did not exist.
-* A chunk request holds an exclusive OS lock on the partial file (`flock`) for its whole life:
-  from the offset check to the acknowledgement. The lock belongs to the open file, so it works
-  across server processes, it is released when the request ends (or its process dies), and no
-  bookkeeping can drop it while someone waits: a second request for the same upload does not
-  wait at all, it is answered 423 with the current offset.
-* The last chunk completes the file only after the file *on disk* is read back and hashes to the
-  announced SHA-256; then it is renamed into the content-addressed store. No writer can still be
-  writing into it: the only writer is the request holding the lock, and it has finished.
+* A chunk request holds the upload's lock (`upload_locks`: an advisory lock in PostgreSQL, or
+  in memory for the one process serving a SQLite store) for its whole life: from the offset
+  check to the acknowledgement. It is released when the request ends or its process dies, and
+  nothing waits for it: a second request for the same upload is answered 423 at once. A request
+  whose lock was lost with its database session is refused before it acknowledges anything.
+* The offset moves only from the value the request started from (a conditional UPDATE), and the
+  last chunk completes the file only after the file *on disk* is read back and hashes to the
+  announced SHA-256; then it is renamed into the content-addressed store.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import hashlib
 import os
 import secrets
 import sqlite3
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +32,7 @@ from typing import Any
 
 from inspector.central.errors import ApiError, refuse
 from inspector.central.schema import DeviceRecord, referenced_by_team
+from inspector.central.upload_locks import Lease, ProcessUploadLocks, UploadLocks
 from inspector.clock import Clock, parse_rfc3339, to_rfc3339
 from inspector.durable import make_dirs
 from inspector.errors import StorageError
@@ -68,6 +68,7 @@ class Ticket:
     length: int
     path: Path
     fd: int
+    lease: Lease
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,15 @@ def _no_upload() -> ApiError:
     return refuse(404, "no_upload", "Không tìm thấy phiên tải lên này.", hint="Bắt đầu lại việc tải tệp.")
 
 
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":  # pragma: no cover - the server runs on Linux
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+def _busy() -> ApiError:
+    return refuse(423, "busy", "Một yêu cầu khác đang ghi vào phiên tải lên này.",
+                  hint="Chờ giây lát rồi hỏi lại vị trí tải lên.")
 
 
 @contextlib.contextmanager
-def locked_part(path: Path) -> Iterator[int]:
-    """The partial file, opened and exclusively locked for this request; 423 if another request
-    holds it, 404 if it does not exist (finished, expired or never started)."""
+def open_part(path: Path) -> Iterator[int]:
+    """The partial file, opened for writing (by the request holding its lock); 404 if it does not
+    exist (finished, expired or never started)."""
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -119,18 +110,9 @@ def locked_part(path: Path) -> Iterator[int]:
     except OSError as exc:
         raise storage_error(exc) from exc
     try:
-        if not _try_lock(fd):
-            raise refuse(423, "busy", "Một yêu cầu khác đang ghi vào phiên tải lên này.",
-                         hint="Chờ giây lát rồi hỏi lại vị trí tải lên.")
-        try:  # the name may have moved on (completed, or collected) between open and lock
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if not same:
-            raise _no_upload()
         yield fd
     finally:
-        os.close(fd)  # closing releases the lock
+        os.close(fd)
 
 
 def hash_fd(fd: int, size: int) -> str:
@@ -147,16 +129,29 @@ def hash_fd(fd: int, size: int) -> str:
 
 
 class Uploads:
-    def __init__(self, store: Store, vault: Vault, clock: Clock) -> None:
+    def __init__(self, store: Store, vault: Vault, clock: Clock, locks: UploadLocks | None = None) -> None:
         self.store = store
         self.vault = vault
         self.clock = clock
+        self.locks: UploadLocks = locks or ProcessUploadLocks()
         self.stats = UploadStats()
 
     def path(self, upload_id: str) -> Path:
         if not is_hex(upload_id, 32):
             raise _no_upload()
         return self.vault.tmp / f"upload-{upload_id}.part"
+
+    # -- the upload's lock (an I/O thread: on PostgreSQL it is a round trip) ---------------------
+    def lock(self, upload_id: str) -> Lease:
+        """This request's hold on the upload, or 423 when another request (in any process) has it."""
+        self.path(upload_id)  # 404 for an id that cannot exist
+        lease = self.locks.try_acquire(upload_id)
+        if lease is None:
+            raise _busy()
+        return lease
+
+    def unlock(self, lease: Lease) -> None:
+        self.locks.release(lease)
 
     # -- starting (database thread) ------------------------------------------------------------
     def start(self, device: DeviceRecord, sha256: Any, size: Any) -> dict[str, Any]:
@@ -210,9 +205,20 @@ class Uploads:
                                " created_at, updated_at) VALUES (?,?,?,0,?,?,?)",
                                [(u, sha, size, device.device_id, now, now) for u, sha, size in created])
             for upload_id in stale:
-                with contextlib.suppress(OSError):
-                    self.path(upload_id).unlink()
+                self._remove_part(upload_id)  # unless a request holds it: then `collect` does, later
         return out
+
+    def _remove_part(self, upload_id: str) -> bool:
+        lease = self.locks.try_acquire(upload_id)
+        if lease is None:
+            return False
+        try:
+            self.path(upload_id).unlink()
+        except OSError:
+            return False
+        finally:
+            self.locks.release(lease)
+        return True
 
     # -- one chunk (reader connection, then I/O thread, then database thread) --------------------
     def _row(self, conn: sqlite3.Connection, device: DeviceRecord, upload_id: str) -> tuple[str, int, int]:
@@ -228,7 +234,7 @@ class Uploads:
         return offset, size
 
     def begin(self, conn: sqlite3.Connection, device: DeviceRecord, upload_id: str, offset: int,
-              length: int, fd: int) -> Ticket:
+              length: int, fd: int, lease: Lease) -> Ticket:
         """Check a chunk before its body is read, under the upload's lock: the upload is this
         device's, the offset is the server's (else 409 with the server's offset). Cuts the
         partial file back to that offset (bytes past it were never acknowledged)."""
@@ -244,7 +250,7 @@ class Uploads:
             os.ftruncate(fd, offset)
         except OSError as exc:
             raise storage_error(exc) from exc
-        return Ticket(upload_id, sha, size, offset, length, self.path(upload_id), fd)
+        return Ticket(upload_id, sha, size, offset, length, self.path(upload_id), fd, lease)
 
     def settle(self, ticket: Ticket, received: int, chunk_digest: bytes, claimed: str) -> Settled:
         """After the body was written: check the chunk, flush it; a complete file is read back
@@ -254,6 +260,8 @@ class Uploads:
             self.stats.checksum_failures += 1  # the bytes past the offset are cut off next time
             raise refuse(460, "checksum", "Khối dữ liệu bị hỏng trên đường truyền.",
                          hint="Gửi lại khối này.", headers=headers)
+        if not self.locks.held(ticket.lease):  # lost with its database session: another may write now
+            raise _busy()
         try:
             os.fsync(ticket.fd)
             self.stats.received[ticket.sha256] = self.stats.received.get(ticket.sha256, 0) + received
@@ -280,15 +288,31 @@ class Uploads:
                 tx.execute("DELETE FROM uploads WHERE upload_id = ?", (ticket.upload_id,))
             ticket.path.unlink(missing_ok=True)
             raise refuse(422, "whole_mismatch", "Tệp nhận được không khớp mã băm; đã hủy, cần tải lại.")
+        others: list[str] = []
         with self.store.transaction() as tx:
             if not settled.complete:
-                tx.execute("UPDATE uploads SET \"offset\" = ?, updated_at = ? WHERE upload_id = ?",
-                           (new, now, ticket.upload_id))
+                moved = tx.execute("UPDATE uploads SET \"offset\" = ?, updated_at = ? WHERE upload_id = ?"
+                                   " AND \"offset\" = ?", (new, now, ticket.upload_id, ticket.offset)).rowcount
+                if moved != 1:  # collected, restarted or moved by another writer meanwhile
+                    row = tx.execute("SELECT \"offset\" FROM uploads WHERE upload_id = ?",
+                                     (ticket.upload_id,)).fetchone()
+                    if row is None:  # another device completed the blob: this partial file is done for
+                        ticket.path.unlink(missing_ok=True)  # (this request holds its lock)
+                        raise _no_upload()
+                    self.stats.conflicts += 1
+                    raise refuse(409, "offset", "Vị trí tải lên không khớp với máy chủ (máy chủ có {stored}).",
+                                 headers={"Upload-Offset": str(row[0]), "Upload-Length": str(ticket.size)},
+                                 extra={"offset": int(row[0])}, stored=int(row[0]))
             else:
+                others += [r[0] for r in tx.execute("SELECT upload_id FROM uploads WHERE sha256 = ? AND upload_id <> ?",
+                                                   (ticket.sha256, ticket.upload_id))]
                 tx.execute("DELETE FROM uploads WHERE sha256 = ?", (ticket.sha256,))  # every device's
                 tx.execute("INSERT INTO blobs (sha256, size, state, stored_at, verified_at)"
                            " VALUES (?,?, 'ok', ?, ?) ON CONFLICT (sha256) DO UPDATE SET state = 'ok',"
                            " verified_at = excluded.verified_at", (ticket.sha256, ticket.size, now, now))
+        if settled.complete:
+            for upload_id in others:  # other devices' partial files of this blob (a held one: its
+                self._remove_part(upload_id)  # request removes it when it finds its row gone)
         return ChunkResult(new, ticket.size, settled.complete)
 
     # -- housekeeping (database thread, on a schedule) ------------------------------------------
@@ -304,9 +328,8 @@ class Uploads:
         live = {r[0] for r in self.store.conn.execute("SELECT upload_id FROM uploads")}
         removed = 0
         for path in self.vault.tmp.glob("upload-*.part"):
-            if path.name[len("upload-"):-len(".part")] in live:
+            upload_id = path.name[len("upload-"):-len(".part")]
+            if upload_id in live or not is_hex(upload_id, 32):
                 continue
-            with contextlib.suppress(ApiError, OSError), locked_part(path):
-                path.unlink()
-                removed += 1
+            removed += self._remove_part(upload_id)
         return removed

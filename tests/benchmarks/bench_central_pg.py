@@ -4,8 +4,9 @@
   3 × 30 findings + 1 MB) to one server process on each backend, and to three processes over one
   PostgreSQL database: total throughput and p99 push latency, against a raw upload of the same
   bytes by the same number of clients to the same server.
-* The statistics query (findings by manifestation code × level × month) over 1,000,000 findings
-  (quick: 20,000) on each backend, against a plain scan (count and sum) of the same table.
+* The raw statistics query (findings by manifestation code × level × month) over 1,000,000
+  findings (quick: 20,000) on each backend, against a plain scan (count and sum) of the same
+  table. The console's own statistics (from its summary table) are `bench console`'s.
 """
 
 from __future__ import annotations
@@ -171,10 +172,12 @@ def bench_statistics(root: Path, pg: PgServer, quick: bool) -> list[Result]:
             scan = timed(lambda store=store: store.conn.execute(SCAN_SQL).fetchall(), 5)
         finally:
             store.close()
-        results.append(Result(f"statistics code×level×month, {findings:,} findings, {label}",
+        # The raw GROUP BY over every finding, for the record: the console does not run it per
+        # request (it reads its summary table; its pages' figures on both backends, with their
+        # ≤ 500 ms target, are `./dev bench console`).
+        results.append(Result(f"raw statistics GROUP BY code×level×month, {findings:,} findings, {label}",
                               percentile(query, 50), percentile(scan, 50), "ms",
-                              "a plain scan of the same table", "≤ 500 ms",
-                              quick or percentile(query, 50) <= 500))
+                              "a plain scan of the same table", "(reported; the console: bench console)", True))
     return results
 
 

@@ -4,8 +4,10 @@ count across processes; a token is used once whichever process sees it first."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from inspector.central.auth import create_token
 from inspector.central.server import Central
 from inspector.central.storage import Database
 from inspector.central.storage.audit import verify_central_store
+from inspector.errors import UserError
 from inspector.ids import uuid7
 from inspector.sync.httpsig import sign_request
 from inspector.sync.keys import Signer
@@ -27,9 +30,10 @@ from inspector.sync.wire import PROTOCOL
 from inspector.workspace import Workspace
 from tests.central.pg import PgServer
 from tests.sync.data import record
-from tests.sync.forge import batch, chain
-from tests.sync.harness import ServerProcess, device_events
+from tests.sync.forge import batch, chain, raw_request, status_of
+from tests.sync.harness import ServerProcess, device_events, wait_until
 from tests.sync.test_attacks import _fresh_signer, raw_enroll
+from tests.sync.test_upload_race import HALF, _patch_head
 
 
 @pytest.fixture
@@ -146,3 +150,43 @@ def test_the_same_blob_uploaded_through_two_processes_at_once_ends_as_one_intact
     assert admin.store.scalar("SELECT count(*) FROM uploads") == 0
     assert not list(admin.vault.tmp.glob("upload-*.part"))
     assert admin.store.scalar("SELECT count(*) FROM blobs") == 1 and central_admin.verify(admin).ok
+
+
+def test_a_chunk_held_by_one_process_is_refused_by_another_and_freed_when_that_process_dies(
+        tmp_path: Path, two_processes: tuple[ServerProcess, ServerProcess, Central]) -> None:
+    """A device's retry reaches process B while process A still streams the same upload's chunk:
+    B refuses it at once (the lock is in the database, not in A). A is killed mid-chunk: its
+    database session ends with it, so B takes the upload over at once and the blob ends intact."""
+    a, b, admin = two_processes
+    with Workspace.open(tmp_path / "laptop") as ws:
+        ws.services.sync.enroll(a.url, create_token(admin.store, "doan-1", admin.clock).token)
+        insp = record(ws, 1)
+        data = random.Random(3).randbytes(2 * HALF)
+        ws.services.evidence.attach_bytes(insp.id, data, "anh.png")
+        cancel = threading.Event()
+        with pytest.raises(UserError):  # the event goes up and the upload starts; no chunk sent
+            ws.services.sync.sync(lambda p: cancel.set() if p.phase == "blobs" else None, cancel,
+                                  server_url=a.url)
+        sha = hashlib.sha256(data).hexdigest()
+        upload_id = admin.store.scalar("SELECT upload_id FROM uploads WHERE sha256 = ?", (sha,))
+        part = admin.vault.tmp / f"upload-{upload_id}.part"
+        def stream_slowly() -> None:  # ~8 s: A holds the upload meanwhile, until it is killed
+            with contextlib.suppress(OSError):
+                raw_request(a.port, _patch_head(ws, upload_id, 0, data[:HALF]),
+                            iter([data[i:i + 4096] for i in range(0, HALF, 4096)]), pause=0.5)
+
+        slow = threading.Thread(target=stream_slowly, daemon=True)
+        slow.start()
+        assert wait_until(lambda: part.exists() and part.stat().st_size > 0, 10), "A never wrote"
+        busy = raw_request(b.port, _patch_head(ws, upload_id, 0, data), data)
+        assert status_of(busy) == 423, busy[:300]
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(timeout=10)
+        answers: list[bytes] = []
+        # B takes over as soon as the database has seen A's session end (at once: its socket closed)
+        assert wait_until(lambda: status_of(answers.append(raw_request(
+            b.port, _patch_head(ws, upload_id, 0, data), data)) or answers[-1]) != 423, 10), answers[-1][:300]
+        assert status_of(answers[-1]) == 204 and b"upload-complete: ?1" in answers[-1].lower(), answers[-1][:300]
+        slow.join(timeout=30)
+    assert hashlib.sha256(admin.vault.path_for(sha).read_bytes()).hexdigest() == sha
+    assert admin.store.scalar("SELECT count(*) FROM uploads") == 0 and central_admin.verify(admin).ok
