@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -244,9 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, welcome)
     code = app.exec()
     close_context(ctx)
+    ctx.settings.sync()  # on disk now (a restart reads it), not when its wrapper happens to be freed
     guard.release()  # before a restart, so the new app can take the data directory
     if window.restart_requested:
         restart(window.restart_data_dir)
+    # Everything is closed, committed and written. The interpreter's teardown would walk every
+    # object left (~400 modules) in its final collections, ~50 ms of a start; frozen, they are left
+    # to the OS (atexit handlers, logging's flush and the standard streams' flush still run).
+    gc.freeze()
     return int(code)
 
 
