@@ -198,6 +198,16 @@ class OsKeyStore:
     """`keyring`, imported only when a data directory uses it (it costs start-up time)."""
 
     @staticmethod
+    def needed_for(data_dir: Path) -> bool:
+        """Whether opening `data_dir` may read the OS key store: its key file has a keyring slot, or
+        there is none yet (new keys may go there). A passphrase-only directory never imports `keyring`."""
+        try:
+            key_file = KeyFile.load(data_dir)
+        except KeyError_:
+            return True  # unreadable: the unlock says why; warming up costs nothing then
+        return key_file is None or key_file.slot("keyring") is not None
+
+    @staticmethod
     def warm_up() -> None:
         """Import `keyring` and pick its backend (~0.1 s) while the caller does other start-up work."""
         with contextlib.suppress(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -190,8 +191,11 @@ def run_self_test(ctx: AppContext, window: MainWindow, output: Path, app: QAppli
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    # The OS key store holds the data key: load it while Qt starts (it is needed right after).
-    threading.Thread(target=OsKeyStore.warm_up, name="inspector-keyring-warm-up", daemon=True).start()
+    data_dir = resolve_data_dir(args.data_dir)
+    # The OS key store holds the data key: load it while Qt starts (it is needed right after). A
+    # directory protected by a passphrase only never imports `keyring` (~0.1 s with its backend scan).
+    if OsKeyStore.needed_for(data_dir):
+        threading.Thread(target=OsKeyStore.warm_up, name="inspector-keyring-warm-up", daemon=True).start()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Inspector")
@@ -200,7 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "inspector-256.png")))
     app.setDesktopFileName("inspector")  # matches packaging/linux/inspector.desktop (taskbar icon on Wayland)
     apply_theme(app)
-    data_dir = resolve_data_dir(args.data_dir)
     interactive = not (args.self_test or args.quit_after_start)
     ui_state = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
     guard = InstanceGuard(data_dir)
@@ -244,9 +247,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(0, welcome)
     code = app.exec()
     close_context(ctx)
+    ctx.settings.sync()  # on disk now (a restart reads it), not when its wrapper happens to be freed
     guard.release()  # before a restart, so the new app can take the data directory
     if window.restart_requested:
         restart(window.restart_data_dir)
+    # Everything is closed, committed and written. The interpreter's teardown would walk every
+    # object left (~400 modules) in its final collections, ~50 ms of a start; frozen, they are left
+    # to the OS (atexit handlers, logging's flush and the standard streams' flush still run).
+    gc.freeze()
     return int(code)
 
 

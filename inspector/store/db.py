@@ -5,6 +5,10 @@ durability and encryption at rest are decided here and nowhere else. With a key,
 is SQLCipher's (`sqlcipher3`: AES-256 pages with an HMAC each); the key is raw (derived once per
 process, `inspector.keys`), so opening a connection costs no key derivation. Without a key
 (the central store, which is a server's business) it is the standard library's sqlite3.
+
+`sqlite_utils` (~90 ms to import, a tax on the app's cold start) is imported only when a helper of
+it is used (`Store.db`); the rows of `Store.query` and `Store.one` come from `inspector.store.rows`,
+which keeps sqlite-utils' query semantics without importing it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import sqlite_utils
 from sqlcipher3 import dbapi2 as sqlcipher  # re-exported for the migration of plain data
 
 from inspector.durable import fsync_dir, make_dirs
 from inspector.errors import BugError, StorageError
 from inspector.store.migrations import migrate
+from inspector.store.rows import query_rows
 from inspector.text import fold
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -130,7 +137,8 @@ def translate_os_error(exc: BaseException) -> StorageError | None:
 
 
 class Store:
-    """One SQLite database file plus its sqlite-utils view. Used from one thread at a time."""
+    """One SQLite database file plus its sqlite-utils view (built on first use). Used from one thread
+    at a time."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, key: bytes | None = None, *,
                  read_only: bool = False) -> None:
@@ -138,10 +146,19 @@ class Store:
         self.conn = conn
         self.key = key  # SQLCipher's raw key (None: plain); scratch copies of this store use it too
         self.read_only = read_only  # the app's read pool: a write here is a bug, said at once
-        self.db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
+        self._db: sqlite_utils.Database | None = None
         self._depth = 0
         self._batch = False
         self.commits = 0  # durable commits made through transaction(); read by tests and benches
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils' helpers on this connection (its own query and transaction rules apply)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False, recursive_triggers=False)
+        return self._db
 
     @contextmanager
     def batch(self) -> Iterator[sqlite3.Connection]:
@@ -194,10 +211,10 @@ class Store:
         return self._depth > 0
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, params))
+        return list(query_rows(self.conn, sql, params))
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
-        for row in self.db.query(sql, params):
+        for row in query_rows(self.conn, sql, params):
             return row
         return None
 
