@@ -23,18 +23,18 @@ raised in the child (a wrong PIN, a refused certificate) is raised in the caller
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from inspector.errors import BugError, UserError
+
+if TYPE_CHECKING:  # multiprocessing itself is imported when the child starts: not at the app's start
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 
@@ -90,10 +90,12 @@ def _serve(conn: Connection) -> None:
         del reply
 
 
-@dataclass
 class _Child:
-    process: BaseProcess
-    conn: Connection
+    __slots__ = ("conn", "process")
+
+    def __init__(self, process: BaseProcess, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
 
 
 class Worker:
@@ -106,6 +108,7 @@ class Worker:
         self._child: _Child | None = None
         self._closed = False
         self._warming = False
+        self._in_flight = False
 
     @classmethod
     def inline(cls) -> Worker:
@@ -121,6 +124,11 @@ class Worker:
         child = self._child
         return child.process.pid if child is not None and child.process.is_alive() else None
 
+    @property
+    def busy(self) -> bool:
+        """A call is running in the child right now."""
+        return self._in_flight
+
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)`, here or in the child. `fn` must be a module-level function and its
         arguments and result picklable plain values."""
@@ -128,15 +136,20 @@ class Worker:
             return fn(*args)
         with self._call_lock:
             child = self._running_child()
+            from multiprocessing.connection import wait
+
             try:
                 child.conn.send((fn, args))
+                self._in_flight = True
                 ready = wait([child.conn, child.process.sentinel])
                 if child.conn not in ready:
                     raise EOFError
                 ok, value, remote = child.conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as exc:
+            except (EOFError, OSError) as exc:
                 self._discard(child)
                 raise WorkerStopped() from exc
+            finally:
+                self._in_flight = False
         if ok:
             result: T = value
             return result
@@ -170,16 +183,25 @@ class Worker:
             child, self._child = self._child, None
         if child is None:
             return
-        with contextlib.suppress(OSError, ValueError):
-            child.conn.send(None)
-        child.process.join(0.1 if self._warming else timeout)
-        if child.process.is_alive():
+        if self._warming:  # only an optimisation: not worth waiting for
             child.process.terminate()
-            child.process.join(2)
-        if child.process.is_alive():
-            child.process.kill()
-            child.process.join(2)
-        child.conn.close()
+        idle = self._call_lock.acquire(timeout=timeout)  # the pipe is the call's until it returns
+        try:
+            if idle and child.process.is_alive():
+                with contextlib.suppress(OSError, ValueError):
+                    child.conn.send(None)
+                child.process.join(timeout)
+            if child.process.is_alive():
+                child.process.terminate()
+                child.process.join(2)
+            if child.process.is_alive():
+                child.process.kill()
+                child.process.join(2)
+            if idle:
+                child.conn.close()
+        finally:
+            if idle:
+                self._call_lock.release()
 
     def _running_child(self) -> _Child:
         with self._state_lock:
@@ -204,6 +226,8 @@ class Worker:
 
     @staticmethod
     def _start() -> _Child:
+        import multiprocessing
+
         context = multiprocessing.get_context("spawn")
         parent_end, child_end = context.Pipe(duplex=True)
         process = context.Process(target=_serve, args=(child_end,), name="inspector-signing-worker",
