@@ -161,11 +161,10 @@ class Worker:
 
     def warm_up(self) -> None:
         """Start the child and load its modules in the background (returns at once)."""
-        if not self.in_child or self._closed or self._child is not None:
+        if not self.in_child or self._closed or self._child is not None or self._warming:
             return
 
         def run() -> None:
-            self._warming = True
             try:
                 self.call(warm)
             except Exception:  # a failed warm-up is retried by the first real call, which reports it
@@ -173,6 +172,7 @@ class Worker:
             finally:
                 self._warming = False
 
+        self._warming = True  # before the thread runs: a shutdown right after this call sees it
         threading.Thread(target=run, name="inspector-worker-warm-up", daemon=True).start()
 
     def shutdown(self, timeout: float = 10.0) -> None:

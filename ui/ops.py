@@ -5,6 +5,9 @@
   "Đã lưu" (saved) is announced only after that commit has returned.
 - `long` runs slow work (render, sign, timestamp, network, copying files) on the pool and hands
   it a `Committer` for its short database steps, which run on the writer between other writes.
+  Rendering, signing and timestamping run further away still, in the signing child process that
+  every thread's services share (`inspector.worker`): the pool thread only waits for it, without
+  holding the interpreter lock the GUI thread and the writer need.
 - After every commit, what it changed (`inspector.ops.Changes`, read back from the event log) is
   broadcast by `changed`; views refresh what they show from that signal, nobody tells them by hand.
 
