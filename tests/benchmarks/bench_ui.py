@@ -138,13 +138,15 @@ def bench_in_app(root: Path, quick: bool) -> list[Result]:
 def _presses_while_signing(ctx, window, root: Path, inspection_id: str, items: list[str],  # type: ignore[no-untyped-def]
                            presses: int) -> list[float]:
     """Key presses recorded while, on the pool, minutes are signed (PAdES) and then timestamped by a
-    slow TSA (a local RFC 3161 server holding each answer 3 s): the latency of each durable commit."""
+    slow TSA (a local RFC 3161 server holding each answer 3 s): the latency of each durable commit.
+
+    The TSA runs in a process of its own, as a real one is on another machine: its answers (a CMS
+    signature made in pure Python) would otherwise be CPU work in the app's own process."""
     from PySide6.QtCore import QEventLoop, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from inspector.services.documents import SignerPlan
-    from tests.signing.conftest import TsaServer
     from tests.signing.pki import PASSPHRASE, make_pki
     from tests.signing.test_issue_documents import drawn, leader_plan, recorded
     from tests.ui.helpers import write
@@ -158,8 +160,7 @@ def _presses_while_signing(ctx, window, root: Path, inspection_id: str, items: l
     # own action, reported by `bench documents`, not part of "sign + timestamp").
     first = write(ctx, recorded)
     queue = [first] + [write(ctx, lambda s: _recorded_like(s, first)) for _ in range(3 if presses < 50 else 11)]
-    tsa = TsaServer(pki)
-    tsa.delay_s = 3.0
+    tsa = _TsaProcess()
     running: list[bool] = [True]
 
     def sign_and_stamp(s, _task, commit):  # type: ignore[no-untyped-def]
@@ -191,10 +192,42 @@ def _presses_while_signing(ctx, window, root: Path, inspection_id: str, items: l
             latencies.append((committed[seen] - pressed) * 1000)
     finally:
         running[0] = False
-        tsa.release.set()
-        ctx.ops.wait_idle(60)
+        ctx.ops.wait_idle(60)  # the operation stops after the TSA's current answer (≤ 3 s)
         tsa.close()
     return latencies
+
+
+class _TsaProcess:
+    """`tests.signing.conftest.TsaServer` with a 3 s delay, in a child process: `url`, `close()`."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "from tests.benchmarks.bench_ui import _serve_tsa; _serve_tsa()"],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().strip()
+        assert self.url.startswith("http://127.0.0.1:"), self.url
+
+    def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()  # the child's cue to stop
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+
+
+def _serve_tsa() -> None:
+    """The child of `_TsaProcess`: serves until its standard input closes."""
+    from tests.signing.conftest import TsaServer
+    from tests.signing.pki import make_pki
+
+    tsa = TsaServer(make_pki())
+    tsa.delay_s = 3.0
+    print(tsa.url, flush=True)
+    sys.stdin.read()
+    tsa.close()
 
 
 def _presses_while_preparing(ctx, window, root: Path, items: list[str], presses: int,  # type: ignore[no-untyped-def]
