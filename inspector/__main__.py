@@ -2,6 +2,13 @@ from __future__ import annotations
 
 import sys
 
-from inspector.cli import main
+if __name__ == "__main__":
+    if getattr(sys, "frozen", False):
+        # The command line signs inline (Worker.inline); should a spawned child ever run this
+        # executable of the installed build, it does its job and exits here.
+        import multiprocessing
 
-sys.exit(main())
+        multiprocessing.freeze_support()
+    from inspector.cli import main
+
+    sys.exit(main())

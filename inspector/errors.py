@@ -23,8 +23,23 @@ def _render(template: str, params: dict[str, Any], tr: Translate) -> str:
     return tr(template).format(**params)
 
 
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
 class InspectorError(Exception):
-    """Base of every error raised on purpose by the core."""
+    """Base of every error raised on purpose by the core.
+
+    Pickled by value (its attributes), not by calling `__init__` again: errors raised in the
+    signing worker process (`inspector.worker`) reach the app's process with their message
+    template, hint and parameters intact, whatever the subclass's `__init__` takes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class UserError(InspectorError):

@@ -24,6 +24,7 @@ from inspector.services.settings import SettingsService, load_identity
 from inspector.store.audit import AuditReport, verify_store
 from inspector.store.db import Store, open_store, translate_os_error
 from inspector.store.device import ensure_device
+from inspector.worker import Worker
 
 if TYPE_CHECKING:
     from inspector.services.documents import DocumentService
@@ -89,9 +90,14 @@ class Workspace:
     @classmethod
     def open(cls, data_dir: Path, *, clock: Clock | None = None, install_builtins: bool = True,
              session: Session | None = None, read_only: bool = False,
-             keys: DataKeys | None = None, unlocker: Unlocker | None = None) -> Workspace:
+             keys: DataKeys | None = None, unlocker: Unlocker | None = None,
+             worker: Worker | None = None) -> Workspace:
         """Open the data directory. Threads of one app share one `session` (identity, device)
         and the `keys` unlocked by the first open (the passphrase is asked and derived once).
+
+        `worker` runs the rendering and signing of documents (`inspector.worker`): inline when
+        None; the app passes its one child-process worker to every thread's workspace and shuts
+        it down itself (closing a workspace leaves a worker it was given running).
 
         `read_only` workspaces (the app's read pool) open `PRAGMA query_only` connections on a
         database the writer has already created; they need the writer's session and keys.
@@ -117,7 +123,8 @@ class Workspace:
             if session is None:
                 session = Session(load_identity(store), ensure_device(store, clock))
             vault = sealed_vault(data_dir, keys)
-            ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock)
+            ctx = ServiceContext(store=store, vault=vault, session=session, clock=clock,
+                                 worker=worker or Worker.inline())
             services = build_services(ctx)
             services.backups = BackupService(data_dir, store, keys, clock)
             if install_builtins and not read_only:

@@ -5,6 +5,9 @@
   "Đã lưu" (saved) is announced only after that commit has returned.
 - `long` runs slow work (render, sign, timestamp, network, copying files) on the pool and hands
   it a `Committer` for its short database steps, which run on the writer between other writes.
+  Rendering, signing and timestamping run further away still, in the signing child process that
+  every thread's services share (`inspector.worker`): the pool thread only waits for it, without
+  holding the interpreter lock the GUI thread and the writer need.
 - After every commit, what it changed (`inspector.ops.Changes`, read back from the event log) is
   broadcast by `changed`; views refresh what they show from that signal, nobody tells them by hand.
 
@@ -32,6 +35,7 @@ from inspector.errors import UserError
 from inspector.i18n import Translator
 from inspector.ops import Committer, Outcome, run_write
 from inspector.services.context import Session
+from inspector.worker import Worker
 from inspector.workspace import Services, Unlocker, Workspace, unlock
 
 T = TypeVar("T")
@@ -202,12 +206,17 @@ class Ops(QObject):
         unlocked = unlock(data_dir, unlocker)
         self.recovery_key = unlocked.recovery_key  # set only when the keys were just created
         keys = unlocked.keys
-        self._writer = _Lane("inspector-writer", 1, lambda: Workspace.open(data_dir, clock=clock, keys=keys))
+        # Rendering and signing documents run in one child process shared by every thread, so a
+        # pool thread signing never holds this process's interpreter lock (`inspector.worker`).
+        self.worker = Worker.child()
+        self._writer = _Lane("inspector-writer", 1, lambda: Workspace.open(data_dir, clock=clock, keys=keys,
+                                                                           worker=self.worker))
         # Opening the writer creates and migrates the database and the device: do it now, so a
         # data directory that cannot be opened fails at start-up with its message.
         self.session: Session = self._writer.submit(lambda s: s.session).result()
         self._readers = _Lane("inspector-read", readers, lambda: Workspace.open(
-            data_dir, clock=clock, session=self.session, read_only=True, install_builtins=False, keys=keys))
+            data_dir, clock=clock, session=self.session, read_only=True, install_builtins=False, keys=keys,
+            worker=self.worker))
 
     # -- public API ---------------------------------------------------------------------------
     def use_translator(self, tr: Translator) -> None:
@@ -253,6 +262,12 @@ class Ops(QObject):
         """A bulk write that is one transaction by nature (demo data, a catalog import), with progress."""
         return self._write(fn, on_done, on_error, initiator, True, owner)
 
+    def warm_up_worker(self) -> None:
+        """Start the signing process in the background (once the main window is shown), so the
+        first signature does not wait for its imports."""
+        if not self._closed:
+            self.worker.warm_up()
+
     def read_blocking(self, fn: Callable[[Services], T], timeout: float = 30.0) -> T:
         """Start-up only (before any window exists): wait for one read, e.g. the language."""
         return self._readers.submit(fn).result(timeout=timeout)
@@ -277,6 +292,7 @@ class Ops(QObject):
         self.wait_idle()
         self._readers.shutdown()
         self._writer.shutdown()
+        self.worker.shutdown()  # no signing process outlives the app's data directory
         self._collector.stop()  # no thread of ours is left to collect off the GUI thread
         self._closed = True
 

@@ -16,6 +16,7 @@ from inspector.store.device import DeviceIdentity
 from inspector.store.events import Author, Event
 from inspector.store.journal import Journal
 from inspector.vault import Vault
+from inspector.worker import Worker
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class ServiceContext:
     vault: Vault
     session: Session
     clock: Clock
+    # Where rendering and signing run: inline (the CLI, default) or the app's child process.
+    worker: Worker = field(default_factory=Worker.inline)
     journal: Journal = field(init=False)
     _catalogs: dict[tuple[str, str, int], Catalog | Checklist] = field(default_factory=dict)
     _touched: Changes = field(default=NOTHING)

@@ -19,7 +19,7 @@ from typing import Any
 
 from inspector import canonical
 from inspector.clock import to_rfc3339
-from inspector.documents import RenderedDocument, render_conclusion, render_minutes
+from inspector.documents import ConclusionDocument, MinutesDocument
 from inspector.errors import RefusedError, UserError
 from inspector.ids import uuid7
 from inspector.services.context import ServiceContext
@@ -34,13 +34,9 @@ from inspector.services.document_content import (
 )
 from inspector.services.document_records import DocumentRecord
 from inspector.services.document_review import PRINCIPAL, ContentRevision, DocumentReview
-from inspector.services.signing_identities import (
-    Credential,
-    SigningIdentity,
-    open_credential,
-    remember_signing_identity,
-)
-from inspector.signing import AppearanceSpec, FieldSpec, check_binding, prepare_fields, sign_pdf
+from inspector.services.issue_work import IssueWork, SignedRevision, SignRequest, render_and_sign, sign_revisions
+from inspector.services.signing_identities import Credential, SigningIdentity, remember_signing_identity
+from inspector.signing import FieldSpec
 from inspector.text import clean
 
 REASONS = {"minutes": "Ký biên bản kiểm tra", "conclusion": "Ký kết luận kiểm tra"}
@@ -138,23 +134,29 @@ class DocumentIssuer:
                                hint="Chữ ký vẽ tay chỉ là hình ảnh, không thay được chữ ký số.", who=who)
         now = self.ctx.clock.now()
         drawn_only = {p.role: p.drawn_png for p in plans if p.credential is None and p.drawn_png}
+        document: MinutesDocument | ConclusionDocument
         if kind == "minutes":
-            rendered = render_minutes(build_minutes(content, drawn=drawn_only, created=now, unassessed_reason=reason))
+            document = build_minutes(content, drawn=drawn_only, created=now, unassessed_reason=reason)
         else:
-            rendered = render_conclusion(build_conclusion(content, created=now, drawn=drawn_only.get("signer")))
-        return self._sign(content, kind, rendered, plans, drawn_only, now, revision, reason)
+            document = build_conclusion(content, created=now, drawn=drawn_only.get("signer"))
+        requests = [self._request(content, kind, p) for p in plans if p.credential is not None]
+        # Render and sign in the worker (a child process in the app: see inspector.worker).
+        work = self.ctx.worker.call(render_and_sign, document, requests)
+        return self._prepared(content, kind, work, plans, drawn_only, now, revision, reason)
 
-    def _sign(self, content: InspectionContent, kind: str, rendered: RenderedDocument, plans: Sequence[SignerPlan],
-              drawn_only: dict[str, bytes], now: datetime, revision: ContentRevision,
-              reason: str) -> PreparedIssue:
+    def _request(self, content: InspectionContent, kind: str, plan: SignerPlan) -> SignRequest:
+        assert plan.credential is not None
+        expected, _ = signer_name(content, kind, plan.role)
+        return SignRequest(plan.role, ROLE_FIELDS[plan.role], plan.credential, expected, ROLE_LABELS[plan.role],
+                           _clean_reason(plan.override_reason, "Lý do ký thay"), REASONS[kind], plan.drawn_png,
+                           self.ctx.clock.now())
+
+    def _prepared(self, content: InspectionContent, kind: str, work: IssueWork, plans: Sequence[SignerPlan],
+                  drawn_only: dict[str, bytes], now: datetime, revision: ContentRevision,
+                  reason: str) -> PreparedIssue:
+        """Put what the worker made into the vault and say what the commit records."""
         inspection_id = content.inspection.id
-        boxes = {f.name: f for f in rendered.fields}
-        order = [f.name for f in rendered.fields]  # left to right, the principal last
-        digital = sorted((p for p in plans if p.credential is not None and ROLE_FIELDS[p.role] in boxes),
-                         key=lambda p: order.index(ROLE_FIELDS[p.role]))
-        specs = tuple(FieldSpec(name, f.page_index, f.box) for name, f in boxes.items())
-        prepared = prepare_fields(rendered.pdf, specs)
-        blobs = [self._put(prepared)]
+        blobs = [self._put(work.prepared)]
         signatures: list[PreparedSignature] = []
         for role, png in drawn_only.items():
             name, _ = signer_name(content, kind, role)
@@ -162,39 +164,32 @@ class DocumentIssuer:
             signatures.append(PreparedSignature(role, ROLE_FIELDS[role], name, "", "", to_rfc3339(now), "drawn",
                                                 name, "", blob[0], ""))
             blobs.append(blob)
-        current = prepared
-        for plan in digital:
-            current, signature = self._digital(content, kind, current, plan)
+        by_role = {p.role: p for p in plans}
+        current = work.prepared
+        for signed in work.revisions:
+            plan = by_role[signed.role]
+            signature = self._signature(signed, plan)
             signatures.append(signature)
-            blobs.append((signature.pdf_sha256, len(current)))
+            blobs.append((signature.pdf_sha256, len(signed.pdf)))
             if plan.drawn_png:
                 blobs.append((hashlib.sha256(plan.drawn_png).hexdigest(), len(plan.drawn_png)))
+            current = signed.pdf
         count = int(self.ctx.store.scalar("SELECT count(*) FROM documents WHERE inspection_id = ? AND kind = ?",
                                           (inspection_id, kind)))
         seal = kind == "minutes" and any(s.field_name == FIELD_LEADER and s.method != "drawn" for s in signatures)
         return PreparedIssue(inspection_id, kind, uuid7(), True, count + 1, revision, to_rfc3339(now),
-                             blobs[0][0], blobs[0][1], specs, tuple(signatures), tuple(dict.fromkeys(blobs)), seal,
-                             reason if seal else "", current)
+                             blobs[0][0], blobs[0][1], work.field_specs, tuple(signatures),
+                             tuple(dict.fromkeys(blobs)), seal, reason if seal else "", current)
 
-    def _digital(self, content: InspectionContent, kind: str, pdf: bytes,
-                 plan: SignerPlan) -> tuple[bytes, PreparedSignature]:
+    def _signature(self, signed: SignedRevision, plan: SignerPlan) -> PreparedSignature:
+        """A digital signature the worker made, its file and drawn image put into the vault."""
         assert plan.credential is not None
-        expected, _ = signer_name(content, kind, plan.role)
-        override = _clean_reason(plan.override_reason, "Lý do ký thay")
-        with open_credential(plan.credential) as (source, method):
-            binding = check_binding(source.certificate, expected, self.ctx.clock.now(),
-                                    slot_label=ROLE_LABELS[plan.role], override_reason=override)
-            reason = REASONS[kind]
-            if binding.overridden:
-                reason += f" (ký thay {binding.expected_name}: {binding.override_reason})"
-            result = sign_pdf(pdf, ROLE_FIELDS[plan.role], source,
-                              appearance=AppearanceSpec(signature_png=plan.drawn_png), reason=reason)
-        sha, _ = self._put(result.pdf)
+        sha, _ = self._put(signed.pdf)
         drawn = self._put(plan.drawn_png)[0] if plan.drawn_png else None
-        return result.pdf, PreparedSignature(
-            plan.role, ROLE_FIELDS[plan.role], result.signer_name, result.cert_subject, result.cert_fingerprint,
-            to_rfc3339(result.claimed_time), method, binding.expected_name, binding.override_reason, drawn, sha,
-            SigningIdentity.of(plan.credential, source.certificate))
+        return PreparedSignature(
+            signed.role, signed.field_name, signed.signer_name, signed.cert_subject, signed.cert_fingerprint,
+            to_rfc3339(signed.claimed_time), signed.method, signed.expected_name, signed.override_reason, drawn,
+            sha, SigningIdentity.of(plan.credential, signed.certificate))
 
     def prepare_countersign(self, document: DocumentRecord, plan: SignerPlan) -> PreparedIssue:
         """A later approval signature on an empty field of an issued document (e.g. the unit's
@@ -209,13 +204,14 @@ class DocumentIssuer:
         revision = self._revision(self.ctx.store.conn, document.inspection_id)
         content = self._content(document.inspection_id)
         current = self.ctx.vault.read_bytes(document.sha256)
-        pdf, signature = self._digital(content, document.kind, current, plan)
-        blobs = [(signature.pdf_sha256, len(pdf))]
+        (signed,) = self.ctx.worker.call(sign_revisions, current, [self._request(content, document.kind, plan)])
+        signature = self._signature(signed, plan)
+        blobs = [(signature.pdf_sha256, len(signed.pdf))]
         if plan.drawn_png:
             blobs.append((hashlib.sha256(plan.drawn_png).hexdigest(), len(plan.drawn_png)))
         return PreparedIssue(document.inspection_id, document.kind, document.id, False, document.revision, revision,
                              signature.claimed_time, document.sha256, 0, (), (signature,), tuple(blobs), False, "",
-                             pdf)
+                             signed.pdf)
 
     def _put(self, data: bytes) -> tuple[str, int]:
         blob = self.ctx.vault.put_bytes(data)

@@ -16,6 +16,7 @@ from inspector.clock import to_rfc3339
 from inspector.documents import RenderedDocument, render_conclusion, render_minutes
 from inspector.errors import NotFoundError, RefusedError, UserError
 from inspector.issuers import clean_abbreviation
+from inspector.services import issue_work
 from inspector.services.context import ServiceContext
 from inspector.services.document_content import (
     ConclusionDetails,
@@ -59,11 +60,11 @@ from inspector.signing import (
     CertificateInfo,
     PinError,
     TimestampResult,
-    add_document_timestamp,
     load_trust_roots,
     verify_pdf,
 )
 from inspector.text import clean, parse_date
+from inspector.worker import WorkerStopped
 
 if TYPE_CHECKING:
     from inspector.ops import Committer
@@ -286,7 +287,11 @@ class DocumentService:
     def prepare_timestamp(self, document_id: str, tsa_url: str) -> PreparedTimestamp:
         """Ask the TSA for a document timestamp (network, slow, read-only): the bytes go to the vault."""
         doc = self.document(document_id)
-        result = add_document_timestamp(self.ctx.vault.read_bytes(doc.sha256), tsa_url)
+        try:  # the PDF is parsed, stamped and checked: CPU-heavy, so in the worker like signing
+            result = self.ctx.worker.call(issue_work.timestamp, self.ctx.vault.read_bytes(doc.sha256), tsa_url)
+        except WorkerStopped as exc:
+            raise UserError("Tiến trình lấy dấu thời gian bị dừng đột ngột; văn bản không thay đổi.",
+                            hint="Thử lấy dấu thời gian lại.") from exc
         blob = self.ctx.vault.put_bytes(result.pdf)
         return PreparedTimestamp(doc.id, doc.inspection_id, doc.sha256, blob.sha256, blob.size, result)
 

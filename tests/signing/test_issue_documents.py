@@ -20,6 +20,7 @@ from inspector.services.documents import Pkcs11Credential, Pkcs12Credential, Sig
 from inspector.services.requirements import RequirementSpec
 from inspector.services.signing_identities import credential_certificate, last_signing_identity
 from inspector.signing import Verdict
+from inspector.worker import Worker
 from inspector.workspace import Services, Workspace
 from tests.documents.builders import flat, pdftotext
 from tests.factories import make_inspection
@@ -36,11 +37,15 @@ def drawn(color: tuple[int, int, int] = (20, 40, 200)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
-    workspace = Workspace.open(tmp_path / "data")
+@pytest.fixture(params=["inline", "child"])
+def ws(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
+    """Every test here runs twice: rendering and signing inline (the CLI) and in the signing
+    child process (the app), which must give the same documents, errors and messages."""
+    worker = Worker.child() if request.param == "child" else Worker.inline()
+    workspace = Workspace.open(tmp_path / "data", worker=worker)
     yield workspace  # type: ignore[misc]
     workspace.close()
+    worker.shutdown()
 
 
 def recorded(s: Services, *, complete: bool = True) -> str:

@@ -169,3 +169,23 @@ def test_identity_is_one_value_shared_by_every_thread(app_ctx: AppContext) -> No
     author = read(app_ctx, lambda s: s.ctx.store.scalar(
         "SELECT author_name FROM events WHERE entity_id = ? ORDER BY rowid DESC LIMIT 1", (insp.id,)))
     assert author == "Phạm Thị Thu"
+
+
+def test_closing_the_app_stops_its_signing_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    ctx = open_context(tmp_path / "data")
+    try:
+        assert ctx.ops.worker.in_child and ctx.ops.worker.pid is None  # not started before asked
+        ctx.ops.warm_up_worker()
+        deadline = time.monotonic() + 30
+        while ctx.ops.worker.pid is None or ctx.ops.worker._warming:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        pid = ctx.ops.worker.pid
+        assert pid is not None
+    finally:
+        close_context(ctx)
+    with pytest.raises(ProcessLookupError):  # ended and reaped: no orphan left behind
+        os.kill(pid, 0)
