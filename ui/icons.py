@@ -1,13 +1,14 @@
 """Icons from qtawesome (Font Awesome 6), named by what they mean in the app.
 
 Importing qtawesome (and qtpy with it) and loading its fonts costs ~170 ms at start-up, so each
-icon is rendered once and kept as PNG files in a per-user cache folder keyed by the qtawesome
-version; later starts load the PNGs. `configure_cache` is called once by the composition root.
+icon is rendered once and kept as PNG files in a per-user cache folder keyed by the installed
+qtawesome (its version file); later starts load the PNGs. `configure_cache` is called once by
+the composition root.
 """
 
 from __future__ import annotations
 
-from importlib import metadata
+import importlib.util
 from pathlib import Path
 
 from PySide6.QtCore import QSize
@@ -63,14 +64,22 @@ _state: dict[str, object] = {"dir": None}
 _memo: dict[tuple[str, str], QIcon] = {}
 
 
+def _qtawesome_build() -> str:
+    """Which qtawesome the cached PNGs were rendered by, without importing it or importlib.metadata
+    (~10–40 ms of a start): its version file's size and modification time."""
+    try:
+        spec = importlib.util.find_spec("qtawesome")
+        origin = spec.origin if spec is not None else None
+        stat = (Path(origin).parent / "_version.py").stat() if origin else None
+    except (ImportError, OSError, ValueError):
+        stat = None
+    return f"{stat.st_size}-{int(stat.st_mtime)}" if stat is not None else "bundled"
+
+
 def configure_cache(directory: Path | None) -> None:
     """Where rendered icons are kept (None: render every time, e.g. read-only installs)."""
     if directory is not None:
-        try:
-            version = metadata.version("QtAwesome")
-        except metadata.PackageNotFoundError:  # frozen builds without metadata
-            version = "bundled"
-        directory = directory / f"icons-qta-{version}"
+        directory = directory / f"icons-qta-{_qtawesome_build()}"
         directory.mkdir(parents=True, exist_ok=True)
     _state["dir"] = directory
     _memo.clear()

@@ -12,13 +12,28 @@ import pytest
 
 from inspector.central.runtime import Runtime
 from inspector.central.storage import Database
-from inspector.central.upload_locks import PgUploadLocks, ProcessUploadLocks
+from inspector.central.upload_locks import Lease, PgUploadLocks, ProcessUploadLocks
 from inspector.errors import StorageError
 from tests.central.pg import PgServer
+from tests.sync.harness import wait_until
 
 
 def _id() -> str:
     return secrets.token_hex(16)
+
+
+def _acquired(locks: PgUploadLocks, upload: str) -> Lease:
+    """The lock, as soon as the server has ended the session that held it (bounded wait)."""
+    got: list[Lease] = []
+
+    def attempt() -> bool:
+        lease = locks.try_acquire(upload)
+        if lease is not None:
+            got.append(lease)
+        return lease is not None
+
+    assert wait_until(attempt, 10), "the lock was never released"
+    return got[0]
 
 
 def test_in_memory_locks_refuse_a_second_holder_until_released() -> None:
@@ -46,7 +61,7 @@ def test_advisory_locks_hold_across_sessions_and_end_with_the_session(pg_server:
         second = two.try_acquire(upload)
         assert second is not None
         two.close()  # the process holding it dies: its session ends, the lock with it
-        assert one.try_acquire(upload) is not None
+        _acquired(one, upload)
     finally:
         one.close()
         two.close()
@@ -62,9 +77,9 @@ def test_a_lock_lost_with_its_session_is_reported_lost_and_taken_again(pg_server
         with psycopg.connect(url, autocommit=True) as admin:  # a database restart, seen by one session
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                           " WHERE application_name = 'inspector-central-uploads' AND pid <> pg_backend_pid()")
-        assert not locks.held(lease)  # the request holding it must not acknowledge anything now
-        taken = other.try_acquire(upload)  # and another process may take the upload over
-        assert taken is not None
+        # the request holding it must not acknowledge anything now (once the backend has gone)
+        assert wait_until(lambda: not locks.held(lease), 10)
+        taken = _acquired(other, upload)  # and another process may take the upload over
         locks.release(lease)  # releasing a lost lease does not release the new holder's lock
         assert locks.try_acquire(upload) is None
         other.release(taken)
