@@ -142,16 +142,11 @@ def _presses_while_signing(ctx, window, root: Path, inspection_id: str, items: l
 
     The TSA runs in a process of its own, as a real one is on another machine: its answers (a CMS
     signature made in pure Python) would otherwise be CPU work in the app's own process."""
-    from PySide6.QtCore import QEventLoop, Qt
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
-
     from inspector.services.documents import SignerPlan
     from tests.signing.pki import PASSPHRASE, make_pki
     from tests.signing.test_issue_documents import drawn, leader_plan, recorded
     from tests.ui.helpers import write
 
-    app = QApplication.instance()
     pki = make_pki()
     p12 = root / "leader.p12"
     p12.write_bytes(pki.signer.pkcs12(PASSPHRASE))
@@ -175,25 +170,44 @@ def _presses_while_signing(ctx, window, root: Path, inspection_id: str, items: l
         return None
 
     ctx.ops.long(sign_and_stamp)
-    page = window.recording_page
-    view = page.view
-    committed: list[float] = []
-    # Only the key presses' commits (the signing operation commits too, in between).
-    ctx.ops.changed.connect(lambda _changes, by: committed.append(time.perf_counter()) if by is page else None)
-    latencies: list[float] = []
     try:
-        for n in range(presses):
-            view.setCurrentIndex(page.model.index_for(items[n % len(items)], page.model.subjects[n // len(items)].id))
-            seen = len(committed)
-            pressed = time.perf_counter()
-            QTest.keyClick(view, Qt.Key(Qt.Key.Key_0 + (n + 1) % 4))
-            while len(committed) == seen:
-                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[union-attr]
-            latencies.append((committed[seen] - pressed) * 1000)
+        return _timed_presses(ctx, window, items, presses, shift=1)
     finally:
         running[0] = False
         ctx.ops.wait_idle(60)  # the operation stops after the TSA's current answer (≤ 3 s)
         tsa.close()
+
+
+def _timed_presses(ctx, window, items: list[str], presses: int, shift: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Press a level key on `presses` cells of the recording view, one after another; each one's
+    latency from the key press to its durable commit (only the key presses' commits are counted:
+    a background operation commits too, in between). `shift` picks the levels typed."""
+    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    page = window.recording_page
+    view = page.view
+    committed: list[float] = []
+
+    def seen(_changes, by) -> None:  # type: ignore[no-untyped-def]
+        if by is page:
+            committed.append(time.perf_counter())
+
+    ctx.ops.changed.connect(seen)
+    latencies: list[float] = []
+    try:
+        for n in range(presses):
+            view.setCurrentIndex(page.model.index_for(items[n % len(items)], page.model.subjects[n // len(items)].id))
+            count = len(committed)
+            pressed = time.perf_counter()
+            QTest.keyClick(view, Qt.Key(Qt.Key.Key_0 + (n + shift) % 4))
+            while len(committed) == count:
+                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[union-attr]
+            latencies.append((committed[count] - pressed) * 1000)
+    finally:
+        ctx.ops.changed.disconnect(seen)
     return latencies
 
 
@@ -237,8 +251,7 @@ def _presses_while_preparing(ctx, window, root: Path, items: list[str], presses:
 
     `where` is "child" (the app's signing process) or "inline" (the same work on the pool
     thread, in the app's process: how it ran before the worker, the same-run baseline)."""
-    from PySide6.QtCore import QEventLoop, Qt
-    from PySide6.QtTest import QTest
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     from inspector.worker import Worker
@@ -274,28 +287,10 @@ def _presses_while_preparing(ctx, window, root: Path, items: list[str], presses:
     ctx.ops.long(prepare_again_and_again)
     while not started.is_set():
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[union-attr]
-    page = window.recording_page
-    view = page.view
-    committed: list[float] = []
-
-    def seen(_changes, by) -> None:  # type: ignore[no-untyped-def]
-        if by is page:
-            committed.append(time.perf_counter())
-
-    ctx.ops.changed.connect(seen)
-    latencies: list[float] = []
     try:
-        for n in range(presses):
-            view.setCurrentIndex(page.model.index_for(items[n % len(items)], page.model.subjects[n // len(items)].id))
-            count = len(committed)
-            pressed = time.perf_counter()
-            QTest.keyClick(view, Qt.Key(Qt.Key.Key_0 + (n + 2) % 4))
-            while len(committed) == count:
-                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)  # type: ignore[union-attr]
-            latencies.append((committed[count] - pressed) * 1000)
+        latencies = _timed_presses(ctx, window, items, presses, shift=2)
     finally:
         running[0] = False
-        ctx.ops.changed.disconnect(seen)
         ctx.ops.wait_idle(60)
     print(f"  back to back ({where}): {prepared[0]} documents rendered and signed during {presses} presses",
           file=sys.stderr, flush=True)
