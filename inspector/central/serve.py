@@ -13,6 +13,7 @@ import asyncio
 import functools
 import ssl
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,16 +108,20 @@ def uvicorn_config(app: Any, runtime: Runtime, *, host: str, port: int, log_leve
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, *, clock: Clock | None = None,
           raw_upload: bool = False, limits: ServerLimits | None = None, sizes: Sizes | None = None,
           trusted_proxies: tuple[str, ...] = (), log: LogSink = stderr_log, tls: TlsFiles | None = None,
-          database: Database | None = None) -> None:
+          database: Database | None = None, on_ready: Callable[[], None] | None = None) -> None:
     """`inspector central serve`: run until interrupted (`raw_upload`: benchmarks only). With
     `tls`, HTTPS; the certificate is recorded so that enrollment tokens and files carry its
-    fingerprint (without TLS the record is removed: no stale pin goes out)."""
-    record_served_certificate(data_dir, tls.cert if tls else None, tls.check() if tls else None)
+    fingerprint (without TLS the record is removed: no stale pin goes out). `on_ready` is called
+    once the store is open and this process may serve it (a refused start changes nothing)."""
+    fingerprint = tls.check() if tls else None
     # The event loop shares the interpreter with the writer thread projecting a big push: let it
     # take the lock back every millisecond (default 5 ms), so /health and small requests stay quick.
     sys.setswitchinterval(0.001)
     runtime = Runtime(data_dir, clock=clock, sizes=sizes, limits=limits, database=database)
     try:
+        record_served_certificate(data_dir, tls.cert if tls else None, fingerprint)
+        if on_ready is not None:
+            on_ready()
         app = create_app(runtime, log=log, raw_upload=raw_upload, trusted_proxies=trusted_proxies)
         uvicorn.Server(uvicorn_config(app, runtime, host=host, port=port, tls=tls)).run()
     finally:

@@ -128,12 +128,16 @@ def _serve(args: argparse.Namespace) -> int:
     directory = central_dir(args)
     database = central_database(args)
     scheme = "https" if tls else "http"
-    print(f"Máy chủ trung tâm: dữ liệu tại {directory}, cơ sở dữ liệu {database.display()}; lắng nghe"
-          f" {scheme}://{args.host}:{args.port} (Ctrl+C để dừng).", flush=True)
-    if tls is not None:
-        print(f"Vân tay chứng chỉ TLS: {show_fingerprint(tls.check())} (mã và tệp đăng ký mang vân tay này).",
-              flush=True)
-    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), tls=tls, database=database)
+
+    def ready() -> None:  # said once the store is open and this process may serve it
+        print(f"Máy chủ trung tâm: dữ liệu tại {directory}, cơ sở dữ liệu {database.display()}; lắng nghe"
+              f" {scheme}://{args.host}:{args.port} (Ctrl+C để dừng).", flush=True)
+        if tls is not None:
+            print(f"Vân tay chứng chỉ TLS: {show_fingerprint(tls.check())} (mã và tệp đăng ký mang vân tay này).",
+                  flush=True)
+
+    serve(directory, args.host, args.port, trusted_proxies=tuple(args.trusted_proxy), tls=tls, database=database,
+          on_ready=ready)
     return 0
 
 

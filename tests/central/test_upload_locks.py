@@ -5,6 +5,8 @@ store; and that one process is enforced."""
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -101,3 +103,17 @@ def test_a_second_server_process_on_one_sqlite_store_is_refused(tmp_path: Path) 
     finally:
         first.close()
     Runtime(data, database=Database(path=data / "central.db")).close()  # free again once it stopped
+
+
+def test_the_command_line_refuses_a_second_server_without_saying_it_listens(tmp_path: Path) -> None:
+    data = tmp_path / "server"
+    first = Runtime(data, database=Database(path=data / "central.db"))
+    try:
+        second = subprocess.run([sys.executable, "-m", "inspector", "central", "serve", "--data-dir", str(data),
+                                 "--port", "0"], capture_output=True, text=True, timeout=60,
+                                cwd=Path(__file__).resolve().parents[2])
+    finally:
+        first.close()
+    assert second.returncode == 1
+    assert "đang được một tiến trình máy chủ khác phục vụ" in second.stderr, second.stderr
+    assert "lắng nghe" not in second.stdout and "Traceback" not in second.stderr
