@@ -233,6 +233,13 @@ class Uploads:
         _, size, offset = self._row(conn, device, upload_id)
         return offset, size
 
+    def _conflict(self, stored: int, size: int) -> ApiError:
+        """409 with the server's offset: the client resumes from there."""
+        self.stats.conflicts += 1
+        return refuse(409, "offset", "Vị trí tải lên không khớp với máy chủ (máy chủ có {stored}).",
+                      headers={"Upload-Offset": str(stored), "Upload-Length": str(size)}, extra={"offset": stored},
+                      stored=stored)
+
     def begin(self, conn: sqlite3.Connection, device: DeviceRecord, upload_id: str, offset: int,
               length: int, fd: int, lease: Lease) -> Ticket:
         """Check a chunk before its body is read, under the upload's lock: the upload is this
@@ -241,9 +248,7 @@ class Uploads:
         sha, size, stored = self._row(conn, device, upload_id)
         headers = {"Upload-Offset": str(stored), "Upload-Length": str(size)}
         if offset != stored:
-            self.stats.conflicts += 1
-            raise refuse(409, "offset", "Vị trí tải lên không khớp với máy chủ (máy chủ có {stored}).",
-                         headers=headers, extra={"offset": stored}, stored=stored)
+            raise self._conflict(stored, size)
         if length <= 0 or length > MAX_CHUNK or offset + length > size:
             raise refuse(422, "too_long", "Khối dữ liệu vượt quá kích thước tệp đã khai báo.", headers=headers)
         try:
@@ -299,10 +304,7 @@ class Uploads:
                     if row is None:  # another device completed the blob: this partial file is done for
                         ticket.path.unlink(missing_ok=True)  # (this request holds its lock)
                         raise _no_upload()
-                    self.stats.conflicts += 1
-                    raise refuse(409, "offset", "Vị trí tải lên không khớp với máy chủ (máy chủ có {stored}).",
-                                 headers={"Upload-Offset": str(row[0]), "Upload-Length": str(ticket.size)},
-                                 extra={"offset": int(row[0])}, stored=int(row[0]))
+                    raise self._conflict(int(row[0]), ticket.size)
             else:
                 others += [r[0] for r in tx.execute("SELECT upload_id FROM uploads WHERE sha256 = ? AND upload_id <> ?",
                                                    (ticket.sha256, ticket.upload_id))]

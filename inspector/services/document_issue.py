@@ -10,7 +10,6 @@ A wrong PIN half-way, or a refused commit, leaves no document and no partial sig
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -171,8 +170,8 @@ class DocumentIssuer:
             signature = self._signature(signed, plan)
             signatures.append(signature)
             blobs.append((signature.pdf_sha256, len(signed.pdf)))
-            if plan.drawn_png:
-                blobs.append((hashlib.sha256(plan.drawn_png).hexdigest(), len(plan.drawn_png)))
+            if plan.drawn_png and signature.drawn_sha256:
+                blobs.append((signature.drawn_sha256, len(plan.drawn_png)))
             current = signed.pdf
         count = int(self.ctx.store.scalar("SELECT count(*) FROM documents WHERE inspection_id = ? AND kind = ?",
                                           (inspection_id, kind)))
@@ -207,8 +206,8 @@ class DocumentIssuer:
         (signed,) = self.ctx.worker.call(sign_revisions, current, [self._request(content, document.kind, plan)])
         signature = self._signature(signed, plan)
         blobs = [(signature.pdf_sha256, len(signed.pdf))]
-        if plan.drawn_png:
-            blobs.append((hashlib.sha256(plan.drawn_png).hexdigest(), len(plan.drawn_png)))
+        if plan.drawn_png and signature.drawn_sha256:
+            blobs.append((signature.drawn_sha256, len(plan.drawn_png)))
         return PreparedIssue(document.inspection_id, document.kind, document.id, False, document.revision, revision,
                              signature.claimed_time, document.sha256, 0, (), (signature,), tuple(blobs), False, "",
                              signed.pdf)

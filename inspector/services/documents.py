@@ -16,7 +16,6 @@ from inspector.clock import to_rfc3339
 from inspector.documents import RenderedDocument, render_conclusion, render_minutes
 from inspector.errors import NotFoundError, RefusedError, UserError
 from inspector.issuers import clean_abbreviation
-from inspector.services import issue_work
 from inspector.services.context import ServiceContext
 from inspector.services.document_content import (
     ConclusionDetails,
@@ -60,6 +59,7 @@ from inspector.signing import (
     CertificateInfo,
     PinError,
     TimestampResult,
+    add_document_timestamp,
     load_trust_roots,
     verify_pdf,
 )
@@ -288,7 +288,7 @@ class DocumentService:
         """Ask the TSA for a document timestamp (network, slow, read-only): the bytes go to the vault."""
         doc = self.document(document_id)
         try:  # the PDF is parsed, stamped and checked: CPU-heavy, so in the worker like signing
-            result = self.ctx.worker.call(issue_work.timestamp, self.ctx.vault.read_bytes(doc.sha256), tsa_url)
+            result = self.ctx.worker.call(add_document_timestamp, self.ctx.vault.read_bytes(doc.sha256), tsa_url)
         except WorkerStopped as exc:
             raise UserError("Tiến trình lấy dấu thời gian bị dừng đột ngột; văn bản không thay đổi.",
                             hint="Thử lấy dấu thời gian lại.") from exc

@@ -21,8 +21,6 @@ from inspector.signing import (
     AppearanceSpec,
     CertificateInfo,
     FieldSpec,
-    TimestampResult,
-    add_document_timestamp,
     check_binding,
     prepare_fields,
     sign_pdf,
@@ -109,11 +107,6 @@ def sign_one(pdf: bytes, r: SignRequest) -> SignedRevision:
         return SignedRevision(result.pdf, r.role, r.field_name, result.signer_name, result.cert_subject,
                               result.cert_fingerprint, result.claimed_time, method, binding.expected_name,
                               binding.override_reason, source.certificate)
-
-
-def timestamp(pdf: bytes, tsa_url: str) -> TimestampResult:
-    """A document timestamp from the TSA (the PDF is parsed, stamped and checked: CPU-heavy too)."""
-    return add_document_timestamp(pdf, tsa_url)
 
 
 def warm() -> None:
